@@ -1,0 +1,130 @@
+//! Python's `weakref` for Rust: objects with a `__weakref__` slot, weak
+//! references with death callbacks, checked by the compiler.
+//!
+//! # Example
+//!
+//! ```
+//! use std::sync::{Arc, Mutex};
+//! use weakable::{getweakrefcount, Obj, Ref, Weakable};
+//!
+//! #[derive(Weakable)]
+//! struct ExpensiveObject {
+//!     name: String,
+//! }
+//!
+//! let obj = Obj::new(ExpensiveObject { name: "big".into() });
+//! let log = Arc::new(Mutex::new(Vec::new()));
+//! let log2 = log.clone();
+//! let r = Ref::with_callback(&obj, move |r: &Ref<ExpensiveObject>| {
+//!     log2.lock().unwrap().push(format!("callback({r:?})"));
+//! });
+//!
+//! assert_eq!(r.upgrade().unwrap().name, "big");
+//! assert_eq!(getweakrefcount(&obj), 1);
+//! drop(obj); // the last strong reference: the object dies now
+//! assert!(r.upgrade().is_none());
+//! assert!(log.lock().unwrap()[0].ends_with("; dead>)"));
+//! ```
+//!
+//! # The model
+//!
+//! - `#[derive(Weakable)]` lets a type live in an [`Obj<T>`], a
+//!   thread-safe reference-counted pointer (think `Arc`) whose allocation
+//!   carries a `__weakref__` slot. `#[weakable(no_weakref)]` opts out, as
+//!   `__slots__` without `'__weakref__'` does, and then [`Ref::new`] on it is
+//!   a compile error: `cannot create weak reference to 'Point' object`.
+//! - A [`Ref<T>`] is `weakref.ref`: [`upgrade`](Ref::upgrade) gives the
+//!   object back while it lives. An optional callback runs when it dies.
+//! - When the last `Obj` drops, the object dies: all its refs go dead at
+//!   once, then the callbacks run newest first, then the value is dropped.
+//!   So a parent's callbacks run before its children's, as in CPython.
+//!
+//! | Python | Rust |
+//! |---|---|
+//! | `class Image: ...` | `#[derive(Weakable)] struct Image { .. }` |
+//! | `__slots__` without `'__weakref__'` | `#[weakable(no_weakref)]` |
+//! | `o = Image()` | `let o = Obj::new(Image { .. });` |
+//! | `id(o)`, `a is b` | [`Obj::id`], [`Obj::ptr_eq`] |
+//! | `weakref.ref(o)`, `weakref.ref(o, cb)` | [`Ref::new`], [`Ref::with_callback`] |
+//! | `r()` | [`r.upgrade()`](Ref::upgrade) |
+//! | `r.__callback__` | [`r.has_callback()`](Ref::has_callback) |
+//! | ref subclass with fields | [`Ref<T, X>`] with [`Ref::with_data`], [`r.data()`](Ref::data) |
+//! | `hash(r)` | `Hash for Ref`, [`Ref::try_hash`] |
+//! | `weakref.getweakrefcount(o)` | [`getweakrefcount`] |
+//! | `weakref.getweakrefs(o)` | [`getweakrefs`] |
+//! | `sys.unraisablehook` | [`set_unraisable_hook`] |
+//!
+//! # Thread safety
+//!
+//! `Obj<T>` and `Ref<T>` are `Send` and `Sync` when `T` is, as `Arc` and
+//! `Weak` are. A callback runs on the thread that drops the last `Obj`, so
+//! it must be `Send`. `upgrade` takes no lock. The slot's list of refs is
+//! guarded by a lock bit held only for a few pointer writes; no lock of this
+//! crate is ever held while user code (a callback, a `Drop`) runs.
+//!
+//! # Comparison with `std::sync::Weak`
+//!
+//! `Ref::upgrade` is the same compare-and-swap as `Weak::upgrade`. What
+//! `Weak` lacks: callbacks at death, a shared basic ref, counting and
+//! listing an object's refs, hashing and comparing refs by referent, and
+//! opting a type out at compile time. Like a dead `Weak`, a dead `Ref` still
+//! keeps the object's allocation (not what the value owned) until dropped.
+//!
+//! # Implementation notes
+//!
+//! An object is one allocation: `[slot][type info][strong count][value]`,
+//! with `Obj<T>` pointing at the value, so every view of one object
+//! (`Obj<Image>`, `Obj<dyn Listener>`) finds the same header 16 bytes below
+//! it. The slot is 32 bytes; [`NoSlot`] is zero bytes, which leaves a
+//! 16-byte header, the size of `Arc`'s. Each ref is a small node on the
+//! object's list; the callback lives inline in the node.
+#![deny(missing_docs)]
+#![warn(unreachable_pub)]
+
+// Lets `#[derive(Weakable)]`'s `::weakable::..` paths resolve inside this
+// crate's own tests.
+#[allow(unused_extern_crates)]
+extern crate self as weakable;
+
+mod kind;
+mod object;
+mod reference;
+mod slot;
+mod sync;
+mod unraisable;
+
+pub use kind::{SlotKind, WeakRefable, Weakable};
+pub use object::Obj;
+pub use reference::{getweakrefcount, getweakrefs, AnyRef, DeadHashError, Ref};
+pub use slot::{NoSlot, RefKind, WeakrefSlot};
+pub use unraisable::{set_unraisable_hook, take_unraisable_hook, Unraisable};
+
+/// Derives [`Weakable`](trait@Weakable) (and [`WeakRefable`] unless
+/// `#[weakable(no_weakref)]`), so the type can live in an [`Obj`].
+///
+/// Attributes, on the struct or enum:
+/// - `#[weakable(no_weakref)]`: no `__weakref__` slot, as Python's
+///   `__slots__` without `'__weakref__'`; refs to it do not compile.
+/// - `#[weakable(name = "Shown")]`: the name reprs show (default: the
+///   type's identifier).
+/// - `#[weakable(crate = "path::to::weakable")]`: where the runtime is, for
+///   crates that re-export it.
+///
+/// # Examples
+///
+/// ```
+/// use weakable::{Obj, Ref, Weakable};
+///
+/// #[derive(Weakable)]
+/// #[weakable(name = "Picture")]
+/// enum Image {
+///     Png(Vec<u8>),
+///     Empty,
+/// }
+///
+/// let o = Obj::new(Image::Empty);
+/// let r = Ref::new(&o);
+/// assert!(format!("{r:?}").contains("to 'Picture' at"));
+/// # drop(Image::Png(vec![]));
+/// ```
+pub use weakable_derive::Weakable;

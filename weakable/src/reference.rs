@@ -1,0 +1,757 @@
+//! `Ref<T, X>`, Python's `weakref.ref` (and its subclasses that carry
+//! extra fields), and `AnyRef<T>`, what `getweakrefs` lists.
+
+use core::fmt;
+use core::hash::{BuildHasher, Hash, Hasher};
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+use std::sync::OnceLock;
+
+use crate::kind::{SlotKind, WeakRefable, Weakable};
+use crate::object::{slot, Obj};
+use crate::slot::{attach_node, basic_node, Callback, NoCallback, RawHandle, RefKind, KIND_REF};
+use crate::sync::Ordering;
+
+/// A weak reference to an object: Python's `weakref.ref`.
+///
+/// A `Ref` does not keep its referent alive. [`upgrade`](Ref::upgrade)
+/// returns a strong [`Obj`] while the object lives and `None` from the
+/// moment its last `Obj` is dropped. A ref may carry a callback, called once
+/// when the referent dies, and data `X` (Python's ref subclasses with extra
+/// fields, such as `KeyedRef`); `Ref<T>` is `Ref<T, ()>`.
+///
+/// Clones of a `Ref` are the same ref: [`Ref::ptr_eq`] holds, and they are
+/// equal even after death. [`Ref::new`] hands out the object's one basic
+/// ref (no callback, no data) while it exists, as CPython does.
+///
+/// # Death
+///
+/// When the last `Obj` of the referent drops: every ref is dead at once,
+/// then the callbacks run, most recently registered first, each exactly
+/// once and with its own `&Ref`, then the value is dropped. A ref dropped
+/// before that never has its callback called. Inside a callback, `upgrade`
+/// returns `None` for every ref to the dying object. A callback that
+/// panics is reported through the [unraisable hook](crate::set_unraisable_hook)
+/// and the others still run.
+///
+/// # Memory
+///
+/// A ref is a handle (two words) to a small node shared by its clones. A
+/// dead ref keeps the object's allocation (its header and the dropped
+/// value's bytes, not anything the value owned) until the ref is dropped,
+/// as a dead `std::sync::Weak` does.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// use std::sync::Arc;
+/// use weakable::{Obj, Ref, Weakable};
+///
+/// #[derive(Weakable)]
+/// struct ExpensiveObject;
+///
+/// let obj = Obj::new(ExpensiveObject);
+/// let died = Arc::new(AtomicBool::new(false));
+/// let flag = died.clone();
+/// let r = Ref::with_callback(&obj, move |r: &Ref<ExpensiveObject>| {
+///     assert!(r.upgrade().is_none());
+///     flag.store(true, Ordering::SeqCst);
+/// });
+///
+/// assert!(r.upgrade().is_some());
+/// drop(obj);
+/// assert!(r.upgrade().is_none());
+/// assert!(died.load(Ordering::SeqCst));
+/// ```
+pub struct Ref<T: ?Sized, X = ()> {
+    /// Invariant: a count on a `Node<X>` whose referent is `target`'s object.
+    raw: RawHandle,
+    /// The referent's value, with provenance over its allocation.
+    target: NonNull<T>,
+    _marker: PhantomData<(*const T, X)>,
+}
+
+// SAFETY: a `Ref` can be upgraded on any thread that has it, handing out an
+// `Obj<T>`: so `T: Send + Sync`, as for `Obj`. Its data is shared by all
+// clones (`X: Sync`) and dropped by whichever clone goes last (`X: Send`).
+// Everything else in a node is atomics or immutable.
+unsafe impl<T: ?Sized + Send + Sync, X: Send + Sync> Send for Ref<T, X> {}
+// SAFETY: `&Ref` allows `clone`, so the same conditions as `Send`.
+unsafe impl<T: ?Sized + Send + Sync, X: Send + Sync> Sync for Ref<T, X> {}
+
+/// A user callback, with the view it was registered through.
+struct RefCallback<T: ?Sized, F> {
+    target: NonNull<T>,
+    f: F,
+}
+
+// SAFETY: `f` is `Send`. `target` is only used to build the `Ref` handed to
+// `f` on the thread where the referent dies; that `Ref` is dead, so it
+// never yields a `&T`. If `T` is not `Send + Sync`, no `Obj<T>` can leave
+// its thread, so the referent dies on the thread that registered `f`.
+unsafe impl<T: ?Sized, F: Send> Send for RefCallback<T, F> {}
+
+impl<T: ?Sized, X, F> Callback<X> for RefCallback<T, F>
+where
+    F: FnOnce(&Ref<T, X>) + Send,
+{
+    fn call(self, node: RawHandle) {
+        let r = Ref {
+            raw: node,
+            target: self.target,
+            _marker: PhantomData,
+        };
+        (self.f)(&r);
+    }
+}
+
+impl<T: ?Sized + WeakRefable> Ref<T> {
+    /// A weak reference to `obj`, without a callback: Python's
+    /// `weakref.ref(obj)`.
+    ///
+    /// While a ref made this way is alive, `Ref::new` returns it again (the
+    /// object's *basic* ref), so this costs one atomic increment after the
+    /// first call.
+    ///
+    /// Only types with a `__weakref__` slot can be weakly referenced; for a
+    /// `#[weakable(no_weakref)]` type this does not compile:
+    /// `cannot create weak reference to 'Point' object`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, Ref, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let o = Obj::new(Image);
+    /// let r1 = Ref::new(&o);
+    /// let r2 = Ref::new(&o);
+    /// assert!(Ref::ptr_eq(&r1, &r2)); // the same basic ref
+    /// assert!(Obj::ptr_eq(&r1.upgrade().unwrap(), &o));
+    /// ```
+    #[inline]
+    #[must_use = "a weak reference that is never used does nothing"]
+    pub fn new(obj: &Obj<T>) -> Ref<T> {
+        // SAFETY: `obj` keeps the object alive, and `T: WeakRefable` means
+        // every object behind an `Obj<T>` has a `WeakrefSlot`.
+        let raw = unsafe { basic_node::<KIND_REF>(Obj::thin(obj)) };
+        Ref {
+            raw,
+            target: Obj::value_ptr(obj),
+            _marker: PhantomData,
+        }
+    }
+
+    /// A weak reference to `obj` whose `callback` runs once when `obj` dies:
+    /// Python's `weakref.ref(obj, callback)`.
+    ///
+    /// The callback receives this ref (already dead). It runs on the thread
+    /// that drops the last `Obj`, with no lock held, so it may do anything:
+    /// drop other objects, make refs to others, touch weak collections. It
+    /// never runs if every clone of this ref was dropped first. Each call
+    /// makes a new ref.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use weakable::{Obj, Ref, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let log = Arc::new(Mutex::new(Vec::new()));
+    /// let o = Obj::new(Image);
+    /// let refs: Vec<Ref<Image>> = (0..3)
+    ///     .map(|i| {
+    ///         let log = log.clone();
+    ///         Ref::with_callback(&o, move |_| log.lock().unwrap().push(i))
+    ///     })
+    ///     .collect();
+    /// drop(o);
+    /// assert_eq!(*log.lock().unwrap(), [2, 1, 0]); // newest first
+    /// # drop(refs);
+    /// ```
+    #[must_use = "dropping the ref at once cancels its callback"]
+    pub fn with_callback<F>(obj: &Obj<T>, callback: F) -> Ref<T>
+    where
+        F: FnOnce(&Ref<T>) + Send + 'static,
+    {
+        Ref::attach(obj, (), callback)
+    }
+}
+
+impl<T: ?Sized + WeakRefable, X: Send + Sync> Ref<T, X> {
+    /// A weak reference to `obj` carrying `data`: a Python ref subclass with
+    /// extra fields (`KeyedRef`, `ExtendedRef`). Never the shared basic ref.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{getweakrefcount, Obj, Ref, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let o = Obj::new(Image);
+    /// let keyed = Ref::with_data(&o, "thumbnail");
+    /// assert_eq!(*keyed.data(), "thumbnail");
+    /// let plain = Ref::new(&o);
+    /// assert_eq!(getweakrefcount(&o), 2);
+    /// # drop((keyed, plain));
+    /// ```
+    #[must_use = "a weak reference that is never used does nothing"]
+    pub fn with_data(obj: &Obj<T>, data: X) -> Ref<T, X> {
+        // SAFETY: `obj` keeps the object alive; `T: WeakRefable` means it
+        // has a `WeakrefSlot`.
+        let raw =
+            unsafe { attach_node::<X, NoCallback, KIND_REF>(Obj::thin(obj), data, None) };
+        Ref {
+            raw,
+            target: Obj::value_ptr(obj),
+            _marker: PhantomData,
+        }
+    }
+
+    /// A weak reference to `obj` carrying `data`, whose `callback` runs once
+    /// when `obj` dies; see [`Ref::with_callback`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use weakable::{Obj, Ref, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let (tx, rx) = mpsc::channel();
+    /// let o = Obj::new(Image);
+    /// let r = Ref::with_data_and_callback(&o, String::from("cat.png"), move |r| {
+    ///     tx.send(r.data().clone()).unwrap();
+    /// });
+    /// drop(o);
+    /// assert_eq!(rx.recv().unwrap(), "cat.png");
+    /// # drop(r);
+    /// ```
+    #[must_use = "dropping the ref at once cancels its callback"]
+    pub fn with_data_and_callback<F>(obj: &Obj<T>, data: X, callback: F) -> Ref<T, X>
+    where
+        F: FnOnce(&Ref<T, X>) + Send + 'static,
+    {
+        Ref::attach(obj, data, callback)
+    }
+
+    fn attach<F>(obj: &Obj<T>, data: X, f: F) -> Ref<T, X>
+    where
+        F: FnOnce(&Ref<T, X>) + Send + 'static,
+    {
+        let target = Obj::value_ptr(obj);
+        // SAFETY: `obj` keeps the object alive; `T: WeakRefable` means it
+        // has a `WeakrefSlot`.
+        let raw = unsafe {
+            attach_node::<X, RefCallback<T, F>, KIND_REF>(
+                Obj::thin(obj),
+                data,
+                Some(RefCallback { target, f }),
+            )
+        };
+        Ref {
+            raw,
+            target,
+            _marker: PhantomData,
+        }
+    }
+}
+
+/// The process-wide hasher behind [`Ref::try_hash`]: seeded at random once,
+/// like Python's string hashing, so hashes cannot be precomputed by an
+/// attacker.
+fn referent_hasher() -> &'static std::collections::hash_map::RandomState {
+    static HASHER: OnceLock<std::collections::hash_map::RandomState> = OnceLock::new();
+    HASHER.get_or_init(Default::default)
+}
+
+impl<T: ?Sized, X> Ref<T, X> {
+    /// A strong reference to the referent, Python's `r()`: `Some` while any
+    /// `Obj` to it lives, `None` once the last one was dropped.
+    ///
+    /// Never blocks and takes no lock: one compare-and-swap on the strong
+    /// count, as [`std::sync::Weak::upgrade`]. It never moves the count from
+    /// zero, so a dead object stays dead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, Ref, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image(u32);
+    ///
+    /// let o = Obj::new(Image(7));
+    /// let r = Ref::new(&o);
+    /// assert_eq!(r.upgrade().map(|img| img.0), Some(7));
+    /// drop(o);
+    /// assert!(r.upgrade().is_none());
+    /// ```
+    #[inline]
+    #[must_use = "upgrading has no effect besides returning the object"]
+    pub fn upgrade(&self) -> Option<Obj<T>> {
+        // SAFETY: the node holds a weak count, so the referent's allocation
+        // is alive.
+        unsafe { Obj::try_upgrade(self.target) }
+    }
+
+    /// Whether the referent is still alive, Python's `r() is not None`.
+    ///
+    /// Racy by nature: another thread may drop the last `Obj` right after.
+    /// Use [`upgrade`](Ref::upgrade) to act on the object.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, Ref, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let o = Obj::new(Image);
+    /// let r = Ref::new(&o);
+    /// assert!(r.is_alive());
+    /// drop(o);
+    /// assert!(!r.is_alive());
+    /// ```
+    #[inline]
+    pub fn is_alive(&self) -> bool {
+        self.raw.referent_alive()
+    }
+
+    /// Whether this ref still has a callback to call, Python's
+    /// `r.__callback__ is not None`: false for refs made without one, and
+    /// false for every ref once the referent died.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, Ref, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let o = Obj::new(Image);
+    /// let r = Ref::with_callback(&o, |_| {});
+    /// assert!(r.has_callback());
+    /// assert!(!Ref::new(&o).has_callback());
+    /// drop(o);
+    /// assert!(!r.has_callback());
+    /// ```
+    #[inline]
+    pub fn has_callback(&self) -> bool {
+        self.raw.head().vtable.has_callback && self.is_alive()
+    }
+
+    /// Whether two handles are the same ref, Python's `r1 is r2`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, Ref, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let o = Obj::new(Image);
+    /// let r = Ref::with_callback(&o, |_| {});
+    /// assert!(Ref::ptr_eq(&r, &r.clone()));
+    /// assert!(!Ref::ptr_eq(&r, &Ref::new(&o)));
+    /// ```
+    #[inline]
+    pub fn ptr_eq(this: &Self, other: &Self) -> bool {
+        this.raw.ptr() == other.raw.ptr()
+    }
+
+    /// The data this ref carries (`()` for a plain `Ref<T>`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, Ref, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let o = Obj::new(Image);
+    /// let r = Ref::with_data(&o, 42_u32);
+    /// assert_eq!(*r.data(), 42);
+    /// ```
+    #[inline]
+    pub fn data(&self) -> &X {
+        // SAFETY: the invariant of `raw`: the node is a `Node<X>`.
+        unsafe { self.raw.data::<X>() }
+    }
+
+    /// The referent's hash, Python's `hash(r)`: taken from the referent
+    /// the first time (with a process-wide randomly seeded hasher) and kept,
+    /// so it stays the same after death.
+    ///
+    /// [`Hash`] for `Ref` writes this value.
+    ///
+    /// # Errors
+    ///
+    /// [`DeadHashError`] if the referent died before the ref was first
+    /// hashed: there is nothing left to hash.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, Ref, Weakable};
+    ///
+    /// #[derive(Weakable, Hash)]
+    /// struct Word(&'static str);
+    ///
+    /// let a = Obj::new(Word("hi"));
+    /// let b = Obj::new(Word("hi"));
+    /// let (ra, rb) = (Ref::new(&a), Ref::new(&b));
+    /// let h = ra.try_hash().unwrap();
+    /// assert_eq!(rb.try_hash(), Ok(h)); // equal referents, equal hashes
+    /// drop((a, b));
+    /// assert_eq!(ra.try_hash(), Ok(h)); // kept after death
+    /// # drop(rb);
+    ///
+    /// let c = Obj::new(Word("bye"));
+    /// let rc = Ref::new(&c);
+    /// drop(c);
+    /// assert!(rc.try_hash().is_err()); // never hashed while alive
+    /// ```
+    pub fn try_hash(&self) -> Result<u64, DeadHashError>
+    where
+        T: Hash,
+    {
+        let cached = &self.raw.head().hash;
+        let h = cached.load(Ordering::Relaxed);
+        if h != 0 {
+            return Ok(h);
+        }
+        let obj = self.upgrade().ok_or(DeadHashError { _private: () })?;
+        let h = referent_hasher().hash_one(&*obj).max(1);
+        // Two threads may race here; they store the same value unless the
+        // referent changed in between, and then the first store wins.
+        let h = match cached.compare_exchange(0, h, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => h,
+            Err(first) => first,
+        };
+        drop(obj);
+        Ok(h)
+    }
+
+    pub(crate) fn raw(&self) -> &RawHandle {
+        &self.raw
+    }
+}
+
+impl<T: ?Sized, X> Clone for Ref<T, X> {
+    /// The same ref, once more: clones are [`Ref::ptr_eq`].
+    #[inline]
+    fn clone(&self) -> Self {
+        Ref {
+            raw: self.raw.clone(),
+            target: self.target,
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<T: ?Sized + PartialEq, X> PartialEq for Ref<T, X> {
+    /// As CPython: while both referents live, compares them; otherwise a
+    /// ref equals only itself (and its clones).
+    fn eq(&self, other: &Self) -> bool {
+        if let (Some(a), Some(b)) = (self.upgrade(), other.upgrade()) {
+            return *a == *b;
+        }
+        Ref::ptr_eq(self, other)
+    }
+}
+
+impl<T: ?Sized + Eq, X> Eq for Ref<T, X> {}
+
+impl<T: ?Sized + Hash, X> Hash for Ref<T, X> {
+    /// Writes [`Ref::try_hash`].
+    ///
+    /// # Panics
+    ///
+    /// With `weak object has gone away` if the referent died before the ref
+    /// was first hashed; use [`Ref::try_hash`] to get an error instead.
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match self.try_hash() {
+            Ok(h) => state.write_u64(h),
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+impl<T: ?Sized, X> fmt::Debug for Ref<T, X> {
+    /// CPython's repr: `<weakref at 0x..; to 'Image' at 0x..>`, or
+    /// `<weakref at 0x..; dead>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt_weakref(&self.raw, self.target.as_ptr().cast::<u8>().addr(), f)
+    }
+}
+
+fn fmt_weakref(raw: &RawHandle, target: usize, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let at = raw.ptr().as_ptr().addr();
+    let kind = raw.head().vtable.kind;
+    match (raw.referent_alive(), kind) {
+        (true, RefKind::Proxy) => write!(
+            f,
+            "<weakproxy at {at:#x} to {} at {target:#x}>",
+            raw.referent_name()
+        ),
+        (false, RefKind::Proxy) => write!(f, "<weakproxy at {at:#x}; dead>"),
+        (true, _) => write!(
+            f,
+            "<weakref at {at:#x}; to '{}' at {target:#x}>",
+            raw.referent_name()
+        ),
+        (false, _) => write!(f, "<weakref at {at:#x}; dead>"),
+    }
+}
+
+/// The error of [`Ref::try_hash`]: the referent died before the ref was
+/// first hashed (CPython raises `TypeError: weak object has gone away`).
+///
+/// # Examples
+///
+/// ```
+/// use weakable::{Obj, Ref, Weakable};
+///
+/// #[derive(Weakable, Hash)]
+/// struct Word(&'static str);
+///
+/// let o = Obj::new(Word("gone"));
+/// let r = Ref::new(&o);
+/// drop(o);
+/// let err = r.try_hash().unwrap_err();
+/// assert_eq!(err.to_string(), "weak object has gone away");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadHashError {
+    _private: (),
+}
+
+impl fmt::Display for DeadHashError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("weak object has gone away")
+    }
+}
+
+impl std::error::Error for DeadHashError {}
+
+/// One of the weak references [`getweakrefs`] lists: a ref or a proxy,
+/// whatever data it carries, seen through the caller's view `T`.
+///
+/// Compare it with a [`Ref`] by identity (`any == r`), ask its
+/// [`kind`](AnyRef::kind), or [`upgrade`](AnyRef::upgrade) it.
+///
+/// # Examples
+///
+/// ```
+/// use weakable::{getweakrefs, Obj, Ref, RefKind, Weakable};
+///
+/// #[derive(Weakable)]
+/// struct Image;
+///
+/// let o = Obj::new(Image);
+/// let r = Ref::with_callback(&o, |_| {});
+/// let listed = getweakrefs(&o);
+/// assert_eq!(listed.len(), 1);
+/// assert!(listed[0] == r);
+/// assert_eq!(listed[0].kind(), RefKind::Ref);
+/// assert!(listed[0].has_callback());
+/// ```
+pub struct AnyRef<T: ?Sized> {
+    raw: RawHandle,
+    target: NonNull<T>,
+    _marker: PhantomData<*const T>,
+}
+
+// SAFETY: as for `Ref`. The node's data, which an `AnyRef` may be the last
+// to drop, is `Send + Sync` (every constructor of a ref with data asks it).
+unsafe impl<T: ?Sized + Send + Sync> Send for AnyRef<T> {}
+// SAFETY: as for `Send`.
+unsafe impl<T: ?Sized + Send + Sync> Sync for AnyRef<T> {}
+
+impl<T: ?Sized> AnyRef<T> {
+    /// Whether it is a ref or a proxy.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{getweakrefs, Obj, Ref, RefKind, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let o = Obj::new(Image);
+    /// let _r = Ref::new(&o);
+    /// assert_eq!(getweakrefs(&o)[0].kind(), RefKind::Ref);
+    /// ```
+    pub fn kind(&self) -> RefKind {
+        self.raw.head().vtable.kind
+    }
+
+    /// A strong reference to the referent, as [`Ref::upgrade`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{getweakrefs, Obj, Ref, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let o = Obj::new(Image);
+    /// let _r = Ref::new(&o);
+    /// let any = getweakrefs(&o).pop().unwrap();
+    /// assert!(Obj::ptr_eq(&any.upgrade().unwrap(), &o));
+    /// ```
+    #[must_use = "upgrading has no effect besides returning the object"]
+    pub fn upgrade(&self) -> Option<Obj<T>> {
+        // SAFETY: the node holds a weak count, so the referent's allocation
+        // is alive.
+        unsafe { Obj::try_upgrade(self.target) }
+    }
+
+    /// Whether it still has a callback to call (false once dead).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{getweakrefs, Obj, Ref, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let o = Obj::new(Image);
+    /// let _r = Ref::new(&o);
+    /// assert!(!getweakrefs(&o)[0].has_callback());
+    /// ```
+    pub fn has_callback(&self) -> bool {
+        self.raw.head().vtable.has_callback && self.raw.referent_alive()
+    }
+
+    /// Whether two listed refs are the same ref.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{getweakrefs, Obj, Ref, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let o = Obj::new(Image);
+    /// let _r = Ref::new(&o);
+    /// assert!(weakable::AnyRef::ptr_eq(&getweakrefs(&o)[0], &getweakrefs(&o)[0]));
+    /// ```
+    pub fn ptr_eq(this: &Self, other: &Self) -> bool {
+        this.raw.ptr() == other.raw.ptr()
+    }
+}
+
+impl<T: ?Sized> Clone for AnyRef<T> {
+    fn clone(&self) -> Self {
+        AnyRef {
+            raw: self.raw.clone(),
+            target: self.target,
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized, X> PartialEq<Ref<U, X>> for AnyRef<T> {
+    /// Identity: whether `other` is this very ref (through any view).
+    fn eq(&self, other: &Ref<U, X>) -> bool {
+        self.raw.ptr() == other.raw().ptr()
+    }
+}
+
+impl<T: ?Sized, U: ?Sized, X> PartialEq<AnyRef<U>> for Ref<T, X> {
+    /// Identity: whether `other` is this very ref (through any view).
+    fn eq(&self, other: &AnyRef<U>) -> bool {
+        self.raw.ptr() == other.raw.ptr()
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for AnyRef<T> {
+    /// The repr of the ref or proxy it is.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt_weakref(&self.raw, self.target.as_ptr().cast::<u8>().addr(), f)
+    }
+}
+
+/// The number of weak references and proxies to `obj`, Python's
+/// `weakref.getweakrefcount(obj)`: refs, proxies, and the internal refs of
+/// weak collections that hold it. Zero for a type without a slot.
+///
+/// # Examples
+///
+/// ```
+/// use weakable::{getweakrefcount, Obj, Ref, Weakable};
+///
+/// #[derive(Weakable)]
+/// struct Image;
+///
+/// #[derive(Weakable)]
+/// #[weakable(no_weakref)]
+/// struct Point;
+///
+/// let o = Obj::new(Image);
+/// assert_eq!(getweakrefcount(&o), 0);
+/// let a = Ref::new(&o);
+/// let b = Ref::with_callback(&o, |_| {});
+/// assert_eq!(getweakrefcount(&o), 2);
+/// drop((a, b));
+/// assert_eq!(getweakrefcount(&o), 0);
+/// assert_eq!(getweakrefcount(&Obj::new(Point)), 0);
+/// ```
+pub fn getweakrefcount<T: ?Sized + Weakable>(obj: &Obj<T>) -> usize {
+    if !T::Slot::HAS_WEAKREFS {
+        return 0;
+    }
+    // SAFETY: `obj` keeps the object alive; `T::Slot` says it has a slot,
+    // and every object behind an `Obj<T>` has `T::Slot`'s layout.
+    unsafe { slot(Obj::thin(obj).as_ptr()) }.weakref_count()
+}
+
+/// Every weak reference and proxy to `obj`, Python's
+/// `weakref.getweakrefs(obj)`: the basic ref first, then the basic proxy,
+/// then the others, newest first, as CPython lists them.
+///
+/// # Examples
+///
+/// ```
+/// use weakable::{getweakrefs, Obj, Ref, Weakable};
+///
+/// #[derive(Weakable)]
+/// struct Image;
+///
+/// let o = Obj::new(Image);
+/// let cb = Ref::with_callback(&o, |_| {});
+/// let basic = Ref::new(&o);
+/// let listed = getweakrefs(&o);
+/// assert!(listed[0] == basic && listed[1] == cb);
+/// ```
+pub fn getweakrefs<T: ?Sized + WeakRefable>(obj: &Obj<T>) -> Vec<AnyRef<T>> {
+    // SAFETY: `obj` keeps the object alive and `T: WeakRefable`.
+    let raws = unsafe { slot(Obj::thin(obj).as_ptr()) }.weakrefs();
+    raws.into_iter()
+        .map(|raw| AnyRef {
+            raw,
+            target: Obj::value_ptr(obj),
+            _marker: PhantomData,
+        })
+        .collect()
+}

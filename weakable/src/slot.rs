@@ -1,0 +1,777 @@
+//! The `__weakref__` slot: the list of an object's weak references, the
+//! cached basic ref and proxy, and clearing on death.
+//!
+//! # Design
+//!
+//! Every weak reference is a *node*: a small separate allocation that starts
+//! with a type-erased [`NodeHead`] (vtable, handle count, referent, cached
+//! hash, list links) followed by the ref's data and, if it has one, its
+//! callback. `Ref`, `Proxy` and `AnyRef` handles each own one count on a node.
+//! Nodes do not depend on the view type (`Image` or `dyn Listener`), so one
+//! object has one list whatever view its refs were taken through.
+//!
+//! The slot holds:
+//! - `weak`: the allocation's own count. The strong side holds 1 until the
+//!   value is dropped; every node holds 1 for as long as it exists, because
+//!   `upgrade` reads the strong count in the allocation. The allocation is
+//!   freed when it reaches zero.
+//! - `basic_ref`, `basic_proxy`: the callback-less ref and proxy that
+//!   `Ref::new` and `Proxy::new` hand out again and again (CPython reuses
+//!   them too). The slot owns one count on each, so the fast path of
+//!   `Ref::new` is a load and an increment, with no lock. A cached node whose
+//!   only count is the slot's does not exist as far as Python can tell: it
+//!   is not counted and not listed.
+//! - `list`: every other node (with a callback, or with data), newest first,
+//!   so clearing calls back newest first. Bit 0 of the head pointer is a
+//!   lock held only for a few pointer writes: never while allocating, never
+//!   while running user code.
+//!
+//! Death (`clear`) happens after the strong count reached zero, so no new
+//! node can be attached. Under the lock the whole list is detached; each
+//! node with a callback whose handle count is not already zero gets one more
+//! count, so that it stays alive until its callback ran; the others are just
+//! marked unlinked (a node whose count reached zero is being destroyed by a
+//! thread waiting for the lock, and its callback must not run). Then, with
+//! no lock held, the callbacks run one by one, each under `catch_unwind`.
+
+use core::cell::UnsafeCell;
+use core::marker::PhantomData;
+use core::ptr::{self, NonNull};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::kind::SlotKind;
+use crate::object::{slot, tail};
+use crate::sync::{fence, spin_wait, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+
+/// The `__weakref__` slot that objects of weakly referenceable types carry
+/// in their header.
+///
+/// Its fields are private; `#[derive(Weakable)]` names this type as
+/// [`Weakable::Slot`](crate::Weakable::Slot) for every type without
+/// `#[weakable(no_weakref)]`. It costs 32 bytes per object.
+///
+/// # Examples
+///
+/// ```
+/// use weakable::{Weakable, WeakrefSlot};
+///
+/// #[derive(Weakable)]
+/// struct Image;
+///
+/// fn has_slot<T: Weakable<Slot = WeakrefSlot>>() {}
+/// has_slot::<Image>();
+/// ```
+#[repr(C)]
+pub struct WeakrefSlot {
+    /// Invariant: 1 while the value is not yet dropped, plus 1 per node
+    /// whose `object` is this object. The allocation is freed at zero.
+    weak: AtomicUsize,
+    /// The nodes that are not cached basic ones, newest first; bit 0 is the
+    /// lock. Invariant: while unlocked, the pointer is the true head.
+    list: AtomicPtr<NodeHead>,
+    /// Invariant: null, or a basic ref node on which the slot owns one count.
+    basic_ref: AtomicPtr<NodeHead>,
+    /// Invariant: null, or a basic proxy node on which the slot owns one count.
+    basic_proxy: AtomicPtr<NodeHead>,
+}
+
+/// The empty slot of `#[weakable(no_weakref)]` types: zero bytes, and no
+/// weak reference can be made to such an object.
+///
+/// # Examples
+///
+/// ```
+/// use weakable::{NoSlot, Weakable};
+///
+/// #[derive(Weakable)]
+/// #[weakable(no_weakref)]
+/// struct Point(i32, i32);
+///
+/// fn no_slot<T: Weakable<Slot = NoSlot>>() {}
+/// no_slot::<Point>();
+/// assert_eq!(std::mem::size_of::<NoSlot>(), 0);
+/// ```
+#[derive(Debug)]
+pub struct NoSlot {
+    _private: (),
+}
+
+impl SlotKind for WeakrefSlot {
+    const HAS_WEAKREFS: bool = true;
+    fn __new() -> Self {
+        WeakrefSlot {
+            weak: AtomicUsize::new(1),
+            list: AtomicPtr::new(ptr::null_mut()),
+            basic_ref: AtomicPtr::new(ptr::null_mut()),
+            basic_proxy: AtomicPtr::new(ptr::null_mut()),
+        }
+    }
+}
+
+impl SlotKind for NoSlot {
+    const HAS_WEAKREFS: bool = false;
+    fn __new() -> Self {
+        NoSlot { _private: () }
+    }
+}
+
+impl core::fmt::Debug for WeakrefSlot {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("WeakrefSlot").finish_non_exhaustive()
+    }
+}
+
+/// What a weak reference node is, as `getweakrefs` reports it.
+///
+/// # Examples
+///
+/// ```
+/// use weakable::{getweakrefs, Obj, Ref, RefKind, Weakable};
+///
+/// #[derive(Weakable)]
+/// struct Image;
+///
+/// let o = Obj::new(Image);
+/// let _r = Ref::new(&o);
+/// assert_eq!(getweakrefs(&o)[0].kind(), RefKind::Ref);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RefKind {
+    /// A [`Ref`](crate::Ref), Python's `weakref.ref`.
+    Ref,
+    /// A proxy, Python's `weakref.proxy`.
+    Proxy,
+}
+
+pub(crate) const KIND_REF: u8 = 0;
+pub(crate) const KIND_PROXY: u8 = 1;
+
+/// The per-type operations of a node.
+pub(crate) struct NodeVTable {
+    pub(crate) kind: RefKind,
+    /// Cached in the slot's `basic_ref`/`basic_proxy`, never in the list.
+    pub(crate) basic: bool,
+    pub(crate) has_callback: bool,
+    /// What to call it in an unraisable report ("weakref callback").
+    pub(crate) what: &'static str,
+    /// Runs the callback, consuming one count held by the caller.
+    fire: unsafe fn(NonNull<NodeHead>),
+    /// Drops the node's data and callback and frees it; its count is zero.
+    destroy: unsafe fn(NonNull<NodeHead>),
+}
+
+/// The type-erased start of every node.
+#[repr(C)]
+pub(crate) struct NodeHead {
+    pub(crate) vtable: &'static NodeVTable,
+    /// Invariant: the number of handles to this node, plus one while the
+    /// slot caches it, plus one while clearing holds it for its callback.
+    /// At zero the node is destroyed; nothing increments it from zero.
+    pub(crate) handles: AtomicUsize,
+    /// The referent's value address. The node holds one `weak` count of the
+    /// referent's slot, so this memory outlives the node.
+    pub(crate) object: NonNull<u8>,
+    /// The referent's hash, stored by the first hash taken while it lived;
+    /// 0 means not yet taken (a real 0 is stored as 1).
+    pub(crate) hash: AtomicU64,
+    /// Guarded by the slot's lock, or owned by the clearing thread once
+    /// detached.
+    links: UnsafeCell<Links>,
+}
+
+struct Links {
+    /// Null when not linked; `FIRST` for the list's head.
+    prev: *mut NodeHead,
+    next: *mut NodeHead,
+}
+
+/// The `prev` of the list's first node. Never dereferenced.
+fn first() -> *mut NodeHead {
+    NonNull::<NodeHead>::dangling().as_ptr()
+}
+
+/// A node with data `X`; its callback, if any, follows.
+#[repr(C)]
+pub(crate) struct Node<X> {
+    pub(crate) head: NodeHead,
+    pub(crate) data: X,
+}
+
+#[repr(C)]
+struct NodeBox<X, C> {
+    node: Node<X>,
+    /// Taken once, by clearing; whatever is left is dropped with the node.
+    callback: UnsafeCell<Option<C>>,
+}
+
+/// What runs when a node's referent dies.
+pub(crate) trait Callback<X>: Send + Sized {
+    /// False only for [`NoCallback`].
+    const PRESENT: bool = true;
+    /// Called once, on the thread where the referent died, with no lock held,
+    /// with one count on the node, which the callee owns.
+    fn call(self, node: RawHandle);
+}
+
+/// The callback of nodes that have none.
+pub(crate) enum NoCallback {}
+
+impl<X> Callback<X> for NoCallback {
+    const PRESENT: bool = false;
+    fn call(self, _: RawHandle) {
+        match self {}
+    }
+}
+
+struct VTableOf<X, C, const KIND: u8, const BASIC: bool>(PhantomData<(X, C)>);
+
+impl<X, C: Callback<X>, const KIND: u8, const BASIC: bool> VTableOf<X, C, KIND, BASIC> {
+    const VTABLE: &'static NodeVTable = &NodeVTable {
+        kind: if KIND == KIND_PROXY {
+            RefKind::Proxy
+        } else {
+            RefKind::Ref
+        },
+        basic: BASIC,
+        has_callback: C::PRESENT,
+        what: if KIND == KIND_PROXY {
+            "weakproxy callback"
+        } else {
+            "weakref callback"
+        },
+        fire: fire::<X, C>,
+        destroy: destroy::<X, C>,
+    };
+}
+
+/// Runs a node's callback.
+///
+/// # Safety
+///
+/// Called once per node, by the thread clearing its referent, which owns
+/// one count on it and transfers it here.
+unsafe fn fire<X, C: Callback<X>>(head: NonNull<NodeHead>) {
+    let node = head.cast::<NodeBox<X, C>>();
+    // SAFETY: clearing detached this node and holds a count, so it is alive
+    // and nobody else touches its callback: `destroy` needs the count at
+    // zero, and clearing fires each node once.
+    let callback = unsafe { (*(*node.as_ptr()).callback.get()).take() };
+    // SAFETY: the caller transfers its count.
+    let hold = unsafe { RawHandle::from_count(head) };
+    match callback {
+        Some(callback) => callback.call(hold),
+        None => drop(hold),
+    }
+}
+
+/// Destroys a node whose count reached zero.
+///
+/// # Safety
+///
+/// `head` is a `NodeBox<X, C>` whose handle count just reached zero (so
+/// this runs once, with no other access but the slot's list under its lock).
+unsafe fn destroy<X, C: Callback<X>>(head: NonNull<NodeHead>) {
+    // SAFETY: the node is alive until freed below.
+    let (object, basic) = unsafe { (head.as_ref().object, head.as_ref().vtable.basic) };
+    if !basic {
+        // SAFETY: the node holds a weak count, so the referent's allocation
+        // (and its slot) is alive.
+        unsafe { slot(object.as_ptr()).unlink(head) };
+    }
+    // Whatever the data's or callback's `Drop` does, even panic, the node's
+    // weak count is released afterwards.
+    struct ReleaseWeak(NonNull<u8>);
+    impl Drop for ReleaseWeak {
+        fn drop(&mut self) {
+            // SAFETY: the node held this weak count and is gone.
+            unsafe { release_weak(self.0) };
+        }
+    }
+    let _release = ReleaseWeak(object);
+    // SAFETY: allocated by `Box::into_raw` in `attach_node`; unlinked, count
+    // zero: this is the only access left.
+    drop(unsafe { Box::from_raw(head.cast::<NodeBox<X, C>>().as_ptr()) });
+}
+
+/// Releases one weak count of the object at `object`, freeing its
+/// allocation at zero.
+///
+/// # Safety
+///
+/// The caller owns one weak count of that object, which has a `WeakrefSlot`.
+pub(crate) unsafe fn release_weak(object: NonNull<u8>) {
+    // SAFETY: the caller's count keeps the allocation alive until here. The
+    // reference to the slot is a temporary: it is gone before the memory is.
+    let last = unsafe { slot(object.as_ptr()) }
+        .weak
+        .fetch_sub(1, Ordering::Release)
+        == 1;
+    if last {
+        fence(Ordering::Acquire);
+        // SAFETY: the count reached zero: the value was dropped (the strong
+        // side's count is gone) and no node remains, so nothing can reach
+        // the allocation. `info` is read before it is freed.
+        unsafe {
+            let dealloc = tail(object.as_ptr()).info.dealloc;
+            dealloc(object);
+        }
+    }
+}
+
+/// One count on a node, released on drop.
+pub(crate) struct RawHandle {
+    head: NonNull<NodeHead>,
+}
+
+impl RawHandle {
+    /// Takes ownership of one count the caller holds.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns one count on the live node `head`.
+    #[inline]
+    pub(crate) unsafe fn from_count(head: NonNull<NodeHead>) -> RawHandle {
+        RawHandle { head }
+    }
+
+    #[inline]
+    pub(crate) fn head(&self) -> &NodeHead {
+        // SAFETY: our count keeps the node alive.
+        unsafe { self.head.as_ref() }
+    }
+
+    #[inline]
+    pub(crate) fn ptr(&self) -> NonNull<NodeHead> {
+        self.head
+    }
+
+    /// The node's data.
+    ///
+    /// # Safety
+    ///
+    /// The node is a `Node<X>`.
+    #[inline]
+    pub(crate) unsafe fn data<X>(&self) -> &X {
+        // SAFETY: our count keeps the node alive; the caller vouches for `X`.
+        unsafe { &(*self.head.cast::<Node<X>>().as_ptr()).data }
+    }
+
+    /// Whether the referent is still alive (racy by nature).
+    #[inline]
+    pub(crate) fn referent_alive(&self) -> bool {
+        // SAFETY: the node holds a weak count, so the referent's allocation
+        // is alive.
+        unsafe { tail(self.head().object.as_ptr()) }
+            .strong
+            .load(Ordering::Relaxed)
+            != 0
+    }
+
+    /// The referent's type name.
+    #[inline]
+    pub(crate) fn referent_name(&self) -> &'static str {
+        // SAFETY: as in `referent_alive`.
+        unsafe { tail(self.head().object.as_ptr()) }.info.name
+    }
+}
+
+impl Clone for RawHandle {
+    #[inline]
+    fn clone(&self) -> Self {
+        // Relaxed, as `Arc::clone`: the new count comes from an existing one.
+        let old = self.head().handles.fetch_add(1, Ordering::Relaxed);
+        if old > isize::MAX as usize {
+            std::process::abort();
+        }
+        RawHandle { head: self.head }
+    }
+}
+
+impl Drop for RawHandle {
+    #[inline]
+    fn drop(&mut self) {
+        if self.head().handles.fetch_sub(1, Ordering::Release) != 1 {
+            return;
+        }
+        fence(Ordering::Acquire);
+        let destroy = self.head().vtable.destroy;
+        // SAFETY: the count reached zero: this is the one call.
+        unsafe { destroy(self.head) };
+    }
+}
+
+/// Increments `handles` unless it is zero.
+fn try_hold(handles: &AtomicUsize) -> bool {
+    let mut n = handles.load(Ordering::Relaxed);
+    loop {
+        if n == 0 {
+            return false;
+        }
+        match handles.compare_exchange_weak(n, n + 1, Ordering::Acquire, Ordering::Relaxed) {
+            Ok(_) => return true,
+            Err(actual) => n = actual,
+        }
+    }
+}
+
+/// The locked list; unlocks on drop, publishing `head`.
+struct ListGuard<'a> {
+    slot: &'a WeakrefSlot,
+    head: *mut NodeHead,
+}
+
+impl Drop for ListGuard<'_> {
+    fn drop(&mut self) {
+        self.slot.list.store(self.head, Ordering::Release);
+    }
+}
+
+const LOCKED: usize = 1;
+
+/// Reads a node's links.
+///
+/// # Safety
+///
+/// The caller holds the node's slot lock (or owns the detached node), and
+/// the node is alive.
+unsafe fn links(node: *mut NodeHead) -> *mut Links {
+    // SAFETY: the caller guarantees `node` is alive.
+    unsafe { (*node).links.get() }
+}
+
+impl WeakrefSlot {
+    fn lock(&self) -> ListGuard<'_> {
+        let mut spins = 0;
+        let mut cur = self.list.load(Ordering::Relaxed);
+        loop {
+            if cur.addr() & LOCKED == 0 {
+                match self.list.compare_exchange_weak(
+                    cur,
+                    cur.map_addr(|a| a | LOCKED),
+                    Ordering::Acquire,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => {
+                        return ListGuard {
+                            slot: self,
+                            head: cur,
+                        }
+                    }
+                    Err(actual) => cur = actual,
+                }
+            } else {
+                spin_wait(&mut spins);
+                cur = self.list.load(Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Pushes `node` at the front of the list.
+    fn link(&self, node: NonNull<NodeHead>) {
+        let node = node.as_ptr();
+        let mut list = self.lock();
+        // SAFETY: we hold the lock; `node` is new and alive, the old head is
+        // linked and alive (a node unlinks itself under this lock before it
+        // is freed).
+        unsafe {
+            *links(node) = Links {
+                prev: first(),
+                next: list.head,
+            };
+            if !list.head.is_null() {
+                (*links(list.head)).prev = node;
+            }
+        }
+        list.head = node;
+    }
+
+    /// Takes `node` out of the list if it is still in it.
+    ///
+    /// # Safety
+    ///
+    /// `node` is alive and its referent is this slot's object.
+    unsafe fn unlink(&self, node: NonNull<NodeHead>) {
+        let node = node.as_ptr();
+        let mut list = self.lock();
+        // SAFETY: we hold the lock, so the links of every linked node are
+        // ours to change, and linked nodes are alive.
+        unsafe {
+            let Links { prev, next } = ptr::read(links(node));
+            if prev.is_null() {
+                return; // detached by `clear`
+            }
+            if prev == first() {
+                list.head = next;
+            } else {
+                (*links(prev)).next = next;
+            }
+            if !next.is_null() {
+                (*links(next)).prev = prev;
+            }
+            *links(node) = Links {
+                prev: ptr::null_mut(),
+                next: ptr::null_mut(),
+            };
+        }
+    }
+
+    fn basic(&self, kind: u8) -> &AtomicPtr<NodeHead> {
+        if kind == KIND_PROXY {
+            &self.basic_proxy
+        } else {
+            &self.basic_ref
+        }
+    }
+
+    /// The death sequence's first half: refs are already dead (the strong
+    /// count is zero); detach them all, then run the callbacks newest first.
+    ///
+    /// # Safety
+    ///
+    /// Called once, by `die`, after the strong count reached zero; `object`
+    /// is this slot's object.
+    pub(crate) unsafe fn clear(&self, object: NonNull<u8>) {
+        for basic in [&self.basic_ref, &self.basic_proxy] {
+            if let Some(node) = NonNull::new(basic.swap(ptr::null_mut(), Ordering::Acquire)) {
+                // SAFETY: the slot owned this count (field invariant).
+                drop(unsafe { RawHandle::from_count(node) });
+            }
+        }
+        if self.list.load(Ordering::Acquire).is_null() {
+            return; // unlocked and empty; nothing can be attached any more
+        }
+        let mut chain: *mut NodeHead = ptr::null_mut();
+        {
+            let mut list = self.lock();
+            let mut cur = core::mem::replace(&mut list.head, ptr::null_mut());
+            let mut last: *mut NodeHead = ptr::null_mut();
+            while !cur.is_null() {
+                // SAFETY: we hold the lock; linked nodes are alive. A node we
+                // keep is held by the count `try_hold` took; the others are
+                // only marked unlinked and never touched again.
+                unsafe {
+                    let next = (*links(cur)).next;
+                    *links(cur) = Links {
+                        prev: ptr::null_mut(),
+                        next: ptr::null_mut(),
+                    };
+                    if (*cur).vtable.has_callback && try_hold(&(*cur).handles) {
+                        if last.is_null() {
+                            chain = cur;
+                        } else {
+                            (*links(last)).next = cur;
+                        }
+                        last = cur;
+                    }
+                    cur = next;
+                }
+            }
+        }
+        while let Some(node) = NonNull::new(chain) {
+            // SAFETY: we own a count on every node of the chain, and nobody
+            // else reads or writes a detached node's links.
+            let (fire, what) = unsafe {
+                chain = (*links(node.as_ptr())).next;
+                (node.as_ref().vtable.fire, node.as_ref().vtable.what)
+            };
+            // SAFETY: our count on `node` is transferred to `fire`, once.
+            let result = catch_unwind(AssertUnwindSafe(|| unsafe { fire(node) }));
+            if let Err(payload) = result {
+                // SAFETY: the object's allocation is alive (we are its death).
+                let name = unsafe { tail(object.as_ptr()) }.info.name;
+                crate::unraisable::report(what, name, payload);
+            }
+        }
+    }
+
+    /// The number of live refs and proxies to this (live) object.
+    pub(crate) fn weakref_count(&self) -> usize {
+        let mut count = 0;
+        for basic in [&self.basic_ref, &self.basic_proxy] {
+            if let Some(node) = NonNull::new(basic.load(Ordering::Acquire)) {
+                // SAFETY: the caller's `Obj` keeps the object alive, so the
+                // slot still owns the cached node.
+                if unsafe { node.as_ref() }.handles.load(Ordering::Relaxed) > 1 {
+                    count += 1;
+                }
+            }
+        }
+        let list = self.lock();
+        let mut cur = list.head;
+        while !cur.is_null() {
+            // SAFETY: we hold the lock; linked nodes are alive.
+            unsafe {
+                if (*cur).handles.load(Ordering::Relaxed) > 0 {
+                    count += 1;
+                }
+                cur = (*links(cur)).next;
+            }
+        }
+        count
+    }
+
+    /// Handles to every live ref and proxy of this (live) object: the basic
+    /// ref, the basic proxy, then the others newest first, as CPython lists
+    /// them.
+    pub(crate) fn weakrefs(&self) -> Vec<RawHandle> {
+        let mut out = Vec::new();
+        for basic in [&self.basic_ref, &self.basic_proxy] {
+            if let Some(node) = NonNull::new(basic.load(Ordering::Acquire)) {
+                // SAFETY: the slot owns a count on the cached node while the
+                // caller's `Obj` keeps the object alive.
+                let head = unsafe { node.as_ref() };
+                if head.handles.load(Ordering::Relaxed) > 1 {
+                    head.handles.fetch_add(1, Ordering::Relaxed);
+                    // SAFETY: we just took this count.
+                    out.push(unsafe { RawHandle::from_count(node) });
+                }
+            }
+        }
+        // Allocate outside the lock: count first, then fill, and start over
+        // in the rare case the list grew in between.
+        let base = out.len();
+        loop {
+            let wanted = self.weakref_count_list();
+            out.reserve(wanted);
+            let capacity = out.capacity() - base;
+            let list = self.lock();
+            let mut cur = list.head;
+            let mut fits = true;
+            let mut taken = 0;
+            while !cur.is_null() {
+                // SAFETY: we hold the lock; linked nodes are alive.
+                unsafe {
+                    if (*cur).handles.load(Ordering::Relaxed) > 0 {
+                        if taken == capacity {
+                            fits = false;
+                            break;
+                        }
+                        if try_hold(&(*cur).handles) {
+                            out.push(RawHandle::from_count(NonNull::new_unchecked(cur)));
+                            taken += 1;
+                        }
+                    }
+                    cur = (*links(cur)).next;
+                }
+            }
+            drop(list);
+            if fits {
+                return out;
+            }
+            out.truncate(base); // drops the handles taken, outside the lock
+        }
+    }
+
+    fn weakref_count_list(&self) -> usize {
+        let list = self.lock();
+        let mut n = 0;
+        let mut cur = list.head;
+        while !cur.is_null() {
+            n += 1;
+            // SAFETY: we hold the lock; linked nodes are alive.
+            cur = unsafe { (*links(cur)).next };
+        }
+        n
+    }
+}
+
+/// Attaches a new node with `data` and `callback` to the live object at
+/// `object` and returns the one handle to it.
+///
+/// # Safety
+///
+/// `object` is the value address of a live object (the caller holds an
+/// `Obj`) whose type has a `WeakrefSlot`.
+pub(crate) unsafe fn attach_node<X, C: Callback<X>, const KIND: u8>(
+    object: NonNull<u8>,
+    data: X,
+    callback: Option<C>,
+) -> RawHandle {
+    // SAFETY: the caller guarantees a live object with a slot.
+    let slot = unsafe { slot(object.as_ptr()) };
+    let head = new_node::<X, C, KIND, false>(object, data, callback, 1);
+    // Relaxed, as `Arc::downgrade`: the caller's strong count keeps the
+    // allocation alive while we add ours.
+    slot.weak.fetch_add(1, Ordering::Relaxed);
+    slot.link(head);
+    // SAFETY: the node was created with one count, which is this handle's.
+    unsafe { RawHandle::from_count(head) }
+}
+
+fn new_node<X, C: Callback<X>, const KIND: u8, const BASIC: bool>(
+    object: NonNull<u8>,
+    data: X,
+    callback: Option<C>,
+    handles: usize,
+) -> NonNull<NodeHead> {
+    let node = Box::new(NodeBox {
+        node: Node {
+            head: NodeHead {
+                vtable: VTableOf::<X, C, KIND, BASIC>::VTABLE,
+                handles: AtomicUsize::new(handles),
+                object,
+                hash: AtomicU64::new(0),
+                links: UnsafeCell::new(Links {
+                    prev: ptr::null_mut(),
+                    next: ptr::null_mut(),
+                }),
+            },
+            data,
+        },
+        callback: UnsafeCell::new(callback),
+    });
+    // SAFETY: `Box::into_raw` never returns null.
+    unsafe { NonNull::new_unchecked(Box::into_raw(node)) }.cast::<NodeHead>()
+}
+
+/// A handle to the live object's basic ref (`KIND_REF`) or basic proxy
+/// (`KIND_PROXY`), created on first use.
+///
+/// # Safety
+///
+/// As for [`attach_node`].
+#[inline]
+pub(crate) unsafe fn basic_node<const KIND: u8>(object: NonNull<u8>) -> RawHandle {
+    // SAFETY: the caller guarantees a live object with a slot.
+    let slot = unsafe { slot(object.as_ptr()) };
+    let cached = slot.basic(KIND).load(Ordering::Acquire);
+    if let Some(node) = NonNull::new(cached) {
+        // SAFETY: while the object lives the slot owns a count on its cached
+        // node, so it is alive and its count is not zero.
+        unsafe {
+            node.as_ref().handles.fetch_add(1, Ordering::Relaxed);
+            return RawHandle::from_count(node);
+        }
+    }
+    // SAFETY: forwarded from the caller.
+    unsafe { new_basic_node::<KIND>(object) }
+}
+
+#[cold]
+unsafe fn new_basic_node<const KIND: u8>(object: NonNull<u8>) -> RawHandle {
+    // SAFETY: the caller guarantees a live object with a slot.
+    let slot = unsafe { slot(object.as_ptr()) };
+    // Two counts: the slot's and the returned handle's.
+    let node = new_node::<(), NoCallback, KIND, true>(object, (), None, 2);
+    slot.weak.fetch_add(1, Ordering::Relaxed);
+    match slot.basic(KIND).compare_exchange(
+        ptr::null_mut(),
+        node.as_ptr(),
+        Ordering::AcqRel,
+        Ordering::Acquire,
+    ) {
+        // SAFETY: one of the two counts is the handle's.
+        Ok(_) => unsafe { RawHandle::from_count(node) },
+        Err(winner) => {
+            // Another thread cached its node first: use that one, and
+            // destroy ours, which nobody else has seen.
+            // SAFETY: `winner` is cached, so alive while the object lives.
+            unsafe {
+                (*winner).handles.fetch_add(1, Ordering::Relaxed);
+                (node.as_ref().vtable.destroy)(node);
+                RawHandle::from_count(NonNull::new_unchecked(winner))
+            }
+        }
+    }
+}

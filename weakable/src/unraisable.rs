@@ -1,0 +1,201 @@
+//! Reporting panics that nobody can catch: Python's "Exception ignored in"
+//! and `sys.unraisablehook`.
+
+use core::any::Any;
+use core::fmt;
+use std::io::Write;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, RwLock};
+
+type Hook = Arc<dyn Fn(&Unraisable<'_>) + Send + Sync + 'static>;
+
+static HOOK: RwLock<Option<Hook>> = RwLock::new(None);
+
+/// A panic caught where no caller could receive it: in a death callback,
+/// or in a finalizer run at exit. Python calls these "unraisable".
+///
+/// The [hook](set_unraisable_hook) receives one; its `Display` is the
+/// default report.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use weakable::{set_unraisable_hook, take_unraisable_hook, Obj, Ref, Weakable};
+///
+/// #[derive(Weakable)]
+/// struct Image;
+///
+/// let seen = Arc::new(Mutex::new(Vec::new()));
+/// let sink = seen.clone();
+/// set_unraisable_hook(move |u| {
+///     sink.lock().unwrap().push((u.what(), u.type_name(), u.message().map(String::from)));
+/// });
+/// let o = Obj::new(Image);
+/// let _r = Ref::with_callback(&o, |_| panic!("boom"));
+/// drop(o); // the panic is caught and handed to the hook
+/// take_unraisable_hook();
+/// assert_eq!(
+///     *seen.lock().unwrap(),
+///     [("weakref callback", "Image", Some("boom".to_string()))]
+/// );
+/// ```
+pub struct Unraisable<'a> {
+    what: &'static str,
+    type_name: &'static str,
+    payload: &'a (dyn Any + Send),
+}
+
+impl<'a> Unraisable<'a> {
+    /// What panicked: `"weakref callback"`, `"weakproxy callback"`,
+    /// `"finalizer"`, ...
+    ///
+    /// # Examples
+    ///
+    /// See [`Unraisable`].
+    pub fn what(&self) -> &'static str {
+        self.what
+    }
+
+    /// The type name of the object whose death (or finalizer) it was, as
+    /// [`Weakable::NAME`](crate::Weakable::NAME) gives it.
+    ///
+    /// # Examples
+    ///
+    /// See [`Unraisable`].
+    pub fn type_name(&self) -> &'static str {
+        self.type_name
+    }
+
+    /// The panic's payload, as `catch_unwind` returns it.
+    ///
+    /// # Examples
+    ///
+    /// See [`Unraisable`].
+    pub fn payload(&self) -> &'a (dyn Any + Send) {
+        self.payload
+    }
+
+    /// The panic message, when the payload is a string (as `panic!` makes).
+    ///
+    /// # Examples
+    ///
+    /// See [`Unraisable`].
+    pub fn message(&self) -> Option<&'a str> {
+        let payload = self.payload;
+        if let Some(s) = payload.downcast_ref::<&'static str>() {
+            Some(s)
+        } else {
+            payload.downcast_ref::<String>().map(String::as_str)
+        }
+    }
+}
+
+impl fmt::Display for Unraisable<'_> {
+    /// The default report: `Exception ignored in: weakref callback for
+    /// 'Image' object`, then `panicked: <message>` on the next line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Exception ignored in: {} for '{}' object\npanicked: {}",
+            self.what,
+            self.type_name,
+            self.message().unwrap_or("Box<dyn Any>")
+        )
+    }
+}
+
+impl fmt::Debug for Unraisable<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Unraisable")
+            .field("what", &self.what)
+            .field("type_name", &self.type_name)
+            .field("message", &self.message())
+            .finish()
+    }
+}
+
+/// Replaces what happens to a panic caught in a death callback or a
+/// finalizer, Python's `sys.unraisablehook`. The default writes the
+/// [`Unraisable`]'s `Display` to stderr.
+///
+/// The hook runs on the thread where the panic was caught, with no lock of
+/// this crate held. A hook that panics itself is reported to stderr.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+/// use weakable::{set_unraisable_hook, take_unraisable_hook, Obj, Ref, Weakable};
+///
+/// #[derive(Weakable)]
+/// struct Image;
+///
+/// let count = Arc::new(AtomicUsize::new(0));
+/// let c = count.clone();
+/// set_unraisable_hook(move |_| {
+///     c.fetch_add(1, Ordering::SeqCst);
+/// });
+/// let o = Obj::new(Image);
+/// let _a = Ref::with_callback(&o, |_| panic!("first"));
+/// let _b = Ref::with_callback(&o, |_| panic!("second"));
+/// drop(o);
+/// take_unraisable_hook();
+/// assert_eq!(count.load(Ordering::SeqCst), 2); // both reported, none stopped the other
+/// ```
+pub fn set_unraisable_hook<F>(hook: F)
+where
+    F: Fn(&Unraisable<'_>) + Send + Sync + 'static,
+{
+    *HOOK.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(hook));
+}
+
+/// Restores the default report (to stderr) and returns the hook that was
+/// set, if any.
+///
+/// # Examples
+///
+/// ```
+/// use weakable::{set_unraisable_hook, take_unraisable_hook};
+///
+/// set_unraisable_hook(|_| {});
+/// assert!(take_unraisable_hook().is_some());
+/// assert!(take_unraisable_hook().is_none());
+/// ```
+pub fn take_unraisable_hook() -> Option<Arc<dyn Fn(&Unraisable<'_>) + Send + Sync + 'static>> {
+    HOOK.write().unwrap_or_else(|e| e.into_inner()).take()
+}
+
+/// Reports a caught panic through the hook.
+pub(crate) fn report(what: &'static str, type_name: &'static str, payload: Box<dyn Any + Send>) {
+    let unraisable = Unraisable {
+        what,
+        type_name,
+        payload: &*payload,
+    };
+    // Clone the hook out so that it runs without the lock: it may set
+    // another hook, or trigger another report.
+    let hook = HOOK.read().unwrap_or_else(|e| e.into_inner()).clone();
+    match hook {
+        Some(hook) => {
+            if catch_unwind(AssertUnwindSafe(|| hook(&unraisable))).is_err() {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "{unraisable}\n(the unraisable hook panicked while reporting it)"
+                );
+            }
+        }
+        None => {
+            let _ = writeln!(std::io::stderr(), "{unraisable}");
+        }
+    }
+    // A payload's own `Drop` may panic; that must not unwind into the
+    // death sequence either.
+    if catch_unwind(AssertUnwindSafe(move || drop(payload))).is_err() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "Exception ignored in: dropping a panic payload"
+        );
+    }
+}
