@@ -50,6 +50,9 @@
 //! | `r.__callback__` | [`r.has_callback()`](Ref::has_callback) |
 //! | ref subclass with fields | [`Ref<T, X>`] with [`Ref::with_data`], [`r.data()`](Ref::data) |
 //! | `hash(r)` | `Hash for Ref`, [`Ref::try_hash`] |
+//! | `weakref.proxy(o[, cb])` | [`Proxy::new`], [`Proxy::with_callback`] |
+//! | `p.attr`, `ReferenceError` | `p.get()?.attr` ([`Proxy::get`]), [`ReferenceError`] |
+//! | a function object, `p(args)` | [`Func`], [`Call`], [`Proxy::call`] |
 //! | `weakref.getweakrefcount(o)` | [`getweakrefcount`] |
 //! | `weakref.getweakrefs(o)` | [`getweakrefs`] |
 //! | `sys.unraisablehook` | [`set_unraisable_hook`] |
@@ -86,15 +89,21 @@
 #[allow(unused_extern_crates)]
 extern crate self as weakable;
 
+mod error;
+mod func;
 mod kind;
 mod object;
+mod proxy;
 mod reference;
 mod slot;
 mod sync;
 mod unraisable;
 
+pub use error::ReferenceError;
+pub use func::{Call, Func};
 pub use kind::{SlotKind, WeakRefable, Weakable};
 pub use object::Obj;
+pub use proxy::Proxy;
 pub use reference::{getweakrefcount, getweakrefs, AnyRef, DeadHashError, Ref};
 pub use slot::{NoSlot, RefKind, WeakrefSlot};
 pub use unraisable::{set_unraisable_hook, take_unraisable_hook, Unraisable};
@@ -128,3 +137,8 @@ pub use unraisable::{set_unraisable_hook, take_unraisable_hook, Unraisable};
 /// # drop(Image::Png(vec![]));
 /// ```
 pub use weakable_derive::Weakable;
+
+// The README's examples are tested too.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

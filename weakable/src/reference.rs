@@ -207,8 +207,7 @@ impl<T: ?Sized + WeakRefable, X: Send + Sync> Ref<T, X> {
     pub fn with_data(obj: &Obj<T>, data: X) -> Ref<T, X> {
         // SAFETY: `obj` keeps the object alive; `T: WeakRefable` means it
         // has a `WeakrefSlot`.
-        let raw =
-            unsafe { attach_node::<X, NoCallback, KIND_REF>(Obj::thin(obj), data, None) };
+        let raw = unsafe { attach_node::<X, NoCallback, KIND_REF>(Obj::thin(obj), data, None) };
         Ref {
             raw,
             target: Obj::value_ptr(obj),
@@ -500,7 +499,11 @@ impl<T: ?Sized, X> fmt::Debug for Ref<T, X> {
     }
 }
 
-fn fmt_weakref(raw: &RawHandle, target: usize, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+pub(crate) fn fmt_weakref(
+    raw: &RawHandle,
+    target: usize,
+    f: &mut fmt::Formatter<'_>,
+) -> fmt::Result {
     let at = raw.ptr().as_ptr().addr();
     let kind = raw.head().vtable.kind;
     match (raw.referent_alive(), kind) {
@@ -682,6 +685,20 @@ impl<T: ?Sized, U: ?Sized, X> PartialEq<AnyRef<U>> for Ref<T, X> {
     /// Identity: whether `other` is this very ref (through any view).
     fn eq(&self, other: &AnyRef<U>) -> bool {
         self.raw.ptr() == other.raw.ptr()
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> PartialEq<crate::Proxy<U>> for AnyRef<T> {
+    /// Identity: whether `other` is this very proxy (through any view).
+    fn eq(&self, other: &crate::Proxy<U>) -> bool {
+        self.raw.ptr() == other.raw().ptr()
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> PartialEq<AnyRef<U>> for crate::Proxy<T> {
+    /// Identity: whether `other` is this very proxy (through any view).
+    fn eq(&self, other: &AnyRef<U>) -> bool {
+        self.raw().ptr() == other.raw.ptr()
     }
 }
 

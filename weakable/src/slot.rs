@@ -775,3 +775,291 @@ unsafe fn new_basic_node<const KIND: u8>(object: NonNull<u8>) -> RawHandle {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::{Arc, Barrier, Mutex};
+    use std::thread;
+
+    use crate::{getweakrefcount, getweakrefs, Obj, Ref, Weakable};
+
+    type Log = Arc<Mutex<Vec<String>>>;
+
+    fn log() -> Log {
+        Arc::new(Mutex::new(Vec::new()))
+    }
+
+    #[derive(Weakable)]
+    struct Noisy {
+        name: &'static str,
+        log: Log,
+        _child: Option<Obj<Noisy>>,
+    }
+
+    impl Drop for Noisy {
+        fn drop(&mut self) {
+            self.log.lock().unwrap().push(format!("drop {}", self.name));
+        }
+    }
+
+    fn noisy(name: &'static str, log: &Log) -> Obj<Noisy> {
+        Obj::new(Noisy {
+            name,
+            log: log.clone(),
+            _child: None,
+        })
+    }
+
+    fn record(log: &Log, what: &str) -> impl FnOnce(&Ref<Noisy>) + Send + 'static {
+        let log = log.clone();
+        let what = what.to_string();
+        move |r: &Ref<Noisy>| {
+            assert!(r.upgrade().is_none(), "a ref is alive inside a callback");
+            log.lock().unwrap().push(what);
+        }
+    }
+
+    #[test]
+    fn callbacks_newest_first_then_drop() {
+        let log = log();
+        let o = noisy("o", &log);
+        let refs: Vec<_> = ["a", "b", "c"]
+            .iter()
+            .map(|w| Ref::with_callback(&o, record(&log, w)))
+            .collect();
+        let basic = Ref::new(&o);
+        drop(o);
+        assert_eq!(*log.lock().unwrap(), ["c", "b", "a", "drop o"]);
+        assert!(refs.iter().all(|r| !r.is_alive() && !r.has_callback()));
+        assert!(basic.upgrade().is_none());
+    }
+
+    #[test]
+    fn parent_callbacks_before_childrens() {
+        let log = log();
+        let child = noisy("child", &log);
+        let _rc = Ref::with_callback(&child, record(&log, "child cb"));
+        let parent = Obj::new(Noisy {
+            name: "parent",
+            log: log.clone(),
+            _child: Some(child),
+        });
+        let _rp = Ref::with_callback(&parent, record(&log, "parent cb"));
+        drop(parent);
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["parent cb", "drop parent", "child cb", "drop child"]
+        );
+    }
+
+    #[test]
+    fn a_ref_dropped_first_never_calls_back_and_frees_its_closure() {
+        let log = log();
+        let o = noisy("o", &log);
+        let token = Arc::new(());
+        let t = token.clone();
+        let r = Ref::with_callback(&o, move |_| drop(t));
+        assert_eq!(Arc::strong_count(&token), 2);
+        drop(r);
+        assert_eq!(Arc::strong_count(&token), 1);
+        assert_eq!(getweakrefcount(&o), 0);
+        drop(o);
+        assert_eq!(*log.lock().unwrap(), ["drop o"]);
+    }
+
+    #[test]
+    fn callbacks_may_drop_refs_to_the_dying_object_and_make_new_ones() {
+        let log = log();
+        let o = noisy("o", &log);
+        let other = noisy("other", &log);
+        let victim = Arc::new(Mutex::new(Some(Ref::with_callback(
+            &o,
+            record(&log, "victim"),
+        ))));
+        let v = victim.clone();
+        let other2 = Mutex::new(Some(other.clone()));
+        let made = Arc::new(Mutex::new(Vec::new()));
+        let m = made.clone();
+        let _first = Ref::with_callback(&o, move |_| {
+            // Dropping a ref whose callback is already due does not cancel it:
+            // death committed to every callback at once, as CPython does.
+            drop(v.lock().unwrap().take());
+            let other = other2.lock().unwrap().take().unwrap();
+            m.lock().unwrap().push(Ref::new(&other));
+        });
+        drop(o);
+        assert_eq!(*log.lock().unwrap(), ["victim", "drop o"]);
+        assert!(made.lock().unwrap()[0].upgrade().is_some());
+        drop(other);
+        assert!(made.lock().unwrap()[0].upgrade().is_none());
+    }
+
+    #[test]
+    fn panicking_callbacks_are_reported_and_the_rest_still_runs() {
+        let _serial = crate::unraisable::tests::HOOK_LOCK.lock().unwrap();
+        let reports = Arc::new(Mutex::new(Vec::new()));
+        let sink = reports.clone();
+        crate::set_unraisable_hook(move |u| {
+            sink.lock()
+                .unwrap()
+                .push(format!("{}|{}|{:?}", u.what(), u.type_name(), u.message()));
+        });
+        let log = log();
+        let o = noisy("o", &log);
+        let _a = Ref::with_callback(&o, record(&log, "a"));
+        let _b = Ref::with_callback(&o, |_| panic!("boom"));
+        let _c = Ref::with_callback(&o, record(&log, "c"));
+        drop(o);
+        crate::take_unraisable_hook();
+        assert_eq!(*log.lock().unwrap(), ["c", "a", "drop o"]);
+        assert_eq!(
+            *reports.lock().unwrap(),
+            ["weakref callback|Noisy|Some(\"boom\")"]
+        );
+    }
+
+    #[test]
+    fn a_ref_owning_its_referent_kills_it_when_dropped_without_calling_back() {
+        let log = log();
+        let o = noisy("o", &log);
+        let called = Arc::new(AtomicUsize::new(0));
+        let c = called.clone();
+        let r = Ref::with_data_and_callback(&o, Mutex::new(Some(o.clone())), move |_| {
+            c.fetch_add(1, SeqCst);
+        });
+        drop(o);
+        assert!(r.is_alive());
+        drop(r);
+        assert_eq!(called.load(SeqCst), 0);
+        assert_eq!(*log.lock().unwrap(), ["drop o"]);
+    }
+
+    #[test]
+    fn getweakrefs_lists_basic_first_then_newest() {
+        let log = log();
+        let o = noisy("o", &log);
+        let a = Ref::with_callback(&o, |_| {});
+        let basic = Ref::new(&o);
+        let b = Ref::with_data(&o, 5u8);
+        let listed = getweakrefs(&o);
+        assert_eq!(listed.len(), 3);
+        assert!(listed[0] == basic && listed[1] == b && listed[2] == a);
+        drop(listed);
+        drop(basic);
+        assert_eq!(getweakrefcount(&o), 2);
+        assert_eq!(getweakrefs(&o).len(), 2);
+    }
+
+    #[test]
+    fn basic_ref_is_recreated_after_all_handles_go() {
+        let log = log();
+        let o = noisy("o", &log);
+        let r1 = Ref::new(&o);
+        assert_eq!(getweakrefcount(&o), 1);
+        drop(r1);
+        assert_eq!(getweakrefcount(&o), 0);
+        let r2 = Ref::new(&o);
+        assert_eq!(getweakrefcount(&o), 1);
+        drop(o);
+        assert!(!r2.is_alive());
+    }
+
+    fn rounds(n: usize) -> usize {
+        if cfg!(miri) {
+            n.min(8)
+        } else {
+            n
+        }
+    }
+
+    #[test]
+    fn upgrade_races_the_last_drop() {
+        for _ in 0..rounds(200) {
+            let log = log();
+            let o = noisy("o", &log);
+            let r = Ref::new(&o);
+            let barrier = Arc::new(Barrier::new(3));
+            let upgraders: Vec<_> = (0..2)
+                .map(|_| {
+                    let r = r.clone();
+                    let barrier = barrier.clone();
+                    thread::spawn(move || {
+                        barrier.wait();
+                        let mut seen = 0;
+                        for _ in 0..rounds(50) {
+                            if let Some(o) = r.upgrade() {
+                                assert_eq!(o.name, "o");
+                                seen += 1;
+                            }
+                        }
+                        seen
+                    })
+                })
+                .collect();
+            barrier.wait();
+            drop(o);
+            for u in upgraders {
+                u.join().unwrap();
+            }
+            assert!(r.upgrade().is_none());
+            assert_eq!(*log.lock().unwrap(), ["drop o"]);
+        }
+    }
+
+    #[test]
+    fn ref_drops_and_new_refs_race_the_death() {
+        for _ in 0..rounds(100) {
+            let log = log();
+            let o = noisy("o", &log);
+            let calls = Arc::new(AtomicUsize::new(0));
+            let barrier = Arc::new(Barrier::new(3));
+            // One thread drops refs that have callbacks; another makes new
+            // ones while it still holds a clone of the object.
+            let doomed: Vec<_> = (0..4)
+                .map(|_| {
+                    let c = calls.clone();
+                    Ref::with_callback(&o, move |_| {
+                        c.fetch_add(1, SeqCst);
+                    })
+                })
+                .collect();
+            let dropper = {
+                let barrier = barrier.clone();
+                thread::spawn(move || {
+                    barrier.wait();
+                    drop(doomed);
+                })
+            };
+            let maker = {
+                let barrier = barrier.clone();
+                let o = o.clone();
+                let calls = calls.clone();
+                thread::spawn(move || {
+                    barrier.wait();
+                    let made: Vec<_> = (0..4)
+                        .map(|_| {
+                            let c = calls.clone();
+                            Ref::with_callback(&o, move |_| {
+                                c.fetch_add(100, SeqCst);
+                            })
+                        })
+                        .collect();
+                    drop(o);
+                    made
+                })
+            };
+            barrier.wait();
+            drop(o);
+            dropper.join().unwrap();
+            let made = maker.join().unwrap();
+            // The four kept refs each called back exactly once; the dropped
+            // ones called back at most once each.
+            let total = calls.load(SeqCst);
+            assert_eq!(total / 100, 4);
+            assert!(total % 100 <= 4);
+            assert!(made.iter().all(|r| !r.is_alive()));
+            assert_eq!(*log.lock().unwrap(), ["drop o"]);
+        }
+    }
+}

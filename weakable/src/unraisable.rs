@@ -199,3 +199,11 @@ pub(crate) fn report(what: &'static str, type_name: &'static str, payload: Box<d
         );
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::sync::Mutex;
+
+    /// Serialises the unit tests that replace the process-wide hook.
+    pub(crate) static HOOK_LOCK: Mutex<()> = Mutex::new(());
+}

@@ -1,0 +1,116 @@
+//! Callable objects: the [`Call`] trait and [`Func`], a closure made an object.
+
+use core::fmt;
+
+use crate::kind::{WeakRefable, Weakable};
+use crate::slot::WeakrefSlot;
+
+/// A callable object, Python's `__call__`: called with one argument value
+/// (a tuple for several, `()` for none).
+///
+/// Stable Rust cannot implement the `Fn` traits for user types, so callable
+/// objects implement this instead; [`Proxy::call`](crate::Proxy::call) calls
+/// through a proxy, and [`Func`] makes any closure callable this way.
+///
+/// # Examples
+///
+/// ```
+/// use weakable::{Call, Obj, Proxy, Weakable};
+///
+/// #[derive(Weakable)]
+/// struct Scale(u32);
+///
+/// impl Call<u32> for Scale {
+///     type Output = u32;
+///     fn call(&self, x: u32) -> u32 {
+///         x * self.0
+///     }
+/// }
+///
+/// let triple = Obj::new(Scale(3));
+/// assert_eq!(triple.call(5), 15);
+/// assert_eq!(Proxy::new(&triple).call(5), Ok(15));
+/// ```
+pub trait Call<A> {
+    /// What a call returns.
+    type Output;
+
+    /// Calls the object with `args`.
+    fn call(&self, args: A) -> Self::Output;
+}
+
+/// A closure as an object with a `__weakref__` slot, Python's function
+/// object: `Obj::new(Func::new(|x: u32| x + 1))`.
+///
+/// It implements [`Call`] for the closure's argument type; take a
+/// [`Ref`](crate::Ref) or [`Proxy`](crate::Proxy) to it like to any other
+/// object. Its type name in reprs is `function`.
+///
+/// # Examples
+///
+/// ```
+/// use weakable::{Call, Func, Obj, Ref};
+///
+/// let inc = Obj::new(Func::new(|x: u32| x + 1));
+/// assert_eq!(inc.call(1), 2);
+/// let r = Ref::new(&inc);
+/// assert_eq!(r.upgrade().map(|f| f.call(41)), Some(42));
+/// drop(inc);
+/// assert!(r.upgrade().is_none());
+/// ```
+#[derive(Clone, Copy, Default)]
+pub struct Func<F> {
+    f: F,
+}
+
+impl<F> Func<F> {
+    /// Wraps `f`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Call, Func};
+    ///
+    /// let greet = Func::new(|name: &str| format!("hello {name}"));
+    /// assert_eq!(greet.call("you"), "hello you");
+    /// ```
+    pub const fn new(f: F) -> Self {
+        Func { f }
+    }
+
+    /// The closure back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::Func;
+    ///
+    /// let f = Func::new(|x: i32| -x).into_inner();
+    /// assert_eq!(f(3), -3);
+    /// ```
+    pub fn into_inner(self) -> F {
+        self.f
+    }
+}
+
+impl<F> Weakable for Func<F> {
+    type Slot = WeakrefSlot;
+    const NAME: &'static str = "function";
+}
+
+impl<F> WeakRefable for Func<F> {}
+
+impl<A, R, F: Fn(A) -> R> Call<A> for Func<F> {
+    type Output = R;
+
+    #[inline]
+    fn call(&self, args: A) -> R {
+        (self.f)(args)
+    }
+}
+
+impl<F> fmt::Debug for Func<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<function {}>", core::any::type_name::<F>())
+    }
+}

@@ -1,0 +1,351 @@
+//! `Proxy<T>`, Python's `weakref.proxy`: a weak reference used as if it
+//! were the object, through a guard.
+
+use core::fmt;
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+
+use crate::error::ReferenceError;
+use crate::kind::WeakRefable;
+use crate::object::Obj;
+use crate::slot::{attach_node, basic_node, Callback, RawHandle, KIND_PROXY};
+
+/// A weak reference that stands for its object, Python's `weakref.proxy`.
+///
+/// Where Python forwards every attribute access, a `Proxy` hands out the
+/// object through [`get`](Proxy::get): `p.get()?.width` reads like
+/// `p.width`, and fails with [`ReferenceError`] once the object died. The
+/// `Obj` it returns is the guard: it keeps the object alive while it is
+/// used, so the object cannot die in the middle of a method call.
+///
+/// [`Proxy::new`] reuses the object's basic proxy, as CPython does; proxies
+/// count in [`getweakrefcount`](crate::getweakrefcount), are listed by
+/// [`getweakrefs`](crate::getweakrefs), and their callbacks run in the same
+/// newest-first order as refs'.
+///
+/// `PartialEq` compares referents, as CPython does. A proxy is not `Hash`
+/// (CPython raises `TypeError`), so it cannot be a map key:
+///
+/// ```compile_fail
+/// use std::collections::HashSet;
+/// use weakable::{Obj, Proxy, Weakable};
+///
+/// #[derive(Weakable, Hash, PartialEq, Eq)]
+/// struct Image;
+///
+/// let o = Obj::new(Image);
+/// let mut set = HashSet::new();
+/// set.insert(Proxy::new(&o)); // error: `Proxy<Image>: Hash` is not satisfied
+/// ```
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::atomic::{AtomicU32, Ordering};
+/// use weakable::{Obj, Proxy, Weakable};
+///
+/// #[derive(Weakable)]
+/// struct Counter {
+///     hits: AtomicU32,
+/// }
+///
+/// let o = Obj::new(Counter { hits: AtomicU32::new(0) });
+/// let p = Proxy::new(&o);
+/// p.get().unwrap().hits.fetch_add(1, Ordering::SeqCst); // through the proxy
+/// assert_eq!(o.hits.load(Ordering::SeqCst), 1); // seen through the object
+/// drop(o);
+/// assert!(p.get().is_err());
+/// ```
+pub struct Proxy<T: ?Sized> {
+    /// Invariant: a count on a `Node<()>` of kind proxy whose referent is
+    /// `target`'s object.
+    raw: RawHandle,
+    target: NonNull<T>,
+    _marker: PhantomData<*const T>,
+}
+
+// SAFETY: as for `Ref<T>`: a proxy hands out `Obj<T>` on whatever thread has
+// it, so `T: Send + Sync`; its node holds no data.
+unsafe impl<T: ?Sized + Send + Sync> Send for Proxy<T> {}
+// SAFETY: as for `Send`.
+unsafe impl<T: ?Sized + Send + Sync> Sync for Proxy<T> {}
+
+/// A proxy callback with the view it was registered through.
+struct ProxyCallback<T: ?Sized, F> {
+    target: NonNull<T>,
+    f: F,
+}
+
+// SAFETY: as for `RefCallback`: `f` is `Send`, and `target` only builds the
+// (dead) proxy handed to `f` on the thread where the referent dies.
+unsafe impl<T: ?Sized, F: Send> Send for ProxyCallback<T, F> {}
+
+impl<T: ?Sized, F> Callback<()> for ProxyCallback<T, F>
+where
+    F: FnOnce(&Proxy<T>) + Send,
+{
+    fn call(self, node: RawHandle) {
+        let p = Proxy {
+            raw: node,
+            target: self.target,
+            _marker: PhantomData,
+        };
+        (self.f)(&p);
+    }
+}
+
+impl<T: ?Sized + WeakRefable> Proxy<T> {
+    /// A proxy to `obj`, Python's `weakref.proxy(obj)`; the object's basic
+    /// proxy while one exists.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, Proxy, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let o = Obj::new(Image);
+    /// assert!(Proxy::ptr_eq(&Proxy::new(&o), &Proxy::new(&o)));
+    /// ```
+    #[must_use = "a proxy that is never used does nothing"]
+    pub fn new(obj: &Obj<T>) -> Proxy<T> {
+        // SAFETY: `obj` keeps the object alive and `T: WeakRefable`.
+        let raw = unsafe { basic_node::<KIND_PROXY>(Obj::thin(obj)) };
+        Proxy {
+            raw,
+            target: Obj::value_ptr(obj),
+            _marker: PhantomData,
+        }
+    }
+
+    /// A proxy to `obj` whose `callback` runs once when `obj` dies, Python's
+    /// `weakref.proxy(obj, callback)`; see
+    /// [`Ref::with_callback`](crate::Ref::with_callback) for when and where.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use weakable::{Obj, Proxy, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let (tx, rx) = mpsc::channel();
+    /// let o = Obj::new(Image);
+    /// let p = Proxy::with_callback(&o, move |p: &Proxy<Image>| {
+    ///     tx.send(p.get().is_err()).unwrap();
+    /// });
+    /// drop(o);
+    /// assert!(rx.recv().unwrap()); // dead inside its callback
+    /// # drop(p);
+    /// ```
+    #[must_use = "dropping the proxy at once cancels its callback"]
+    pub fn with_callback<F>(obj: &Obj<T>, callback: F) -> Proxy<T>
+    where
+        F: FnOnce(&Proxy<T>) + Send + 'static,
+    {
+        let target = Obj::value_ptr(obj);
+        // SAFETY: `obj` keeps the object alive and `T: WeakRefable`.
+        let raw = unsafe {
+            attach_node::<(), ProxyCallback<T, F>, KIND_PROXY>(
+                Obj::thin(obj),
+                (),
+                Some(ProxyCallback {
+                    target,
+                    f: callback,
+                }),
+            )
+        };
+        Proxy {
+            raw,
+            target,
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<T: ?Sized> Proxy<T> {
+    /// The object, as a guard that keeps it alive while in use, or
+    /// [`ReferenceError`] if it died. `p.get()?.field` is Python's `p.field`.
+    ///
+    /// # Errors
+    ///
+    /// [`ReferenceError`] once the object's last `Obj` was dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, Proxy, ReferenceError, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image {
+    ///     name: String,
+    /// }
+    ///
+    /// let o = Obj::new(Image { name: "cat".into() });
+    /// let p = Proxy::new(&o);
+    /// assert_eq!(p.get().unwrap().name, "cat");
+    /// drop(o);
+    /// assert_eq!(p.get().err(), Some(ReferenceError::default()));
+    /// ```
+    #[inline]
+    pub fn get(&self) -> Result<Obj<T>, ReferenceError> {
+        // SAFETY: the node holds a weak count, so the referent's allocation
+        // is alive.
+        unsafe { Obj::try_upgrade(self.target) }.ok_or(ReferenceError::new())
+    }
+
+    /// Runs `f` on the object, keeping it alive for the call.
+    ///
+    /// # Errors
+    ///
+    /// [`ReferenceError`] if the object died; `f` is not called then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, Proxy, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Stack(Vec<u8>);
+    ///
+    /// let o = Obj::new(Stack(vec![1, 2, 3]));
+    /// let p = Proxy::new(&o);
+    /// assert_eq!(p.with(|s| s.0.len()), Ok(3));
+    /// ```
+    pub fn with<R>(&self, f: impl FnOnce(&T) -> R) -> Result<R, ReferenceError> {
+        let obj = self.get()?;
+        Ok(f(&obj))
+    }
+
+    /// Calls the object (Python's `p(args)` on a callable proxy): one
+    /// argument value, a tuple for several.
+    ///
+    /// # Errors
+    ///
+    /// [`ReferenceError`] if the object died.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Func, Obj, Proxy};
+    ///
+    /// let add = Obj::new(Func::new(|(a, b): (u32, u32)| a + b));
+    /// let p = Proxy::new(&add);
+    /// assert_eq!(p.call((2, 3)), Ok(5));
+    /// drop(add);
+    /// assert!(p.call((2, 3)).is_err());
+    /// ```
+    pub fn call<A>(&self, args: A) -> Result<T::Output, ReferenceError>
+    where
+        T: crate::Call<A>,
+    {
+        let obj = self.get()?;
+        Ok(obj.call(args))
+    }
+
+    /// Whether the object is still alive (racy by nature).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, Proxy, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let o = Obj::new(Image);
+    /// let p = Proxy::new(&o);
+    /// assert!(p.is_alive());
+    /// drop(o);
+    /// assert!(!p.is_alive());
+    /// ```
+    #[inline]
+    pub fn is_alive(&self) -> bool {
+        self.raw.referent_alive()
+    }
+
+    /// Whether this proxy still has a callback to call (false once dead).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, Proxy, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let o = Obj::new(Image);
+    /// assert!(!Proxy::new(&o).has_callback());
+    /// assert!(Proxy::with_callback(&o, |_| {}).has_callback());
+    /// ```
+    #[inline]
+    pub fn has_callback(&self) -> bool {
+        self.raw.head().vtable.has_callback && self.is_alive()
+    }
+
+    /// Whether two handles are the same proxy, Python's `p1 is p2`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, Proxy, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let o = Obj::new(Image);
+    /// let p = Proxy::with_callback(&o, |_| {});
+    /// assert!(Proxy::ptr_eq(&p, &p.clone()));
+    /// assert!(!Proxy::ptr_eq(&p, &Proxy::new(&o)));
+    /// ```
+    #[inline]
+    pub fn ptr_eq(this: &Self, other: &Self) -> bool {
+        this.raw.ptr() == other.raw.ptr()
+    }
+
+    pub(crate) fn raw(&self) -> &RawHandle {
+        &self.raw
+    }
+}
+
+impl<T: ?Sized> Clone for Proxy<T> {
+    /// The same proxy once more: clones are [`Proxy::ptr_eq`].
+    fn clone(&self) -> Self {
+        Proxy {
+            raw: self.raw.clone(),
+            target: self.target,
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<T: ?Sized + PartialEq> PartialEq for Proxy<T> {
+    /// Compares the referents, as CPython does. Where CPython raises
+    /// `ReferenceError` because one is dead, two proxies are equal only if
+    /// they are the same proxy.
+    fn eq(&self, other: &Self) -> bool {
+        match (self.get(), other.get()) {
+            (Ok(a), Ok(b)) => *a == *b,
+            _ => Proxy::ptr_eq(self, other),
+        }
+    }
+}
+
+impl<T: PartialEq> PartialEq<T> for Proxy<T> {
+    /// Compares the referent with `other`; a dead proxy equals no value.
+    fn eq(&self, other: &T) -> bool {
+        self.get().is_ok_and(|o| *o == *other)
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for Proxy<T> {
+    /// CPython's repr, `<weakproxy at 0x.. to Image at 0x..>`; once dead,
+    /// `<weakproxy at 0x..; dead>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        crate::reference::fmt_weakref(&self.raw, self.target.as_ptr().cast::<u8>().addr(), f)
+    }
+}
