@@ -106,7 +106,7 @@ pub use object::Obj;
 pub use proxy::Proxy;
 pub use reference::{getweakrefcount, getweakrefs, AnyRef, DeadHashError, Ref};
 pub use slot::{NoSlot, RefKind, WeakrefSlot};
-pub use unraisable::{set_unraisable_hook, take_unraisable_hook, Unraisable};
+pub use unraisable::{set_unraisable_hook, take_unraisable_hook, Unraisable, UnraisableHook};
 
 /// Derives [`Weakable`](trait@Weakable) (and [`WeakRefable`] unless
 /// `#[weakable(no_weakref)]`), so the type can live in an [`Obj`].

@@ -7,9 +7,11 @@ use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, RwLock};
 
-type Hook = Arc<dyn Fn(&Unraisable<'_>) + Send + Sync + 'static>;
+/// A hook installed by [`set_unraisable_hook`], as [`take_unraisable_hook`]
+/// returns it.
+pub type UnraisableHook = Arc<dyn Fn(&Unraisable<'_>) + Send + Sync + 'static>;
 
-static HOOK: RwLock<Option<Hook>> = RwLock::new(None);
+static HOOK: RwLock<Option<UnraisableHook>> = RwLock::new(None);
 
 /// A panic caught where no caller could receive it: in a death callback,
 /// or in a finalizer run at exit. Python calls these "unraisable".
@@ -163,7 +165,7 @@ where
 /// assert!(take_unraisable_hook().is_some());
 /// assert!(take_unraisable_hook().is_none());
 /// ```
-pub fn take_unraisable_hook() -> Option<Arc<dyn Fn(&Unraisable<'_>) + Send + Sync + 'static>> {
+pub fn take_unraisable_hook() -> Option<UnraisableHook> {
     HOOK.write().unwrap_or_else(|e| e.into_inner()).take()
 }
 
