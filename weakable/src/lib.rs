@@ -89,6 +89,7 @@
 #[allow(unused_extern_crates)]
 extern crate self as weakable;
 
+mod dict;
 mod error;
 mod func;
 mod kind;
@@ -99,6 +100,7 @@ mod slot;
 mod sync;
 mod unraisable;
 
+pub use dict::value::{WeakValueDictionary, WeakValueItems};
 pub use error::ReferenceError;
 pub use func::{Call, Func};
 pub use kind::{SlotKind, WeakRefable, Weakable};

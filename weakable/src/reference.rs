@@ -266,6 +266,24 @@ impl<T: ?Sized + WeakRefable, X: Send + Sync> Ref<T, X> {
     }
 }
 
+impl<T: ?Sized + WeakRefable, X> Ref<T, X> {
+    /// A ref carrying `data` whose death callback is crate-internal (the
+    /// weak collections' evictions).
+    pub(crate) fn with_internal_callback<C: Callback<X>>(
+        obj: &Obj<T>,
+        data: X,
+        callback: C,
+    ) -> Ref<T, X> {
+        // SAFETY: `obj` keeps the object alive and `T: WeakRefable`.
+        let raw = unsafe { attach_node::<X, C, KIND_REF>(Obj::thin(obj), data, Some(callback)) };
+        Ref {
+            raw,
+            target: Obj::value_ptr(obj),
+            _marker: PhantomData,
+        }
+    }
+}
+
 /// The process-wide hasher behind [`Ref::try_hash`]: seeded at random once,
 /// like Python's string hashing, so hashes cannot be precomputed by an
 /// attacker.

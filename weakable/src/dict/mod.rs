@@ -1,0 +1,224 @@
+//! The engine behind the weak collections: a hash table behind a mutex,
+//! plus a queue of evictions that could not take the mutex at once.
+//!
+//! # Locking
+//!
+//! Each collection has one `Mutex` around its table. It is held only for
+//! table operations: never while a key's `Hash` or `Eq` runs (keys are
+//! hashed before locking; candidates with an equal hash are cloned out and
+//! compared after unlocking, and a version number tells whether the table
+//! changed meanwhile), never while a key, value or entry is dropped (removed
+//! entries go to a graveyard dropped after unlocking), never while a
+//! callback runs.
+//!
+//! An entry is evicted by its ref's death callback, on the thread where the
+//! referent died. If the table's mutex is free it is removed at once. If it
+//! is held (by another thread, or by this thread higher up the stack, when
+//! a removal's drop killed the referent), the eviction is pushed on
+//! `pending`, CPython's `_pending_removals`. Every holder drains `pending`
+//! when it takes the mutex and again before it lets go, and after letting
+//! go it looks once more and retakes the mutex if something arrived: an
+//! eviction is never lost, never waits for a later call, and never
+//! deadlocks.
+
+pub(crate) mod value;
+
+use core::marker::PhantomData;
+use core::ops::{Deref, DerefMut};
+use core::ptr::NonNull;
+use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
+
+use hashbrown::HashTable;
+
+use crate::slot::{NodeHead, RawHandle};
+
+/// An entry of a weak table: it knows its hash and its ref's node.
+pub(crate) trait TableEntry {
+    fn hash(&self) -> u64;
+    fn node(&self) -> NonNull<NodeHead>;
+}
+
+/// A queued eviction: the dead entry's hash and a hold on its node.
+pub(crate) struct Eviction<E> {
+    hash: u64,
+    node: RawHandle,
+    _entry: PhantomData<E>,
+}
+
+// SAFETY: the hold is on the node of an entry of type `E`, which owns a
+// handle to that same node; dropping the hold can do no more than dropping
+// the entry can (drop the node's data and callback), so it may happen on
+// any thread the entry may be sent to.
+unsafe impl<E: Send> Send for Eviction<E> {}
+
+pub(crate) struct Table<E> {
+    pub(crate) map: HashTable<E>,
+    /// Incremented by every insertion and removal, so that a search done
+    /// without the lock can tell whether its result still holds.
+    pub(crate) version: u64,
+}
+
+impl<E: TableEntry> Table<E> {
+    /// Removes the entry of `node`, if it is still in the table.
+    pub(crate) fn remove_node(&mut self, hash: u64, node: NonNull<NodeHead>) -> Option<E> {
+        let found = self.map.find_entry(hash, |e| e.node() == node).ok()?;
+        self.version = self.version.wrapping_add(1);
+        Some(found.remove().0)
+    }
+
+    pub(crate) fn insert(&mut self, entry: E) {
+        self.version = self.version.wrapping_add(1);
+        self.map.insert_unique(entry.hash(), entry, |e| e.hash());
+    }
+
+    pub(crate) fn take_all(&mut self) -> Vec<E> {
+        self.version = self.version.wrapping_add(1);
+        self.map.drain().collect()
+    }
+}
+
+pub(crate) struct Shared<E, S> {
+    pub(crate) hasher: S,
+    table: Mutex<Table<E>>,
+    pending: Mutex<Vec<Eviction<E>>>,
+}
+
+impl<E: TableEntry, S> Shared<E, S> {
+    pub(crate) fn new(hasher: S) -> Self {
+        Shared {
+            hasher,
+            table: Mutex::new(Table {
+                map: HashTable::new(),
+                version: 0,
+            }),
+            pending: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Locks the table, with every queued eviction applied.
+    pub(crate) fn lock(&self) -> TableGuard<'_, E, S> {
+        let table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut guard = TableGuard {
+            shared: self,
+            table: Some(table),
+            graveyard: Vec::new(),
+            holds: Vec::new(),
+        };
+        guard.drain_pending();
+        guard
+    }
+
+    /// Removes the entry of a dead node, now or as soon as the table is free.
+    pub(crate) fn evict(&self, hash: u64, node: RawHandle) {
+        match self.table.try_lock() {
+            Ok(table) => {
+                let mut guard = TableGuard {
+                    shared: self,
+                    table: Some(table),
+                    graveyard: Vec::new(),
+                    holds: Vec::new(),
+                };
+                let ptr = node.ptr();
+                guard.holds.push(node);
+                if let Some(dead) = guard.table_mut().remove_node(hash, ptr) {
+                    guard.graveyard.push(dead);
+                }
+                guard.drain_pending();
+            }
+            Err(TryLockError::Poisoned(poisoned)) => {
+                drop(poisoned.into_inner());
+                // Poisoning only records a panic; the table is consistent
+                // (no user code runs under the lock), so carry on.
+                self.table.clear_poison();
+                self.evict(hash, node);
+            }
+            Err(TryLockError::WouldBlock) => {
+                self.pending_queue().push(Eviction {
+                    hash,
+                    node,
+                    _entry: PhantomData,
+                });
+                // The holder may have let go between our try and our push;
+                // then nobody would look at the queue until a later call.
+                if let Ok(table) = self.table.try_lock() {
+                    let mut guard = TableGuard {
+                        shared: self,
+                        table: Some(table),
+                        graveyard: Vec::new(),
+                        holds: Vec::new(),
+                    };
+                    guard.drain_pending();
+                }
+            }
+        }
+    }
+
+    fn pending_queue(&self) -> MutexGuard<'_, Vec<Eviction<E>>> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The locked table. Dropping it applies the queued evictions, unlocks,
+/// and only then drops whatever was removed.
+pub(crate) struct TableGuard<'a, E: TableEntry, S> {
+    shared: &'a Shared<E, S>,
+    table: Option<MutexGuard<'a, Table<E>>>,
+    /// Removed entries, dropped after unlocking (their drops run user code).
+    pub(crate) graveyard: Vec<E>,
+    holds: Vec<RawHandle>,
+}
+
+impl<E: TableEntry, S> TableGuard<'_, E, S> {
+    fn table_mut(&mut self) -> &mut Table<E> {
+        self.table
+            .as_mut()
+            .expect("the guard holds the table until dropped")
+    }
+
+    fn drain_pending(&mut self) {
+        let queued = core::mem::take(&mut *self.shared.pending_queue());
+        for Eviction { hash, node, .. } in queued {
+            if let Some(dead) = self.table_mut().remove_node(hash, node.ptr()) {
+                self.graveyard.push(dead);
+            }
+            self.holds.push(node);
+        }
+    }
+}
+
+impl<E: TableEntry, S> Deref for TableGuard<'_, E, S> {
+    type Target = Table<E>;
+    fn deref(&self) -> &Table<E> {
+        self.table
+            .as_ref()
+            .expect("the guard holds the table until dropped")
+    }
+}
+
+impl<E: TableEntry, S> DerefMut for TableGuard<'_, E, S> {
+    fn deref_mut(&mut self) -> &mut Table<E> {
+        self.table_mut()
+    }
+}
+
+impl<E: TableEntry, S> Drop for TableGuard<'_, E, S> {
+    fn drop(&mut self) {
+        loop {
+            self.drain_pending();
+            drop(self.table.take());
+            // Dropping removed entries may kill more referents, whose
+            // evictions then find the table free, or queue themselves.
+            drop(core::mem::take(&mut self.graveyard));
+            drop(core::mem::take(&mut self.holds));
+            if self.shared.pending_queue().is_empty() {
+                return;
+            }
+            match self.shared.table.try_lock() {
+                Ok(table) => self.table = Some(table),
+                Err(TryLockError::Poisoned(p)) => self.table = Some(p.into_inner()),
+                // Its holder will drain the queue before it lets go.
+                Err(TryLockError::WouldBlock) => return,
+            }
+        }
+    }
+}

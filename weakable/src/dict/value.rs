@@ -1,0 +1,763 @@
+//! `WeakValueDictionary<K, V>`: a map whose values are held weakly.
+
+use core::borrow::Borrow;
+use core::fmt;
+use core::hash::{BuildHasher, Hash};
+use core::ops::{BitOr, BitOrAssign};
+use core::ptr::NonNull;
+use std::collections::hash_map::RandomState;
+use std::sync::{Arc, Weak};
+
+use super::{Shared, TableEntry};
+use crate::kind::WeakRefable;
+use crate::object::Obj;
+use crate::reference::Ref;
+use crate::slot::{Callback, NodeHead, RawHandle};
+
+/// One entry: the value's ref, which carries the key (CPython's `KeyedRef`).
+struct Entry<K, V: ?Sized> {
+    hash: u64,
+    r: Ref<V, K>,
+}
+
+impl<K, V: ?Sized> TableEntry for Entry<K, V> {
+    fn hash(&self) -> u64 {
+        self.hash
+    }
+    fn node(&self) -> NonNull<NodeHead> {
+        self.r.raw().ptr()
+    }
+}
+
+impl<K, V: ?Sized> Clone for Entry<K, V> {
+    fn clone(&self) -> Self {
+        Entry {
+            hash: self.hash,
+            r: self.r.clone(),
+        }
+    }
+}
+
+/// The death callback of every entry's ref: evicts the entry.
+struct Evict<K, V: ?Sized, S> {
+    dict: Weak<Shared<Entry<K, V>, S>>,
+}
+
+impl<K, V, S> Callback<K> for Evict<K, V, S>
+where
+    K: Hash,
+    V: ?Sized,
+    S: BuildHasher,
+    Weak<Shared<Entry<K, V>, S>>: Send,
+{
+    fn call(self, node: RawHandle) {
+        if let Some(dict) = self.dict.upgrade() {
+            // SAFETY: entries' nodes are `Node<K>`.
+            let hash = dict.hasher.hash_one(unsafe { node.data::<K>() });
+            dict.evict(hash, node);
+        }
+    }
+}
+
+/// A map from keys to objects that does not keep its values alive, Python's
+/// `weakref.WeakValueDictionary`: an entry disappears the moment its value
+/// dies.
+///
+/// The typical use is a cache: look an object up by name while something
+/// else keeps it alive, without the cache being what keeps it alive.
+///
+/// - **Eager and exact.** Each entry is a ref to the value carrying its key
+///   (CPython's `KeyedRef`), and its death callback removes the entry, so
+///   `len()` is exact once the value's last `Obj` is dropped, and the
+///   entry's memory is freed then, with no later call. (The `weak-table`
+///   crate instead keeps dead entries, and counts them in `len()`, until it
+///   next resizes.)
+/// - **Shared.** Every method takes `&self`; the dictionary is a handle to a
+///   shared table (`Clone` copies the entries, as Python's `copy()`; to
+///   share, put it in an `Arc` or `Obj`). It is `Send + Sync` when `K` and
+///   `V` are.
+/// - **No lock around user code.** Keys are hashed and compared, and
+///   entries dropped, with no lock held, so a key's `Eq`, a value's `Drop`
+///   or a callback may use the dictionary again.
+/// - **Iteration** (`keys`, `values`, `items`, `iter`) walks a snapshot of
+///   the entries taken when it starts; it yields an entry only if its value
+///   is still alive when reached, never a dead one, never panics and never
+///   blocks other users. Entries inserted after it started are not yielded.
+///
+/// Keys are hashed with `S`, by default std's DoS-resistant `RandomState`.
+///
+/// # Examples
+///
+/// ```
+/// use weakable::{Obj, WeakValueDictionary, Weakable};
+///
+/// #[derive(Weakable)]
+/// struct Image {
+///     pixels: Vec<u8>,
+/// }
+///
+/// let cache = WeakValueDictionary::new();
+/// let img = Obj::new(Image { pixels: vec![0; 1024] });
+/// cache.insert("cat.png".to_string(), &img);
+/// assert_eq!(cache.get("cat.png").unwrap().pixels.len(), 1024);
+///
+/// drop(img); // the cache did not keep it alive
+/// assert!(cache.get("cat.png").is_none());
+/// assert!(cache.is_empty());
+/// ```
+pub struct WeakValueDictionary<K, V: ?Sized, S = RandomState> {
+    shared: Arc<Shared<Entry<K, V>, S>>,
+}
+
+impl<K, V: ?Sized> WeakValueDictionary<K, V> {
+    /// An empty dictionary.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{WeakValueDictionary, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let d: WeakValueDictionary<String, Image> = WeakValueDictionary::new();
+    /// assert!(d.is_empty());
+    /// ```
+    #[must_use]
+    pub fn new() -> Self {
+        Self::with_hasher(RandomState::new())
+    }
+}
+
+impl<K, V: ?Sized, S> WeakValueDictionary<K, V, S> {
+    /// An empty dictionary hashing keys with `hasher`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::collections::hash_map::RandomState;
+    /// use weakable::{WeakValueDictionary, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let d: WeakValueDictionary<u32, Image> = WeakValueDictionary::with_hasher(RandomState::new());
+    /// assert_eq!(d.len(), 0);
+    /// ```
+    #[must_use]
+    pub fn with_hasher(hasher: S) -> Self {
+        WeakValueDictionary {
+            shared: Arc::new(Shared::new(hasher)),
+        }
+    }
+
+    /// The number of entries, all of them alive (exact whenever no other
+    /// thread is dropping a value at that moment).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakValueDictionary, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let d = WeakValueDictionary::new();
+    /// let (a, b) = (Obj::new(Image), Obj::new(Image));
+    /// d.insert(1, &a);
+    /// d.insert(2, &b);
+    /// assert_eq!(d.len(), 2);
+    /// drop(a);
+    /// assert_eq!(d.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.shared.lock().map.len()
+    }
+
+    /// Whether there is no entry (Python's `not d`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakValueDictionary, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let d = WeakValueDictionary::new();
+    /// assert!(d.is_empty());
+    /// d.insert("x", &Obj::new(Image)); // a temporary: dies at once
+    /// assert!(d.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Removes every entry.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakValueDictionary, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let d = WeakValueDictionary::new();
+    /// let a = Obj::new(Image);
+    /// d.insert(1, &a);
+    /// d.clear();
+    /// assert!(d.is_empty());
+    /// ```
+    pub fn clear(&self) {
+        let mut table = self.shared.lock();
+        let all = table.take_all();
+        table.graveyard.extend(all);
+    }
+
+    /// The entries' own refs, each carrying its key as `data()`: Python's
+    /// `valuerefs()`. Only entries alive at the call are listed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakValueDictionary, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let d = WeakValueDictionary::new();
+    /// let a = Obj::new(Image);
+    /// d.insert("a", &a);
+    /// let refs = d.valuerefs();
+    /// assert_eq!(*refs[0].data(), "a");
+    /// assert!(Obj::ptr_eq(&refs[0].upgrade().unwrap(), &a));
+    /// ```
+    pub fn valuerefs(&self) -> Vec<Ref<V, K>> {
+        self.snapshot()
+            .into_iter()
+            .filter(|e| e.r.is_alive())
+            .map(|e| e.r)
+            .collect()
+    }
+
+    fn snapshot(&self) -> Vec<Entry<K, V>> {
+        let table = self.shared.lock();
+        let mut out = Vec::with_capacity(table.map.len());
+        out.extend(table.map.iter().cloned());
+        out
+    }
+
+    /// The live `(key, value)` pairs: Python's `items()`.
+    ///
+    /// Walks a snapshot: see [the type's docs](WeakValueDictionary) for
+    /// what iteration guarantees.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakValueDictionary, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image(u8);
+    ///
+    /// let d = WeakValueDictionary::new();
+    /// let a = Obj::new(Image(1));
+    /// d.insert("a", &a);
+    /// let items: Vec<_> = d.items().map(|(k, v)| (k, v.0)).collect();
+    /// assert_eq!(items, [("a", 1)]);
+    /// ```
+    pub fn items(&self) -> WeakValueItems<K, V>
+    where
+        K: Clone,
+    {
+        WeakValueItems {
+            entries: self.snapshot().into_iter(),
+        }
+    }
+
+    /// Same as [`items`](WeakValueDictionary::items).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakValueDictionary, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let d = WeakValueDictionary::new();
+    /// let a = Obj::new(Image);
+    /// d.insert(7, &a);
+    /// assert_eq!(d.iter().count(), 1);
+    /// ```
+    pub fn iter(&self) -> WeakValueItems<K, V>
+    where
+        K: Clone,
+    {
+        self.items()
+    }
+
+    /// The keys of live entries: Python's `keys()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakValueDictionary, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let d = WeakValueDictionary::new();
+    /// let a = Obj::new(Image);
+    /// d.insert("a", &a);
+    /// d.insert("gone", &Obj::new(Image));
+    /// assert_eq!(d.keys().collect::<Vec<_>>(), ["a"]);
+    /// ```
+    pub fn keys(&self) -> impl Iterator<Item = K>
+    where
+        K: Clone,
+    {
+        self.items().map(|(k, _)| k)
+    }
+
+    /// The live values: Python's `values()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakValueDictionary, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image(u8);
+    ///
+    /// let d = WeakValueDictionary::new();
+    /// let a = Obj::new(Image(3));
+    /// d.insert("a", &a);
+    /// assert_eq!(d.values().map(|v| v.0).sum::<u8>(), 3);
+    /// ```
+    pub fn values(&self) -> impl Iterator<Item = Obj<V>> {
+        self.snapshot().into_iter().filter_map(|e| e.r.upgrade())
+    }
+}
+
+impl<K, V, S> WeakValueDictionary<K, V, S>
+where
+    K: Hash + Eq,
+    V: ?Sized,
+    S: BuildHasher,
+{
+    /// The live entries whose key equals `key`: found under the lock by
+    /// hash, compared after unlocking. Returns them with the table version.
+    fn find<Q>(&self, hash: u64, key: &Q) -> (Option<Entry<K, V>>, u64)
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + Eq,
+    {
+        let (candidates, version) = {
+            let table = self.shared.lock();
+            let candidates: Vec<Entry<K, V>> = table.map.iter_hash(hash).cloned().collect();
+            (candidates, table.version)
+        };
+        let found = candidates.into_iter().find(|e| e.r.data().borrow() == key);
+        (found, version)
+    }
+
+    /// The value of `key`, if its entry is alive: Python's `d.get(key)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakValueDictionary, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image(u8);
+    ///
+    /// let d = WeakValueDictionary::new();
+    /// let a = Obj::new(Image(9));
+    /// d.insert("a".to_string(), &a);
+    /// assert_eq!(d.get("a").map(|v| v.0), Some(9)); // look up by &str
+    /// assert!(d.get("b").is_none());
+    /// ```
+    pub fn get<Q>(&self, key: &Q) -> Option<Obj<V>>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + Hash + Eq,
+    {
+        let hash = self.shared.hasher.hash_one(key);
+        self.find(hash, key).0.and_then(|e| e.r.upgrade())
+    }
+
+    /// Whether `key` has a live entry: Python's `key in d`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakValueDictionary, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let d = WeakValueDictionary::new();
+    /// let a = Obj::new(Image);
+    /// d.insert(1, &a);
+    /// assert!(d.contains_key(&1));
+    /// assert!(!d.contains_key(&2));
+    /// ```
+    pub fn contains_key<Q>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + Hash + Eq,
+    {
+        self.get(key).is_some()
+    }
+
+    /// Removes `key`'s entry and returns its value if it was alive:
+    /// Python's `d.pop(key, None)` (and `del d[key]`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakValueDictionary, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let d = WeakValueDictionary::new();
+    /// let a = Obj::new(Image);
+    /// d.insert(1, &a);
+    /// assert!(Obj::ptr_eq(&d.remove(&1).unwrap(), &a));
+    /// assert!(d.remove(&1).is_none());
+    /// ```
+    pub fn remove<Q>(&self, key: &Q) -> Option<Obj<V>>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + Hash + Eq,
+    {
+        let hash = self.shared.hasher.hash_one(key);
+        loop {
+            let (found, version) = self.find(hash, key);
+            let found = found?;
+            let mut table = self.shared.lock();
+            if table.version != version {
+                continue; // changed meanwhile: search again
+            }
+            let removed = table.remove_node(hash, found.node())?;
+            // Upgrade before the entry (and maybe its key) is dropped; the
+            // guard drops `removed` after unlocking.
+            let value = removed.r.upgrade();
+            table.graveyard.push(removed);
+            return value;
+        }
+    }
+
+    /// Removes and returns some live entry: Python's `popitem()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakValueDictionary, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let d = WeakValueDictionary::new();
+    /// let a = Obj::new(Image);
+    /// d.insert("a", &a);
+    /// let (k, v) = d.popitem().unwrap();
+    /// assert_eq!(k, "a");
+    /// assert!(Obj::ptr_eq(&v, &a));
+    /// assert!(d.popitem().is_none());
+    /// ```
+    pub fn popitem(&self) -> Option<(K, Obj<V>)>
+    where
+        K: Clone,
+    {
+        let mut table = self.shared.lock();
+        loop {
+            let any = table.map.iter().next()?.clone();
+            let removed = table.remove_node(any.hash, any.node())?;
+            let value = removed.r.upgrade();
+            table.graveyard.push(removed);
+            if let Some(value) = value {
+                drop(table);
+                return Some((any.r.data().clone(), value));
+            }
+            // Its value died and its eviction is on the way: skip it.
+        }
+    }
+}
+
+impl<K, V, S> WeakValueDictionary<K, V, S>
+where
+    K: Hash + Eq + Send + Sync,
+    V: ?Sized + WeakRefable + Send + Sync,
+    S: BuildHasher + Send + Sync,
+{
+    fn new_entry(&self, key: K, value: &Obj<V>) -> Entry<K, V> {
+        let hash = self.shared.hasher.hash_one(&key);
+        let r = Ref::with_internal_callback(
+            value,
+            key,
+            Evict {
+                dict: Arc::downgrade(&self.shared),
+            },
+        );
+        Entry { hash, r }
+    }
+
+    /// Maps `key` to `value` without keeping `value` alive, Python's
+    /// `d[key] = value`, and returns the value it replaced, if alive.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakValueDictionary, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let d = WeakValueDictionary::new();
+    /// let (a, b) = (Obj::new(Image), Obj::new(Image));
+    /// assert!(d.insert("k", &a).is_none());
+    /// assert!(Obj::ptr_eq(&d.insert("k", &b).unwrap(), &a));
+    /// assert!(Obj::ptr_eq(&d.get("k").unwrap(), &b));
+    /// ```
+    pub fn insert(&self, key: K, value: &Obj<V>) -> Option<Obj<V>> {
+        let entry = self.new_entry(key, value);
+        self.put(entry, true).err()
+    }
+
+    /// Inserts `entry`, replacing an entry with an equal key if `replace`.
+    /// `Ok(())` if inserted, `Err(old value)` if an equal live key was there
+    /// (and was replaced if `replace`).
+    fn put(&self, entry: Entry<K, V>, replace: bool) -> Result<(), Obj<V>> {
+        loop {
+            let (found, version) = self.find(entry.hash, entry.r.data());
+            let mut table = self.shared.lock();
+            if table.version != version {
+                continue; // changed meanwhile: search again
+            }
+            match found {
+                None => {
+                    table.insert(entry);
+                    return Ok(());
+                }
+                Some(old) => {
+                    let Some(old_value) = old.r.upgrade() else {
+                        // Dead and about to be evicted: take its place.
+                        if let Some(dead) = table.remove_node(old.hash, old.node()) {
+                            table.graveyard.push(dead);
+                        }
+                        table.insert(entry);
+                        return Ok(());
+                    };
+                    if replace {
+                        if let Some(replaced) = table.remove_node(old.hash, old.node()) {
+                            table.graveyard.push(replaced);
+                        }
+                        table.insert(entry);
+                    } else {
+                        table.graveyard.push(entry);
+                    }
+                    drop(table);
+                    return Err(old_value);
+                }
+            }
+        }
+    }
+
+    /// The value of `key` if alive, otherwise maps `key` to `value` and
+    /// returns it: Python's `setdefault`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakValueDictionary, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let d = WeakValueDictionary::new();
+    /// let (a, b) = (Obj::new(Image), Obj::new(Image));
+    /// assert!(Obj::ptr_eq(&d.setdefault("k", &a), &a));
+    /// assert!(Obj::ptr_eq(&d.setdefault("k", &b), &a));
+    /// ```
+    pub fn setdefault(&self, key: K, value: &Obj<V>) -> Obj<V> {
+        let entry = self.new_entry(key, value);
+        match self.put(entry, false) {
+            Ok(()) => value.clone(),
+            Err(existing) => existing,
+        }
+    }
+
+    /// Inserts every pair: Python's `update`. Later pairs win.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakValueDictionary, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let d = WeakValueDictionary::new();
+    /// let (a, b) = (Obj::new(Image), Obj::new(Image));
+    /// d.update([("a", &a), ("b", &b)]);
+    /// assert_eq!(d.len(), 2);
+    /// ```
+    pub fn update<'a, I>(&self, pairs: I)
+    where
+        I: IntoIterator<Item = (K, &'a Obj<V>)>,
+        V: 'a,
+    {
+        for (k, v) in pairs {
+            self.insert(k, v);
+        }
+    }
+}
+
+impl<K, V: ?Sized, S: Default> Default for WeakValueDictionary<K, V, S> {
+    fn default() -> Self {
+        Self::with_hasher(S::default())
+    }
+}
+
+impl<K, V, S> Clone for WeakValueDictionary<K, V, S>
+where
+    K: Hash + Eq + Clone + Send + Sync,
+    V: ?Sized + WeakRefable + Send + Sync,
+    S: BuildHasher + Clone + Send + Sync,
+{
+    /// A new dictionary with the same live entries: Python's `copy()`.
+    fn clone(&self) -> Self {
+        let copy = Self::with_hasher(self.shared.hasher.clone());
+        for (k, v) in self.items() {
+            copy.insert(k, &v);
+        }
+        copy
+    }
+}
+
+impl<K, V, S> PartialEq for WeakValueDictionary<K, V, S>
+where
+    K: Hash + Eq + Clone,
+    V: ?Sized + PartialEq,
+    S: BuildHasher,
+{
+    /// Equal when both map the same keys to equal values (compared with
+    /// `V: PartialEq`), as Python compares mappings.
+    fn eq(&self, other: &Self) -> bool {
+        let mine: Vec<(K, Obj<V>)> = self.items().collect();
+        mine.len() == other.len()
+            && mine
+                .iter()
+                .all(|(k, v)| other.get(k).is_some_and(|w| **v == *w))
+    }
+}
+
+impl<K, V, S> fmt::Debug for WeakValueDictionary<K, V, S>
+where
+    K: Clone + fmt::Debug,
+    V: ?Sized + fmt::Debug,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.items()).finish()
+    }
+}
+
+impl<'a, K, V, S> Extend<(K, &'a Obj<V>)> for WeakValueDictionary<K, V, S>
+where
+    K: Hash + Eq + Send + Sync,
+    V: ?Sized + WeakRefable + Send + Sync + 'a,
+    S: BuildHasher + Send + Sync,
+{
+    fn extend<I: IntoIterator<Item = (K, &'a Obj<V>)>>(&mut self, pairs: I) {
+        self.update(pairs);
+    }
+}
+
+impl<'a, K, V, S> FromIterator<(K, &'a Obj<V>)> for WeakValueDictionary<K, V, S>
+where
+    K: Hash + Eq + Send + Sync,
+    V: ?Sized + WeakRefable + Send + Sync + 'a,
+    S: BuildHasher + Default + Send + Sync,
+{
+    fn from_iter<I: IntoIterator<Item = (K, &'a Obj<V>)>>(pairs: I) -> Self {
+        let d = Self::default();
+        d.update(pairs);
+        d
+    }
+}
+
+impl<K: Clone, V: ?Sized, S> IntoIterator for &WeakValueDictionary<K, V, S> {
+    type Item = (K, Obj<V>);
+    type IntoIter = WeakValueItems<K, V>;
+    fn into_iter(self) -> WeakValueItems<K, V> {
+        self.items()
+    }
+}
+
+impl<K, V, S> BitOr for &WeakValueDictionary<K, V, S>
+where
+    K: Hash + Eq + Clone + Send + Sync,
+    V: ?Sized + WeakRefable + Send + Sync,
+    S: BuildHasher + Clone + Send + Sync,
+{
+    type Output = WeakValueDictionary<K, V, S>;
+
+    /// A new dictionary with `self`'s entries updated by `other`'s:
+    /// Python's `d1 | d2`.
+    fn bitor(self, other: Self) -> Self::Output {
+        let out = self.clone();
+        out.update(
+            other
+                .items()
+                .collect::<Vec<_>>()
+                .iter()
+                .map(|(k, v)| (k.clone(), v)),
+        );
+        out
+    }
+}
+
+impl<K, V, S> BitOrAssign<&WeakValueDictionary<K, V, S>> for WeakValueDictionary<K, V, S>
+where
+    K: Hash + Eq + Clone + Send + Sync,
+    V: ?Sized + WeakRefable + Send + Sync,
+    S: BuildHasher + Send + Sync,
+{
+    /// Updates `self` with `other`'s entries: Python's `d1 |= d2`.
+    fn bitor_assign(&mut self, other: &WeakValueDictionary<K, V, S>) {
+        let pairs: Vec<(K, Obj<V>)> = other.items().collect();
+        self.update(pairs.iter().map(|(k, v)| (k.clone(), v)));
+    }
+}
+
+/// The iterator of [`WeakValueDictionary::items`]: live `(key, value)`
+/// pairs from a snapshot.
+pub struct WeakValueItems<K, V: ?Sized> {
+    entries: std::vec::IntoIter<Entry<K, V>>,
+}
+
+impl<K: Clone, V: ?Sized> Iterator for WeakValueItems<K, V> {
+    type Item = (K, Obj<V>);
+
+    fn next(&mut self) -> Option<(K, Obj<V>)> {
+        self.entries
+            .by_ref()
+            .find_map(|e| e.r.upgrade().map(|v| (e.r.data().clone(), v)))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.entries.len()))
+    }
+}
+
+impl<K, V: ?Sized> fmt::Debug for WeakValueItems<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakValueItems")
+            .field("remaining", &self.entries.len())
+            .finish()
+    }
+}
