@@ -761,3 +761,183 @@ impl<K, V: ?Sized> fmt::Debug for WeakValueItems<K, V> {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::{Arc, Mutex};
+    use std::thread;
+
+    use crate::{getweakrefcount, Obj, Ref, WeakValueDictionary, Weakable};
+
+    #[derive(Weakable, Debug, PartialEq)]
+    struct Val(usize);
+
+    fn rounds(n: usize) -> usize {
+        if cfg!(miri) {
+            n.min(10)
+        } else {
+            n
+        }
+    }
+
+    #[test]
+    fn values_dying_inside_a_loop_over_the_dictionary() {
+        let d = WeakValueDictionary::new();
+        let objs: Mutex<Vec<Option<Obj<Val>>>> =
+            Mutex::new((0..10).map(|i| Some(Obj::new(Val(i)))).collect());
+        for (i, o) in objs.lock().unwrap().iter().enumerate() {
+            d.insert(i, o.as_ref().unwrap());
+        }
+        let mut seen = 0;
+        for (k, v) in &d {
+            assert_eq!(k, v.0);
+            seen += 1;
+            // Kill every other entry, including ones the loop has not reached.
+            let mut objs = objs.lock().unwrap();
+            for j in (0..10).filter(|j| j % 2 == 1) {
+                objs[j] = None;
+            }
+        }
+        assert!((5..=10).contains(&seen));
+        assert_eq!(d.len(), 5);
+        assert!(d.keys().all(|k| k % 2 == 0));
+    }
+
+    #[test]
+    fn a_callback_may_insert_into_the_dictionary() {
+        let d = Arc::new(WeakValueDictionary::new());
+        let keeper = Obj::new(Val(99));
+        let doomed = Obj::new(Val(1));
+        d.insert(1, &doomed);
+        let (d2, k2) = (d.clone(), keeper.clone());
+        let _r = Ref::with_callback(&doomed, move |_| {
+            d2.insert(2, &k2);
+        });
+        drop(doomed);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d.get(&2).map(|v| v.0), Some(99));
+        assert!(d.get(&1).is_none());
+    }
+
+    #[test]
+    fn removing_an_entry_may_kill_other_values_of_the_same_dictionary() {
+        struct Key(usize, #[allow(dead_code)] Option<Obj<Val>>); // .1 is only dropped
+                                                                 // Equality and hashing by the number only.
+        impl PartialEq for Key {
+            fn eq(&self, other: &Self) -> bool {
+                self.0 == other.0
+            }
+        }
+        impl Eq for Key {}
+        impl std::hash::Hash for Key {
+            fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+                self.0.hash(h);
+            }
+        }
+        impl Key {
+            fn new(n: usize, owned: Option<Obj<Val>>) -> Self {
+                Key(n, owned)
+            }
+        }
+        let d: WeakValueDictionary<usize, Val> = WeakValueDictionary::new();
+        let owner_keys: WeakValueDictionary<Key, Val> = WeakValueDictionary::new();
+        let a = Obj::new(Val(1));
+        let b = Obj::new(Val(2));
+        d.insert(2, &b);
+        // The key of `a`'s entry owns `b`: removing the entry drops the key
+        // and kills `b`, whose eviction from `owner_keys` must not deadlock.
+        owner_keys.insert(Key::new(1, Some(b.clone())), &a);
+        owner_keys.insert(Key::new(2, None), &b);
+        drop(b);
+        assert_eq!(owner_keys.len(), 2);
+        owner_keys.clear();
+        assert_eq!(d.len(), 0);
+        assert!(owner_keys.is_empty());
+        assert_eq!(getweakrefcount(&a), 0);
+    }
+
+    #[test]
+    fn insert_replace_setdefault_popitem_and_refs() {
+        let d = WeakValueDictionary::new();
+        let (a, b) = (Obj::new(Val(1)), Obj::new(Val(2)));
+        assert!(d.insert("k", &a).is_none());
+        assert_eq!(getweakrefcount(&a), 1);
+        assert!(Obj::ptr_eq(&d.insert("k", &b).unwrap(), &a));
+        assert_eq!(getweakrefcount(&a), 0);
+        assert_eq!(d.len(), 1);
+        assert!(Obj::ptr_eq(&d.setdefault("k", &a), &b));
+        assert!(Obj::ptr_eq(&d.setdefault("j", &a), &a));
+        let refs = d.valuerefs();
+        assert_eq!(refs.len(), 2);
+        let copy = d.clone();
+        assert!(copy == d);
+        let union = &d | &copy;
+        assert_eq!(union.len(), 2);
+        let mut popped = Vec::new();
+        while let Some((k, v)) = d.popitem() {
+            popped.push((k, v.0));
+        }
+        popped.sort();
+        assert_eq!(popped, [("j", 1), ("k", 2)]);
+        assert_eq!(copy.len(), 2);
+    }
+
+    #[test]
+    fn threads_insert_look_up_drop_and_iterate() {
+        static LIVE: AtomicUsize = AtomicUsize::new(0);
+        #[derive(Weakable)]
+        struct Counted(usize);
+        impl Drop for Counted {
+            fn drop(&mut self) {
+                LIVE.fetch_sub(1, SeqCst);
+            }
+        }
+        fn counted(i: usize) -> Obj<Counted> {
+            LIVE.fetch_add(1, SeqCst);
+            Obj::new(Counted(i))
+        }
+
+        let d: Arc<WeakValueDictionary<usize, Counted>> = Arc::new(WeakValueDictionary::new());
+        let kept: Arc<Mutex<Vec<Obj<Counted>>>> = Arc::new(Mutex::new(Vec::new()));
+        let n = rounds(2000);
+        let writers: Vec<_> = (0..2)
+            .map(|t| {
+                let (d, kept) = (d.clone(), kept.clone());
+                thread::spawn(move || {
+                    for i in 0..n {
+                        let key = t * n + i;
+                        let o = counted(key);
+                        d.insert(key, &o);
+                        assert_eq!(d.get(&key).map(|v| v.0), Some(key));
+                        if i % 3 == 0 {
+                            kept.lock().unwrap().push(o);
+                        } else if i % 3 == 1 {
+                            drop(kept.lock().unwrap().pop());
+                        }
+                    }
+                })
+            })
+            .collect();
+        let reader = {
+            let d = d.clone();
+            thread::spawn(move || {
+                for _ in 0..rounds(200) {
+                    for (k, v) in d.iter() {
+                        assert_eq!(k, v.0);
+                    }
+                }
+            })
+        };
+        for w in writers {
+            w.join().unwrap();
+        }
+        reader.join().unwrap();
+        let kept = kept.lock().unwrap();
+        assert_eq!(d.len(), kept.len());
+        assert_eq!(LIVE.load(SeqCst), kept.len());
+        for o in kept.iter() {
+            assert!(Obj::ptr_eq(&d.get(&o.0).unwrap(), o));
+        }
+    }
+}
