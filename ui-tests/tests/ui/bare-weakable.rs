@@ -1,0 +1,7 @@
+use weakable::Weakable;
+
+#[derive(Weakable)]
+#[weakable]
+struct Image;
+
+fn main() {}

@@ -1,0 +1,7 @@
+use weakable::Weakable;
+
+#[derive(Weakable)]
+#[weakable(crate = weakable)]
+struct Image;
+
+fn main() {}

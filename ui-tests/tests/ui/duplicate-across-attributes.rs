@@ -1,0 +1,8 @@
+use weakable::Weakable;
+
+#[derive(Weakable)]
+#[weakable(no_weakref)]
+#[weakable(name = "Pt", no_weakref)]
+struct Point(i32, i32);
+
+fn main() {}

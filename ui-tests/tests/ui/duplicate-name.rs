@@ -1,0 +1,7 @@
+use weakable::Weakable;
+
+#[derive(Weakable)]
+#[weakable(name = "Image", name = "Picture")]
+struct Image;
+
+fn main() {}

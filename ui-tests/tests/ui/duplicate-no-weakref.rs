@@ -1,0 +1,7 @@
+use weakable::Weakable;
+
+#[derive(Weakable)]
+#[weakable(no_weakref, no_weakref)]
+struct Point(i32, i32);
+
+fn main() {}

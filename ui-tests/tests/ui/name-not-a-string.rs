@@ -1,0 +1,7 @@
+use weakable::Weakable;
+
+#[derive(Weakable)]
+#[weakable(name = Image)]
+struct Image;
+
+fn main() {}

@@ -1,0 +1,7 @@
+use weakable::Weakable;
+
+#[derive(Weakable)]
+#[weakable(name)]
+struct Image;
+
+fn main() {}

@@ -1,0 +1,7 @@
+use weakable::Weakable;
+
+#[derive(Weakable)]
+#[weakable(weakref)]
+struct Image;
+
+fn main() {}
