@@ -5,7 +5,9 @@
 
 use std::fmt;
 
-use weakable::{getweakrefcount, Obj, Ref, Weakable};
+use std::collections::HashMap;
+
+use weakable::{getweakrefcount, Obj, Proxy, Ref, WeakValueDictionary, Weakable};
 
 /// An object too expensive to keep alive just because a cache mentions it.
 #[derive(Weakable)]
@@ -78,6 +80,85 @@ fn several_callbacks() {
     drop(obj);
 }
 
+fn proxies() {
+    println!("\n== Proxies: use the object through the proxy, until it is gone");
+    let obj = Obj::new(ExpensiveObject { name: "fourth" });
+    let p = Proxy::new(&obj);
+    println!("via obj: {}", obj.name);
+    match p.get() {
+        Ok(o) => println!("via proxy: {}", o.name),
+        Err(e) => println!("via proxy: ReferenceError: {e}"),
+    }
+    println!("deleting obj");
+    drop(obj);
+    match p.get() {
+        Ok(o) => println!("via proxy: {}", o.name),
+        Err(e) => println!("via proxy: ReferenceError: {e}"),
+    }
+}
+
+/// A large image, as a cache would hold it.
+#[derive(Weakable)]
+struct Image {
+    name: String,
+    pixels: Vec<u8>,
+}
+
+impl Drop for Image {
+    fn drop(&mut self) {
+        println!("  (freeing {} bytes of {})", self.pixels.len(), self.name);
+    }
+}
+
+fn caching_objects() {
+    println!("\n== Caching objects: a WeakValueDictionary does not keep images alive");
+    let weak_cache: WeakValueDictionary<String, Image> = WeakValueDictionary::new();
+    let strong_cache: HashMap<String, Obj<Image>> = HashMap::new();
+    let mut strong_cache = strong_cache;
+
+    let image = Obj::new(Image {
+        name: "weak.png".into(),
+        pixels: vec![0; 1 << 20],
+    });
+    weak_cache.insert(image.name.clone(), &image);
+    println!(
+        "weak cache before: {:?}",
+        weak_cache.keys().collect::<Vec<_>>()
+    );
+    println!("dropping the last strong reference to weak.png");
+    drop(image);
+    println!(
+        "weak cache after: {:?} (len {})",
+        weak_cache.keys().collect::<Vec<_>>(),
+        weak_cache.len()
+    );
+
+    let image = Obj::new(Image {
+        name: "strong.png".into(),
+        pixels: vec![0; 1 << 20],
+    });
+    strong_cache.insert(image.name.clone(), image.clone());
+    println!("dropping our reference to strong.png");
+    drop(image);
+    println!(
+        "strong cache after: {:?}: the HashMap keeps it alive",
+        strong_cache.keys().collect::<Vec<_>>()
+    );
+    strong_cache.clear();
+}
+
+fn id2obj() {
+    println!("\n== id2obj: remember an object by id, get it back while it lives");
+    let registry: WeakValueDictionary<usize, ExpensiveObject> = WeakValueDictionary::new();
+    let obj = Obj::new(ExpensiveObject { name: "fifth" });
+    let id = Obj::id(&obj);
+    registry.insert(id, &obj);
+    let back = registry.get(&id).expect("alive");
+    println!("id2obj({id:#x}) is obj: {}", Obj::ptr_eq(&back, &obj));
+    drop((back, obj));
+    println!("after deleting it: {}", show(registry.get(&id)));
+}
+
 fn show(o: Option<Obj<ExpensiveObject>>) -> String {
     match o {
         Some(o) => o.to_string(),
@@ -89,4 +170,7 @@ fn main() {
     references();
     reference_callbacks();
     several_callbacks();
+    proxies();
+    caching_objects();
+    id2obj();
 }
