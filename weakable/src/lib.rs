@@ -26,6 +26,102 @@
 //! assert!(log.lock().unwrap()[0].ends_with("; dead>)"));
 //! ```
 //!
+//! # Recipes
+//!
+//! ## A cache that does not keep images alive
+//!
+//! A [`WeakValueDictionary`] maps names to objects that something else owns.
+//! When the last owner drops an image, its entry is gone at once: `len()`
+//! is exact and the entry's memory is freed, with no sweep.
+//!
+//! ```
+//! use weakable::{Obj, WeakValueDictionary, Weakable};
+//!
+//! #[derive(Weakable)]
+//! struct Image {
+//!     pixels: Vec<u8>,
+//! }
+//!
+//! fn load(cache: &WeakValueDictionary<String, Image>, name: &str) -> Obj<Image> {
+//!     if let Some(hit) = cache.get(name) {
+//!         return hit;
+//!     }
+//!     let image = Obj::new(Image { pixels: vec![0; 64] }); // decode it here
+//!     cache.setdefault(name.to_string(), &image)
+//! }
+//!
+//! let cache = WeakValueDictionary::new();
+//! let a = load(&cache, "cat.png");
+//! let b = load(&cache, "cat.png");
+//! assert!(Obj::ptr_eq(&a, &b)); // the second load was a hit
+//! drop((a, b));
+//! assert!(cache.is_empty()); // and the cache did not keep it
+//! ```
+//!
+//! ## Parent and child back-pointers
+//!
+//! Children hold a [`Ref`] to their parent, so the tree has no strong
+//! cycle: dropping the root frees everything.
+//!
+//! ```
+//! use std::sync::Mutex;
+//! use weakable::{Obj, Ref, Weakable};
+//!
+//! #[derive(Weakable)]
+//! struct Node {
+//!     name: String,
+//!     parent: Mutex<Option<Ref<Node>>>,
+//!     children: Mutex<Vec<Obj<Node>>>,
+//! }
+//!
+//! fn node(name: &str) -> Obj<Node> {
+//!     Obj::new(Node {
+//!         name: name.into(),
+//!         parent: Mutex::new(None),
+//!         children: Mutex::new(Vec::new()),
+//!     })
+//! }
+//!
+//! let root = node("root");
+//! let leaf = node("leaf");
+//! *leaf.parent.lock().unwrap() = Some(Ref::new(&root));
+//! root.children.lock().unwrap().push(leaf.clone());
+//!
+//! let parent = leaf.parent.lock().unwrap().as_ref().and_then(Ref::upgrade);
+//! assert_eq!(parent.unwrap().name, "root");
+//! drop(root);
+//! assert!(leaf.parent.lock().unwrap().as_ref().unwrap().upgrade().is_none());
+//! ```
+//!
+//! ## Observers told of a death
+//!
+//! A callback runs when the object dies, before its value is dropped, on
+//! the thread that dropped it. Here a registry forgets a session the moment
+//! it ends, without the session knowing about the registry.
+//!
+//! ```
+//! use std::sync::{Arc, Mutex};
+//! use weakable::{Obj, Ref, Weakable};
+//!
+//! #[derive(Weakable)]
+//! struct Session {
+//!     user: String,
+//! }
+//!
+//! let online = Arc::new(Mutex::new(Vec::<String>::new()));
+//! let session = Obj::new(Session { user: "ada".into() });
+//! online.lock().unwrap().push(session.user.clone());
+//!
+//! let list = online.clone();
+//! let user = session.user.clone();
+//! let _watch = Ref::with_callback(&session, move |_| {
+//!     list.lock().unwrap().retain(|u| *u != user);
+//! });
+//! assert_eq!(online.lock().unwrap().len(), 1);
+//! drop(session);
+//! assert!(online.lock().unwrap().is_empty());
+//! ```
+//!
 //! # The model
 //!
 //! - `#[derive(Weakable)]` lets a type live in an [`Obj<T>`], a
