@@ -185,6 +185,7 @@
 #[allow(unused_extern_crates)]
 extern crate self as weakable;
 
+mod coerce;
 mod dict;
 mod error;
 mod func;
@@ -196,6 +197,7 @@ mod slot;
 mod sync;
 mod unraisable;
 
+pub use coerce::CoerceFrom;
 pub use dict::value::{WeakValueDictionary, WeakValueItems};
 pub use error::ReferenceError;
 pub use func::{Call, Func};

@@ -273,6 +273,53 @@ impl<T: Weakable> Obj<T> {
     }
 }
 
+impl<T: Weakable> Obj<T> {
+    /// The same object seen through a trait-object view: `Obj<Image>` to
+    /// `Obj<dyn Listener>`. Costs nothing at run time: the pointer gains the
+    /// trait's vtable; the object, its slot and its counts are shared.
+    ///
+    /// The view must be declared once with [`weakable_dyn!`](crate::weakable_dyn),
+    /// which stable Rust needs in place of `CoerceUnsized`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{weakable_dyn, Obj, Weakable};
+    ///
+    /// trait Greet {
+    ///     fn hello(&self) -> String;
+    /// }
+    /// weakable_dyn!(dyn Greet);
+    ///
+    /// #[derive(Weakable)]
+    /// struct En;
+    /// impl Greet for En {
+    ///     fn hello(&self) -> String {
+    ///         "hello".into()
+    ///     }
+    /// }
+    ///
+    /// let en = Obj::new(En);
+    /// let g: Obj<dyn Greet> = Obj::unsize(en.clone());
+    /// assert_eq!(g.hello(), "hello");
+    /// assert_eq!(Obj::id(&g), Obj::id(&en));
+    /// assert_eq!(Obj::strong_count(&en), 2);
+    /// assert_eq!(Obj::type_name(&g), "En");
+    /// ```
+    pub fn unsize<U>(this: Obj<T>) -> Obj<U>
+    where
+        U: ?Sized + crate::CoerceFrom<T> + Weakable<Slot = T::Slot>,
+    {
+        let this = core::mem::ManuallyDrop::new(this);
+        let fat = U::coerce(this.ptr.as_ptr());
+        debug_assert!(ptr::addr_eq(fat, this.ptr.as_ptr()));
+        // SAFETY: `CoerceFrom`'s contract: the same pointer (address and
+        // provenance), unsized; the strong count moves from `this`, which is
+        // not dropped.
+        unsafe { Obj::from_raw_value(NonNull::new_unchecked(fat.cast_mut())) }
+    }
+}
+
 impl<T: ?Sized> Obj<T> {
     /// Takes ownership of one strong count.
     ///

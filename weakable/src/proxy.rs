@@ -167,6 +167,47 @@ impl<T: ?Sized + WeakRefable> Proxy<T> {
     }
 }
 
+impl<T: crate::Weakable> Proxy<T> {
+    /// The same proxy seen through a trait-object view, as
+    /// [`Obj::unsize`]: `Proxy<Image>` to `Proxy<dyn Listener>`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{weakable_dyn, Obj, Proxy, Weakable};
+    ///
+    /// trait Named {
+    ///     fn name(&self) -> &str;
+    /// }
+    /// weakable_dyn!(dyn Named);
+    ///
+    /// #[derive(Weakable)]
+    /// struct File(String);
+    /// impl Named for File {
+    ///     fn name(&self) -> &str {
+    ///         &self.0
+    ///     }
+    /// }
+    ///
+    /// let f = Obj::new(File("a.txt".into()));
+    /// let p: Proxy<dyn Named> = Proxy::unsize(Proxy::new(&f));
+    /// assert_eq!(p.get().unwrap().name(), "a.txt");
+    /// ```
+    pub fn unsize<U>(this: Proxy<T>) -> Proxy<U>
+    where
+        U: ?Sized + crate::CoerceFrom<T> + crate::Weakable<Slot = T::Slot>,
+    {
+        let target = U::coerce(this.target.as_ptr());
+        debug_assert!(core::ptr::addr_eq(target, this.target.as_ptr()));
+        Proxy {
+            raw: this.raw,
+            // SAFETY: `CoerceFrom`'s contract: the same non-null pointer, unsized.
+            target: unsafe { NonNull::new_unchecked(target.cast_mut()) },
+            _marker: PhantomData,
+        }
+    }
+}
+
 impl<T: ?Sized> Proxy<T> {
     /// The object, as a guard that keeps it alive while in use, or
     /// [`ReferenceError`] if it died. `p.get()?.field` is Python's `p.field`.

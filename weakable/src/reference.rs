@@ -266,6 +266,44 @@ impl<T: ?Sized + WeakRefable, X: Send + Sync> Ref<T, X> {
     }
 }
 
+impl<T: Weakable, X> Ref<T, X> {
+    /// The same ref seen through a trait-object view, as [`Obj::unsize`]:
+    /// `Ref<Image>` to `Ref<dyn Listener>`. It stays the same ref
+    /// ([`getweakrefs`] lists it once, its callback runs once).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{weakable_dyn, Obj, Ref, Weakable};
+    ///
+    /// trait Listener: Send + Sync {}
+    /// weakable_dyn!(dyn Listener);
+    ///
+    /// #[derive(Weakable)]
+    /// struct Window;
+    /// impl Listener for Window {}
+    ///
+    /// let w = Obj::new(Window);
+    /// let r: Ref<dyn Listener> = Ref::unsize(Ref::new(&w));
+    /// assert!(Ref::ptr_eq(&r, &Ref::unsize(Ref::new(&w))));
+    /// drop(w);
+    /// assert!(r.upgrade().is_none());
+    /// ```
+    pub fn unsize<U>(this: Ref<T, X>) -> Ref<U, X>
+    where
+        U: ?Sized + crate::CoerceFrom<T> + Weakable<Slot = T::Slot>,
+    {
+        let target = U::coerce(this.target.as_ptr());
+        debug_assert!(core::ptr::addr_eq(target, this.target.as_ptr()));
+        Ref {
+            raw: this.raw,
+            // SAFETY: `CoerceFrom`'s contract: the same non-null pointer, unsized.
+            target: unsafe { NonNull::new_unchecked(target.cast_mut()) },
+            _marker: PhantomData,
+        }
+    }
+}
+
 impl<T: ?Sized + WeakRefable, X> Ref<T, X> {
     /// A ref carrying `data` whose death callback is crate-internal (the
     /// weak collections' evictions).
