@@ -152,6 +152,8 @@
 //! | `weakref.getweakrefcount(o)` | [`getweakrefcount`] |
 //! | `weakref.getweakrefs(o)` | [`getweakrefs`] |
 //! | `sys.unraisablehook` | [`set_unraisable_hook`] |
+//! | `WeakKeyDictionary` | [`WeakKeyDictionary<K, V>`] (keys `Obj<K>`, compared by `K: Eq + Hash`) |
+//! | `WeakSet` | [`WeakSet<T>`] (elements `Obj<T>`, compared by `T: Eq + Hash`) |
 //!
 //! # Thread safety
 //!
@@ -198,6 +200,8 @@ mod sync;
 mod unraisable;
 
 pub use coerce::CoerceFrom;
+pub use dict::key::{WeakKeyDictionary, WeakKeyItems, WeakKeys};
+pub use dict::set::WeakSet;
 pub use dict::value::{WeakValueDictionary, WeakValueItems};
 pub use error::ReferenceError;
 pub use func::{Call, Func};

@@ -21,6 +21,8 @@
 //! eviction is never lost, never waits for a later call, and never
 //! deadlocks.
 
+pub(crate) mod key;
+pub(crate) mod set;
 pub(crate) mod value;
 
 use core::marker::PhantomData;

@@ -1,0 +1,1193 @@
+//! `WeakKeyDictionary<K, V>`: a map whose keys are held weakly.
+
+use core::fmt;
+use core::hash::{BuildHasher, Hash};
+use core::ops::{BitOr, BitOrAssign};
+use core::ptr::NonNull;
+use std::collections::hash_map::RandomState;
+use std::sync::{Arc, Weak};
+
+use super::{Shared, TableEntry};
+use crate::kind::WeakRefable;
+use crate::object::Obj;
+use crate::reference::Ref;
+use crate::slot::{Callback, NodeHead, RawHandle};
+
+/// One entry: the key's ref, which carries the entry's hash (the key may be
+/// dead when the entry is evicted, so the hash cannot be recomputed), and
+/// the value.
+struct Entry<K: ?Sized, V> {
+    hash: u64,
+    key: Ref<K, u64>,
+    value: V,
+}
+
+impl<K: ?Sized, V> TableEntry for Entry<K, V> {
+    fn hash(&self) -> u64 {
+        self.hash
+    }
+    fn node(&self) -> NonNull<NodeHead> {
+        self.key.raw().ptr()
+    }
+}
+
+/// A live entry found by key: its key ref and its key, kept alive.
+type Found<K> = (Ref<K, u64>, Obj<K>);
+
+/// The death callback of every entry's key ref: evicts the entry.
+struct EvictKey<K: ?Sized, V, S> {
+    dict: Weak<Shared<Entry<K, V>, S>>,
+}
+
+impl<K, V, S> Callback<u64> for EvictKey<K, V, S>
+where
+    K: ?Sized,
+    Weak<Shared<Entry<K, V>, S>>: Send,
+{
+    fn call(self, node: RawHandle) {
+        if let Some(dict) = self.dict.upgrade() {
+            // SAFETY: entries' key nodes are `Node<u64>`.
+            let hash = *unsafe { node.data::<u64>() };
+            dict.evict(hash, node);
+        }
+    }
+}
+
+/// A map from objects to values that does not keep its keys alive, Python's
+/// `weakref.WeakKeyDictionary`: an entry disappears the moment its key dies.
+///
+/// The typical use is attaching extra data to objects owned by someone else,
+/// without keeping them alive.
+///
+/// Keys are [`Obj<K>`]s compared by value (`K: Eq + Hash`), as CPython
+/// compares keys with `__eq__` and `__hash__`; lookups take a plain `&K`.
+///
+/// - **Eager and exact.** Each entry holds a ref to its key (carrying the
+///   entry's hash), whose death callback removes the entry, so `len()` is
+///   exact once the key's last `Obj` is dropped and the entry (its value
+///   included) is freed then, with no later call. (The `weak-table` crate
+///   instead keeps dead entries, and counts them in `len()`, until it next
+///   resizes.)
+/// - **Shared.** Every method takes `&self`; the dictionary is a handle to a
+///   shared table (`Clone` copies the entries, as Python's `copy()`). It is
+///   `Send + Sync` when `K` and `V` are.
+/// - **No lock around user code.** Keys are hashed and compared, and keys
+///   and values dropped, with no lock held, so a key's `Eq`, a value's
+///   `Drop` or a callback may use the dictionary again. The one exception:
+///   where a value is copied out (`get`, `values`, `items`, `setdefault`,
+///   `Clone`, `==`, `Debug`), `V::clone` runs with the dictionary's lock
+///   held, so it must not use this dictionary.
+/// - **Iteration** (`keys`, `values`, `items`, `iter`) walks a snapshot of
+///   the entries taken when it starts; it yields an entry only if its key
+///   is still alive when reached, never a dead one, never panics and never
+///   blocks other users. Entries inserted after it started are not yielded.
+///
+/// # CPython's key quirk
+///
+/// Inserting a key equal to (but not the same object as) an existing key
+/// replaces the value and **keeps the old key object**, as CPython does.
+/// The entry then still dies with the old key. To make the new object the
+/// key, remove the entry first:
+///
+/// ```
+/// use weakable::{Obj, WeakKeyDictionary, Weakable};
+///
+/// #[derive(Weakable, PartialEq, Eq, Hash)]
+/// struct Id(u32);
+///
+/// let d = WeakKeyDictionary::new();
+/// let (old, new) = (Obj::new(Id(1)), Obj::new(Id(1)));
+/// d.insert(&old, "a");
+/// d.insert(&new, "b"); // replaces the value, keeps `old` as the key
+/// assert!(Obj::ptr_eq(&d.keys().next().unwrap(), &old));
+/// assert_eq!(d.get(&Id(1)), Some("b"));
+///
+/// d.remove(&new); // the workaround: remove, then insert
+/// d.insert(&new, "b");
+/// assert!(Obj::ptr_eq(&d.keys().next().unwrap(), &new));
+/// drop(old);
+/// assert_eq!(d.len(), 1);
+/// ```
+///
+/// Keys are hashed with `S`, by default std's DoS-resistant `RandomState`.
+///
+/// # Examples
+///
+/// ```
+/// use weakable::{Obj, WeakKeyDictionary, Weakable};
+///
+/// #[derive(Weakable, PartialEq, Eq, Hash)]
+/// struct Widget(u32);
+///
+/// let extra = WeakKeyDictionary::new();
+/// let w = Obj::new(Widget(1));
+/// extra.insert(&w, "metadata");
+/// assert_eq!(extra.get(&Widget(1)), Some("metadata"));
+///
+/// drop(w); // the dictionary did not keep it alive
+/// assert!(extra.is_empty());
+/// ```
+pub struct WeakKeyDictionary<K: ?Sized, V, S = RandomState> {
+    shared: Arc<Shared<Entry<K, V>, S>>,
+}
+
+impl<K: ?Sized, V> WeakKeyDictionary<K, V> {
+    /// An empty dictionary.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{WeakKeyDictionary, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Widget;
+    ///
+    /// let d: WeakKeyDictionary<Widget, u32> = WeakKeyDictionary::new();
+    /// assert!(d.is_empty());
+    /// ```
+    #[must_use]
+    pub fn new() -> Self {
+        Self::with_hasher(RandomState::new())
+    }
+}
+
+impl<K: ?Sized, V, S> WeakKeyDictionary<K, V, S> {
+    /// An empty dictionary hashing keys with `hasher`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::collections::hash_map::RandomState;
+    /// use weakable::{WeakKeyDictionary, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Widget;
+    ///
+    /// let d: WeakKeyDictionary<Widget, u32> = WeakKeyDictionary::with_hasher(RandomState::new());
+    /// assert_eq!(d.len(), 0);
+    /// ```
+    #[must_use]
+    pub fn with_hasher(hasher: S) -> Self {
+        WeakKeyDictionary {
+            shared: Arc::new(Shared::new(hasher)),
+        }
+    }
+
+    /// The number of entries, all of them alive (exact whenever no other
+    /// thread is dropping a key at that moment).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakKeyDictionary, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Widget(u8);
+    ///
+    /// let d = WeakKeyDictionary::new();
+    /// let (a, b) = (Obj::new(Widget(1)), Obj::new(Widget(2)));
+    /// d.insert(&a, 1);
+    /// d.insert(&b, 2);
+    /// assert_eq!(d.len(), 2);
+    /// drop(a);
+    /// assert_eq!(d.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.shared.lock().map.len()
+    }
+
+    /// Whether there is no entry (Python's `not d`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakKeyDictionary, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Widget;
+    ///
+    /// let d = WeakKeyDictionary::new();
+    /// assert!(d.is_empty());
+    /// d.insert(&Obj::new(Widget), 1); // a temporary: dies at once
+    /// assert!(d.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Removes every entry.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakKeyDictionary, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Widget;
+    ///
+    /// let d = WeakKeyDictionary::new();
+    /// let a = Obj::new(Widget);
+    /// d.insert(&a, 1);
+    /// d.clear();
+    /// assert!(d.is_empty());
+    /// ```
+    pub fn clear(&self) {
+        let mut table = self.shared.lock();
+        let all = table.take_all();
+        table.graveyard.extend(all);
+    }
+
+    pub(crate) fn hasher(&self) -> &S {
+        &self.shared.hasher
+    }
+
+    fn key_snapshot(&self) -> Vec<Ref<K, u64>> {
+        let table = self.shared.lock();
+        let mut out = Vec::with_capacity(table.map.len());
+        out.extend(table.map.iter().map(|e| e.key.clone()));
+        out
+    }
+
+    /// Clones every value with the lock held.
+    fn item_snapshot(&self) -> Vec<(Ref<K, u64>, V)>
+    where
+        V: Clone,
+    {
+        let table = self.shared.lock();
+        let mut out = Vec::with_capacity(table.map.len());
+        out.extend(table.map.iter().map(|e| (e.key.clone(), e.value.clone())));
+        out
+    }
+
+    /// The entries' own key refs, each carrying its entry's hash as
+    /// `data()`: Python's `keyrefs()`. Only entries alive at the call are
+    /// listed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakKeyDictionary, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Widget;
+    ///
+    /// let d = WeakKeyDictionary::new();
+    /// let a = Obj::new(Widget);
+    /// d.insert(&a, "x");
+    /// let refs = d.keyrefs();
+    /// assert_eq!(refs.len(), 1);
+    /// assert!(Obj::ptr_eq(&refs[0].upgrade().unwrap(), &a));
+    /// ```
+    pub fn keyrefs(&self) -> Vec<Ref<K, u64>> {
+        let mut refs = self.key_snapshot();
+        refs.retain(Ref::is_alive);
+        refs
+    }
+
+    /// The live keys: Python's `keys()`.
+    ///
+    /// Walks a snapshot: see [the type's docs](WeakKeyDictionary) for what
+    /// iteration guarantees.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakKeyDictionary, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash, Debug)]
+    /// struct Widget(u8);
+    ///
+    /// let d = WeakKeyDictionary::new();
+    /// let a = Obj::new(Widget(1));
+    /// d.insert(&a, ());
+    /// d.insert(&Obj::new(Widget(2)), ()); // dies at once
+    /// assert_eq!(d.keys().map(|k| k.0).collect::<Vec<_>>(), [1]);
+    /// ```
+    pub fn keys(&self) -> WeakKeys<K> {
+        WeakKeys {
+            refs: self.key_snapshot().into_iter(),
+        }
+    }
+
+    /// The live `(key, value)` pairs: Python's `items()`. The values are
+    /// cloned when the iteration starts, with the lock held.
+    ///
+    /// Walks a snapshot: see [the type's docs](WeakKeyDictionary) for what
+    /// iteration guarantees.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakKeyDictionary, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Widget(u8);
+    ///
+    /// let d = WeakKeyDictionary::new();
+    /// let a = Obj::new(Widget(1));
+    /// d.insert(&a, "one");
+    /// let items: Vec<_> = d.items().map(|(k, v)| (k.0, v)).collect();
+    /// assert_eq!(items, [(1, "one")]);
+    /// ```
+    pub fn items(&self) -> WeakKeyItems<K, V>
+    where
+        V: Clone,
+    {
+        WeakKeyItems {
+            entries: self.item_snapshot().into_iter(),
+        }
+    }
+
+    /// Same as [`items`](WeakKeyDictionary::items).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakKeyDictionary, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Widget;
+    ///
+    /// let d = WeakKeyDictionary::new();
+    /// let a = Obj::new(Widget);
+    /// d.insert(&a, 7);
+    /// assert_eq!(d.iter().count(), 1);
+    /// ```
+    pub fn iter(&self) -> WeakKeyItems<K, V>
+    where
+        V: Clone,
+    {
+        self.items()
+    }
+
+    /// The values of live entries: Python's `values()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakKeyDictionary, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Widget(u8);
+    ///
+    /// let d = WeakKeyDictionary::new();
+    /// let (a, b) = (Obj::new(Widget(1)), Obj::new(Widget(2)));
+    /// d.insert(&a, 10);
+    /// d.insert(&b, 20);
+    /// assert_eq!(d.values().sum::<i32>(), 30);
+    /// ```
+    pub fn values(&self) -> impl Iterator<Item = V>
+    where
+        V: Clone,
+    {
+        self.items().map(|(_, v)| v)
+    }
+
+    /// Removes and returns some live entry: Python's `popitem()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakKeyDictionary, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Widget;
+    ///
+    /// let d = WeakKeyDictionary::new();
+    /// let a = Obj::new(Widget);
+    /// d.insert(&a, "x");
+    /// let (k, v) = d.popitem().unwrap();
+    /// assert!(Obj::ptr_eq(&k, &a));
+    /// assert_eq!(v, "x");
+    /// assert!(d.popitem().is_none());
+    /// ```
+    pub fn popitem(&self) -> Option<(Obj<K>, V)> {
+        let mut table = self.shared.lock();
+        loop {
+            let (hash, node) = {
+                let any = table.map.iter().next()?;
+                (any.hash, any.node())
+            };
+            let removed = table.remove_node(hash, node)?;
+            if let Some(key) = removed.key.upgrade() {
+                drop(table);
+                return Some((key, removed.value));
+            }
+            // Its key died and its eviction is on the way: skip it.
+            table.graveyard.push(removed);
+        }
+    }
+}
+
+impl<K, V, S> WeakKeyDictionary<K, V, S>
+where
+    K: ?Sized + Hash + Eq,
+    S: BuildHasher,
+{
+    /// The live entry whose key equals `key` (its ref and its key, kept
+    /// alive): found under the lock by hash, compared after unlocking.
+    /// Returns it with the table version.
+    fn find(&self, hash: u64, key: &K) -> (Option<Found<K>>, u64) {
+        let (candidates, version) = {
+            let table = self.shared.lock();
+            let candidates: Vec<Ref<K, u64>> = table
+                .map
+                .iter_hash(hash)
+                .filter(|e| e.hash == hash)
+                .map(|e| e.key.clone())
+                .collect();
+            (candidates, table.version)
+        };
+        let found = candidates.into_iter().find_map(|r| {
+            let k = r.upgrade()?;
+            if *k == *key {
+                Some((r, k))
+            } else {
+                None
+            }
+        });
+        (found, version)
+    }
+
+    /// The value of `key`'s entry, cloned: Python's `d.get(key)`.
+    /// `V::clone` runs with the dictionary's lock held.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakKeyDictionary, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Widget(u8);
+    ///
+    /// let d = WeakKeyDictionary::new();
+    /// let a = Obj::new(Widget(1));
+    /// d.insert(&a, "one");
+    /// assert_eq!(d.get(&Widget(1)), Some("one")); // any equal key finds it
+    /// assert_eq!(d.get(&Widget(2)), None);
+    /// ```
+    pub fn get(&self, key: &K) -> Option<V>
+    where
+        V: Clone,
+    {
+        let hash = self.shared.hasher.hash_one(key);
+        loop {
+            let (found, version) = self.find(hash, key);
+            let (r, _alive) = found.as_ref()?;
+            let table = self.shared.lock();
+            if let Some(e) = table.map.find(hash, |e| e.node() == r.raw().ptr()) {
+                return Some(e.value.clone());
+            }
+            if table.version == version {
+                return None;
+            }
+            // Removed meanwhile, maybe replaced: search again.
+        }
+    }
+
+    /// Whether `key` has a live entry: Python's `key in d`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakKeyDictionary, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Widget(u8);
+    ///
+    /// let d = WeakKeyDictionary::new();
+    /// let a = Obj::new(Widget(1));
+    /// d.insert(&a, ());
+    /// assert!(d.contains_key(&Widget(1)));
+    /// assert!(!d.contains_key(&Widget(2)));
+    /// ```
+    pub fn contains_key(&self, key: &K) -> bool {
+        let hash = self.shared.hasher.hash_one(key);
+        self.find(hash, key).0.is_some()
+    }
+
+    /// Removes `key`'s entry and returns its value: Python's
+    /// `d.pop(key, None)` (and `del d[key]`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakKeyDictionary, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Widget(u8);
+    ///
+    /// let d = WeakKeyDictionary::new();
+    /// let a = Obj::new(Widget(1));
+    /// d.insert(&a, "one");
+    /// assert_eq!(d.remove(&Widget(1)), Some("one"));
+    /// assert_eq!(d.remove(&Widget(1)), None);
+    /// ```
+    pub fn remove(&self, key: &K) -> Option<V> {
+        let hash = self.shared.hasher.hash_one(key);
+        loop {
+            let (found, version) = self.find(hash, key);
+            let (r, _alive) = found.as_ref()?;
+            let mut table = self.shared.lock();
+            if let Some(removed) = table.remove_node(hash, r.raw().ptr()) {
+                drop(table);
+                return Some(removed.value);
+            }
+            if table.version == version {
+                return None;
+            }
+        }
+    }
+}
+
+impl<K, V, S> WeakKeyDictionary<K, V, S>
+where
+    K: ?Sized + Hash + Eq + WeakRefable + Send + Sync,
+    V: Send + Sync,
+    S: BuildHasher + Send + Sync,
+{
+    /// Inserts `key` with `value` unless an equal live key is there; then
+    /// `existing` gets that entry's value (it runs under the lock and must
+    /// not drop anything: return what is to be dropped).
+    pub(crate) fn put<R>(
+        &self,
+        key: &Obj<K>,
+        value: V,
+        existing: impl FnOnce(&mut V, V) -> R,
+        inserted: impl FnOnce(&V) -> R,
+    ) -> R {
+        let hash = self.shared.hasher.hash_one(&**key);
+        let key_ref = Ref::with_internal_callback(
+            key,
+            hash,
+            EvictKey {
+                dict: Arc::downgrade(&self.shared),
+            },
+        );
+        loop {
+            // Declared before the guard, so dropped after it.
+            let (found, version) = self.find(hash, key);
+            let mut table = self.shared.lock();
+            if table.version != version {
+                continue; // changed meanwhile: search again
+            }
+            if let Some((r, _)) = &found {
+                let node = r.raw().ptr();
+                let Some(e) = table.map.find_mut(hash, |e| e.node() == node) else {
+                    continue;
+                };
+                let out = existing(&mut e.value, value);
+                drop(table);
+                return out;
+            }
+            let entry = Entry {
+                hash,
+                key: key_ref,
+                value,
+            };
+            let out = inserted(&entry.value);
+            table.insert(entry);
+            drop(table);
+            return out;
+        }
+    }
+
+    /// Maps `key` to `value` without keeping `key` alive, Python's
+    /// `d[key] = value`, and returns the value it replaced.
+    ///
+    /// If an equal key is already there, its value is replaced and the old
+    /// key object is kept (CPython's quirk; see
+    /// [the type's docs](WeakKeyDictionary#cpythons-key-quirk)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakKeyDictionary, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Widget(u8);
+    ///
+    /// let d = WeakKeyDictionary::new();
+    /// let a = Obj::new(Widget(1));
+    /// assert_eq!(d.insert(&a, 1), None);
+    /// assert_eq!(d.insert(&a, 2), Some(1));
+    /// assert_eq!(d.get(&a), Some(2));
+    /// ```
+    pub fn insert(&self, key: &Obj<K>, value: V) -> Option<V> {
+        self.put(
+            key,
+            value,
+            |cur, new| Some(core::mem::replace(cur, new)),
+            |_| None,
+        )
+    }
+
+    /// The value of `key` if it has an entry, otherwise maps `key` to
+    /// `default` and returns it: Python's `setdefault`. `V::clone` runs
+    /// with the dictionary's lock held.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakKeyDictionary, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Widget(u8);
+    ///
+    /// let d = WeakKeyDictionary::new();
+    /// let a = Obj::new(Widget(1));
+    /// assert_eq!(d.setdefault(&a, 1), 1);
+    /// assert_eq!(d.setdefault(&a, 2), 1);
+    /// ```
+    pub fn setdefault(&self, key: &Obj<K>, default: V) -> V
+    where
+        V: Clone,
+    {
+        let (out, _unused) = self.put(
+            key,
+            default,
+            |cur, new| (cur.clone(), Some(new)),
+            |v| (v.clone(), None),
+        );
+        out
+    }
+
+    /// Inserts every pair: Python's `update`. Later pairs win.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakKeyDictionary, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Widget(u8);
+    ///
+    /// let d = WeakKeyDictionary::new();
+    /// let (a, b) = (Obj::new(Widget(1)), Obj::new(Widget(2)));
+    /// d.update([(&a, 1), (&b, 2), (&a, 3)]);
+    /// assert_eq!(d.len(), 2);
+    /// assert_eq!(d.get(&a), Some(3));
+    /// ```
+    pub fn update<'a, I>(&self, pairs: I)
+    where
+        I: IntoIterator<Item = (&'a Obj<K>, V)>,
+        K: 'a,
+    {
+        for (k, v) in pairs {
+            self.insert(k, v);
+        }
+    }
+}
+
+impl<K: ?Sized, V, S: Default> Default for WeakKeyDictionary<K, V, S> {
+    /// An empty dictionary.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{WeakKeyDictionary, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Widget;
+    ///
+    /// let d: WeakKeyDictionary<Widget, u8> = Default::default();
+    /// assert!(d.is_empty());
+    /// ```
+    fn default() -> Self {
+        Self::with_hasher(S::default())
+    }
+}
+
+impl<K, V, S> Clone for WeakKeyDictionary<K, V, S>
+where
+    K: ?Sized + Hash + Eq + WeakRefable + Send + Sync,
+    V: Clone + Send + Sync,
+    S: BuildHasher + Clone + Send + Sync,
+{
+    /// A new dictionary with the same live entries: Python's `copy()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakKeyDictionary, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Widget;
+    ///
+    /// let d = WeakKeyDictionary::new();
+    /// let a = Obj::new(Widget);
+    /// d.insert(&a, 1);
+    /// let copy = d.clone();
+    /// d.clear();
+    /// assert_eq!(copy.get(&a), Some(1));
+    /// ```
+    fn clone(&self) -> Self {
+        let copy = Self::with_hasher(self.shared.hasher.clone());
+        for (k, v) in self.items() {
+            copy.insert(&k, v);
+        }
+        copy
+    }
+}
+
+impl<K, V, S> PartialEq for WeakKeyDictionary<K, V, S>
+where
+    K: ?Sized + Hash + Eq,
+    V: Clone + PartialEq,
+    S: BuildHasher,
+{
+    /// Equal when both have equal keys mapped to equal values, as Python
+    /// compares mappings.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakKeyDictionary, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Widget(u8);
+    ///
+    /// let (d, e) = (WeakKeyDictionary::new(), WeakKeyDictionary::new());
+    /// let (a, a2) = (Obj::new(Widget(1)), Obj::new(Widget(1)));
+    /// d.insert(&a, 1);
+    /// e.insert(&a2, 1);
+    /// assert!(d == e);
+    /// e.insert(&a2, 2);
+    /// assert!(d != e);
+    /// ```
+    fn eq(&self, other: &Self) -> bool {
+        let mine: Vec<(Obj<K>, V)> = self.items().collect();
+        mine.len() == other.len()
+            && mine
+                .iter()
+                .all(|(k, v)| other.get(k).is_some_and(|w| *v == w))
+    }
+}
+
+impl<K, V, S> fmt::Debug for WeakKeyDictionary<K, V, S>
+where
+    K: ?Sized + fmt::Debug,
+    V: Clone + fmt::Debug,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.items()).finish()
+    }
+}
+
+impl<'a, K, V, S> Extend<(&'a Obj<K>, V)> for WeakKeyDictionary<K, V, S>
+where
+    K: ?Sized + Hash + Eq + WeakRefable + Send + Sync + 'a,
+    V: Send + Sync,
+    S: BuildHasher + Send + Sync,
+{
+    fn extend<I: IntoIterator<Item = (&'a Obj<K>, V)>>(&mut self, pairs: I) {
+        self.update(pairs);
+    }
+}
+
+impl<'a, K, V, S> FromIterator<(&'a Obj<K>, V)> for WeakKeyDictionary<K, V, S>
+where
+    K: ?Sized + Hash + Eq + WeakRefable + Send + Sync + 'a,
+    V: Send + Sync,
+    S: BuildHasher + Default + Send + Sync,
+{
+    /// A dictionary of the pairs (Python's `WeakKeyDictionary(dict)`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakKeyDictionary, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Widget(u8);
+    ///
+    /// let (a, b) = (Obj::new(Widget(1)), Obj::new(Widget(2)));
+    /// let d: WeakKeyDictionary<_, _> = [(&a, "a"), (&b, "b")].into_iter().collect();
+    /// assert_eq!(d.len(), 2);
+    /// ```
+    fn from_iter<I: IntoIterator<Item = (&'a Obj<K>, V)>>(pairs: I) -> Self {
+        let d = Self::default();
+        d.update(pairs);
+        d
+    }
+}
+
+impl<K: ?Sized, V: Clone, S> IntoIterator for &WeakKeyDictionary<K, V, S> {
+    type Item = (Obj<K>, V);
+    type IntoIter = WeakKeyItems<K, V>;
+    fn into_iter(self) -> WeakKeyItems<K, V> {
+        self.items()
+    }
+}
+
+impl<K, V, S> BitOr for &WeakKeyDictionary<K, V, S>
+where
+    K: ?Sized + Hash + Eq + WeakRefable + Send + Sync,
+    V: Clone + Send + Sync,
+    S: BuildHasher + Clone + Send + Sync,
+{
+    type Output = WeakKeyDictionary<K, V, S>;
+
+    /// A new dictionary with `self`'s entries updated by `other`'s:
+    /// Python's `d1 | d2`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakKeyDictionary, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Widget(u8);
+    ///
+    /// let (d, e) = (WeakKeyDictionary::new(), WeakKeyDictionary::new());
+    /// let (a, b) = (Obj::new(Widget(1)), Obj::new(Widget(2)));
+    /// d.insert(&a, 1);
+    /// e.insert(&a, 10);
+    /// e.insert(&b, 20);
+    /// let u = &d | &e;
+    /// assert_eq!((u.get(&a), u.get(&b)), (Some(10), Some(20)));
+    /// ```
+    fn bitor(self, other: Self) -> Self::Output {
+        let out = self.clone();
+        for (k, v) in other.items() {
+            out.insert(&k, v);
+        }
+        out
+    }
+}
+
+impl<K, V, S> BitOrAssign<&WeakKeyDictionary<K, V, S>> for WeakKeyDictionary<K, V, S>
+where
+    K: ?Sized + Hash + Eq + WeakRefable + Send + Sync,
+    V: Clone + Send + Sync,
+    S: BuildHasher + Send + Sync,
+{
+    /// Updates `self` with `other`'s entries: Python's `d1 |= d2`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakKeyDictionary, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Widget(u8);
+    ///
+    /// let (mut d, e) = (WeakKeyDictionary::new(), WeakKeyDictionary::new());
+    /// let a = Obj::new(Widget(1));
+    /// e.insert(&a, 1);
+    /// d |= &e;
+    /// assert_eq!(d.get(&a), Some(1));
+    /// ```
+    fn bitor_assign(&mut self, other: &WeakKeyDictionary<K, V, S>) {
+        for (k, v) in other.items() {
+            self.insert(&k, v);
+        }
+    }
+}
+
+/// The iterator of [`WeakKeyDictionary::items`]: live `(key, value)` pairs
+/// from a snapshot.
+///
+/// # Examples
+///
+/// ```
+/// use weakable::{Obj, WeakKeyDictionary, WeakKeyItems, Weakable};
+///
+/// #[derive(Weakable, PartialEq, Eq, Hash)]
+/// struct Widget;
+///
+/// let d = WeakKeyDictionary::new();
+/// let a = Obj::new(Widget);
+/// d.insert(&a, 1);
+/// let mut it: WeakKeyItems<Widget, i32> = d.items();
+/// assert_eq!(it.next().map(|(_, v)| v), Some(1));
+/// assert!(it.next().is_none());
+/// ```
+pub struct WeakKeyItems<K: ?Sized, V> {
+    entries: std::vec::IntoIter<(Ref<K, u64>, V)>,
+}
+
+impl<K: ?Sized, V> Iterator for WeakKeyItems<K, V> {
+    type Item = (Obj<K>, V);
+
+    fn next(&mut self) -> Option<(Obj<K>, V)> {
+        self.entries
+            .by_ref()
+            .find_map(|(r, v)| r.upgrade().map(|k| (k, v)))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.entries.len()))
+    }
+}
+
+impl<K: ?Sized, V> fmt::Debug for WeakKeyItems<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakKeyItems")
+            .field("remaining", &self.entries.len())
+            .finish()
+    }
+}
+
+/// The iterator of [`WeakKeyDictionary::keys`] (and of
+/// [`WeakSet::iter`](crate::WeakSet::iter)): live keys from a snapshot.
+///
+/// # Examples
+///
+/// ```
+/// use weakable::{Obj, WeakKeyDictionary, WeakKeys, Weakable};
+///
+/// #[derive(Weakable, PartialEq, Eq, Hash)]
+/// struct Widget;
+///
+/// let d = WeakKeyDictionary::new();
+/// let a = Obj::new(Widget);
+/// d.insert(&a, 1);
+/// let mut it: WeakKeys<Widget> = d.keys();
+/// assert!(Obj::ptr_eq(&it.next().unwrap(), &a));
+/// assert!(it.next().is_none());
+/// ```
+pub struct WeakKeys<K: ?Sized> {
+    refs: std::vec::IntoIter<Ref<K, u64>>,
+}
+
+impl<K: ?Sized> Iterator for WeakKeys<K> {
+    type Item = Obj<K>;
+
+    fn next(&mut self) -> Option<Obj<K>> {
+        self.refs.by_ref().find_map(|r| r.upgrade())
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.refs.len()))
+    }
+}
+
+impl<K: ?Sized> fmt::Debug for WeakKeys<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakKeys")
+            .field("remaining", &self.refs.len())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::{Arc, Mutex};
+    use std::thread;
+
+    use crate::{getweakrefcount, Obj, Ref, WeakKeyDictionary, Weakable};
+
+    #[derive(Weakable, Debug, PartialEq, Eq, Hash)]
+    struct Key(usize);
+
+    fn rounds(n: usize) -> usize {
+        if cfg!(miri) {
+            n.min(10)
+        } else {
+            n
+        }
+    }
+
+    #[test]
+    fn keys_dying_inside_a_loop_over_the_dictionary() {
+        let d = WeakKeyDictionary::new();
+        let objs: Mutex<Vec<Option<Obj<Key>>>> =
+            Mutex::new((0..10).map(|i| Some(Obj::new(Key(i)))).collect());
+        for (i, o) in objs.lock().unwrap().iter().enumerate() {
+            d.insert(o.as_ref().unwrap(), i);
+        }
+        let mut seen = 0;
+        for (k, v) in &d {
+            assert_eq!(k.0, v);
+            seen += 1;
+            drop(k);
+            // Kill every other key, including ones the loop has not reached.
+            let mut objs = objs.lock().unwrap();
+            for j in (0..10).filter(|j| j % 2 == 1) {
+                objs[j] = None;
+            }
+        }
+        assert!((5..=10).contains(&seen));
+        assert_eq!(d.len(), 5);
+        assert!(d.keys().all(|k| k.0 % 2 == 0));
+        assert!(d.values().all(|v| v % 2 == 0));
+    }
+
+    #[test]
+    fn a_callback_may_insert_into_the_dictionary() {
+        let d = Arc::new(WeakKeyDictionary::new());
+        let keeper = Obj::new(Key(99));
+        let doomed = Obj::new(Key(1));
+        d.insert(&doomed, 1);
+        let (d2, k2) = (d.clone(), keeper.clone());
+        let _r = Ref::with_callback(&doomed, move |_| {
+            d2.insert(&k2, 2);
+        });
+        drop(doomed);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d.get(&Key(99)), Some(2));
+        assert_eq!(d.get(&Key(1)), None);
+    }
+
+    #[test]
+    fn an_equal_key_replaces_the_value_and_keeps_the_old_key() {
+        let d = WeakKeyDictionary::new();
+        let (old, new) = (Obj::new(Key(1)), Obj::new(Key(1)));
+        assert_eq!(d.insert(&old, "a"), None);
+        assert_eq!(d.insert(&new, "b"), Some("a"));
+        assert_eq!(d.len(), 1);
+        assert!(Obj::ptr_eq(&d.keys().next().unwrap(), &old));
+        assert_eq!(getweakrefcount(&old), 1);
+        assert_eq!(getweakrefcount(&new), 0);
+        // The entry dies with the old key even though `new` lives.
+        drop(old);
+        assert!(d.is_empty());
+        assert_eq!(d.get(&new), None);
+    }
+
+    #[test]
+    fn removing_an_entry_may_kill_other_keys_of_the_same_dictionary() {
+        let d: WeakKeyDictionary<Key, Option<Obj<Key>>> = WeakKeyDictionary::new();
+        let (a, b) = (Obj::new(Key(1)), Obj::new(Key(2)));
+        d.insert(&b, None);
+        // `a`'s value owns `b`: removing the entry drops the value and kills
+        // `b`, whose eviction from the same dictionary must not deadlock.
+        d.insert(&a, Some(b.clone()));
+        drop(b);
+        assert_eq!(d.len(), 2);
+        let owned = d.remove(&Key(1)).unwrap();
+        assert_eq!(d.len(), 1);
+        drop(owned);
+        assert!(d.is_empty());
+        // The same through clear() and through the death of `a`.
+        let c = Obj::new(Key(3));
+        d.insert(&c, None);
+        d.insert(&a, Some(c));
+        d.clear();
+        assert!(d.is_empty());
+        let c = Obj::new(Key(3));
+        d.insert(&c, None);
+        d.insert(&a, Some(c));
+        drop(a);
+        assert!(d.is_empty());
+    }
+
+    #[test]
+    fn insert_setdefault_popitem_keyrefs_and_operators() {
+        let d = WeakKeyDictionary::new();
+        let (a, b) = (Obj::new(Key(1)), Obj::new(Key(2)));
+        assert_eq!(d.setdefault(&a, 10), 10);
+        assert_eq!(d.setdefault(&a, 11), 10);
+        assert_eq!(getweakrefcount(&a), 1);
+        d.update([(&b, 20)]);
+        assert!(d.contains_key(&Key(2)));
+        let refs = d.keyrefs();
+        assert_eq!(refs.len(), 2);
+        for r in &refs {
+            assert_eq!(
+                r.upgrade().unwrap().0 * 10,
+                d.get(&r.upgrade().unwrap()).unwrap()
+            );
+        }
+        let copy = d.clone();
+        assert!(copy == d);
+        assert_eq!(format!("{copy:?}").len(), format!("{d:?}").len());
+        let other: WeakKeyDictionary<Key, usize> = [(&b, 200)].into_iter().collect();
+        let union = &d | &other;
+        assert_eq!(union.get(&b), Some(200));
+        assert_eq!(union.get(&a), Some(10));
+        let mut inplace = copy.clone();
+        inplace |= &other;
+        assert!(inplace == union);
+        assert!(inplace != d);
+        let mut popped = Vec::new();
+        while let Some((k, v)) = d.popitem() {
+            popped.push((k.0, v));
+        }
+        popped.sort_unstable();
+        assert_eq!(popped, [(1, 10), (2, 20)]);
+        assert_eq!(copy.len(), 2);
+        drop((a, b));
+        assert!(copy.is_empty() && union.is_empty() && inplace.is_empty());
+    }
+
+    #[test]
+    fn threads_insert_look_up_drop_and_iterate() {
+        static LIVE: AtomicUsize = AtomicUsize::new(0);
+        #[derive(Weakable, PartialEq, Eq, Hash)]
+        struct Counted(usize);
+        impl Drop for Counted {
+            fn drop(&mut self) {
+                LIVE.fetch_sub(1, SeqCst);
+            }
+        }
+        fn counted(i: usize) -> Obj<Counted> {
+            LIVE.fetch_add(1, SeqCst);
+            Obj::new(Counted(i))
+        }
+        static VALUES: AtomicUsize = AtomicUsize::new(0);
+        struct Val(usize);
+        impl Val {
+            fn new(i: usize) -> Self {
+                VALUES.fetch_add(1, SeqCst);
+                Val(i)
+            }
+        }
+        impl Clone for Val {
+            fn clone(&self) -> Self {
+                Val::new(self.0)
+            }
+        }
+        impl Drop for Val {
+            fn drop(&mut self) {
+                VALUES.fetch_sub(1, SeqCst);
+            }
+        }
+
+        let d: Arc<WeakKeyDictionary<Counted, Val>> = Arc::new(WeakKeyDictionary::new());
+        let kept: Arc<Mutex<Vec<Obj<Counted>>>> = Arc::new(Mutex::new(Vec::new()));
+        let n = rounds(2000);
+        let writers: Vec<_> = (0..2)
+            .map(|t| {
+                let (d, kept) = (d.clone(), kept.clone());
+                thread::spawn(move || {
+                    for i in 0..n {
+                        let key = t * n + i;
+                        let o = counted(key);
+                        d.insert(&o, Val::new(key));
+                        assert_eq!(d.get(&o).map(|v| v.0), Some(key));
+                        if i % 3 == 0 {
+                            kept.lock().unwrap().push(o);
+                        } else if i % 3 == 1 {
+                            drop(kept.lock().unwrap().pop());
+                        }
+                    }
+                })
+            })
+            .collect();
+        let reader = {
+            let d = d.clone();
+            thread::spawn(move || {
+                for _ in 0..rounds(200) {
+                    for (k, v) in d.iter() {
+                        assert_eq!(k.0, v.0);
+                    }
+                }
+            })
+        };
+        for w in writers {
+            w.join().unwrap();
+        }
+        reader.join().unwrap();
+        let kept = kept.lock().unwrap();
+        assert_eq!(d.len(), kept.len());
+        assert_eq!(LIVE.load(SeqCst), kept.len());
+        assert_eq!(VALUES.load(SeqCst), kept.len());
+        for o in kept.iter() {
+            assert_eq!(d.get(o).map(|v| v.0), Some(o.0));
+            assert_eq!(getweakrefcount(o), 1);
+        }
+    }
+}
