@@ -158,7 +158,8 @@ pub(crate) struct NodeVTable {
     /// Runs the callback, consuming one count held by the caller.
     fire: unsafe fn(NonNull<NodeHead>),
     /// Drops the node's data and callback and frees it; its count is zero.
-    destroy: unsafe fn(NonNull<NodeHead>),
+    /// With `unlink`, first takes it out of its slot's list.
+    destroy: unsafe fn(NonNull<NodeHead>, bool),
 }
 
 /// The type-erased start of every node.
@@ -184,7 +185,17 @@ struct Links {
     /// Null when not linked; `FIRST` for the list's head.
     prev: *mut NodeHead,
     next: *mut NodeHead,
+    /// Set when the last handle of a callback node was released after its
+    /// referent died but before clearing reached it: the node stays in the
+    /// list, owned by the list, for clearing to call back and free.
+    handed_over: bool,
 }
+
+const UNLINKED: Links = Links {
+    prev: ptr::null_mut(),
+    next: ptr::null_mut(),
+    handed_over: false,
+};
 
 /// The `prev` of the list's first node. Never dereferenced.
 fn first() -> *mut NodeHead {
@@ -270,11 +281,12 @@ unsafe fn fire<X, C: Callback<X>>(head: NonNull<NodeHead>) {
 /// # Safety
 ///
 /// `head` is a `NodeBox<X, C>` whose handle count just reached zero (so
-/// this runs once, with no other access but the slot's list under its lock).
-unsafe fn destroy<X, C: Callback<X>>(head: NonNull<NodeHead>) {
+/// this runs once, with no other access but the slot's list under its lock);
+/// without `unlink`, it is already out of the list.
+unsafe fn destroy<X, C: Callback<X>>(head: NonNull<NodeHead>, unlink: bool) {
     // SAFETY: the node is alive until freed below.
     let (object, basic) = unsafe { (head.as_ref().object, head.as_ref().vtable.basic) };
-    if !basic {
+    if unlink && !basic {
         // SAFETY: the node holds a weak count, so the referent's allocation
         // (and its slot) is alive.
         unsafe { slot(object.as_ptr()).unlink(head) };
@@ -391,14 +403,70 @@ impl Clone for RawHandle {
 impl Drop for RawHandle {
     #[inline]
     fn drop(&mut self) {
+        if self.head().vtable.has_callback {
+            // SAFETY: we own one count on this live callback node.
+            return unsafe { release_callback_node(self.head) };
+        }
         if self.head().handles.fetch_sub(1, Ordering::Release) != 1 {
             return;
         }
         fence(Ordering::Acquire);
         let destroy = self.head().vtable.destroy;
         // SAFETY: the count reached zero: this is the one call.
-        unsafe { destroy(self.head) };
+        unsafe { destroy(self.head, true) };
     }
+}
+
+/// Releases one count on a node with a callback.
+///
+/// The last count is released under the slot's lock, and the referent's
+/// strong count read there too, so that clearing cannot come in between:
+/// if the referent is alive, the ref was dropped before the death and its
+/// callback is cancelled; if it is dead but clearing has not detached the
+/// node yet, the node is handed over to clearing, which will call back (the
+/// ref was dropped after the death, so its callback is due).
+///
+/// # Safety
+///
+/// The caller owns one count on `head`, a live non-basic node.
+#[cold]
+unsafe fn release_callback_node(head: NonNull<NodeHead>) {
+    // SAFETY: our count keeps the node alive.
+    let node = unsafe { head.as_ref() };
+    let mut n = node.handles.load(Ordering::Relaxed);
+    while n > 1 {
+        match node
+            .handles
+            .compare_exchange_weak(n, n - 1, Ordering::Release, Ordering::Relaxed)
+        {
+            Ok(_) => return,
+            Err(actual) => n = actual,
+        }
+    }
+    let object = node.object;
+    // SAFETY: the node holds a weak count, so the referent's allocation and
+    // slot are alive.
+    let slot = unsafe { slot(object.as_ptr()) };
+    let mut list = slot.lock();
+    if node.handles.fetch_sub(1, Ordering::Release) != 1 {
+        return; // cloned meanwhile (by a holder of another count)
+    }
+    fence(Ordering::Acquire);
+    // SAFETY: we hold the lock; the node is alive (count zero, but only we
+    // can free it now).
+    unsafe {
+        if !(*links(head.as_ptr())).prev.is_null() {
+            if tail(object.as_ptr()).strong.load(Ordering::Acquire) == 0 {
+                (*links(head.as_ptr())).handed_over = true;
+                return;
+            }
+            unlink_locked(&mut list, head.as_ptr());
+        }
+    }
+    drop(list);
+    let destroy = node.vtable.destroy;
+    // SAFETY: the count is zero and the node is out of the list: the one call.
+    unsafe { destroy(head, false) };
 }
 
 /// Increments `handles` unless it is zero.
@@ -428,6 +496,31 @@ impl Drop for ListGuard<'_> {
 }
 
 const LOCKED: usize = 1;
+
+/// Takes `node` out of the locked list if it is still in it.
+///
+/// # Safety
+///
+/// `list` is the lock of `node`'s referent's slot, and `node` is alive.
+unsafe fn unlink_locked(list: &mut ListGuard<'_>, node: *mut NodeHead) {
+    // SAFETY: we hold the lock, so the links of every linked node are ours
+    // to change, and linked nodes are alive.
+    unsafe {
+        let Links { prev, next, .. } = ptr::read(links(node));
+        if prev.is_null() {
+            return; // detached by `clear`
+        }
+        if prev == first() {
+            list.head = next;
+        } else {
+            (*links(prev)).next = next;
+        }
+        if !next.is_null() {
+            (*links(next)).prev = prev;
+        }
+        *links(node) = UNLINKED;
+    }
+}
 
 /// Reads a node's links.
 ///
@@ -478,6 +571,7 @@ impl WeakrefSlot {
             *links(node) = Links {
                 prev: first(),
                 next: list.head,
+                handed_over: false,
             };
             if !list.head.is_null() {
                 (*links(list.head)).prev = node;
@@ -492,28 +586,9 @@ impl WeakrefSlot {
     ///
     /// `node` is alive and its referent is this slot's object.
     unsafe fn unlink(&self, node: NonNull<NodeHead>) {
-        let node = node.as_ptr();
         let mut list = self.lock();
-        // SAFETY: we hold the lock, so the links of every linked node are
-        // ours to change, and linked nodes are alive.
-        unsafe {
-            let Links { prev, next } = ptr::read(links(node));
-            if prev.is_null() {
-                return; // detached by `clear`
-            }
-            if prev == first() {
-                list.head = next;
-            } else {
-                (*links(prev)).next = next;
-            }
-            if !next.is_null() {
-                (*links(next)).prev = prev;
-            }
-            *links(node) = Links {
-                prev: ptr::null_mut(),
-                next: ptr::null_mut(),
-            };
-        }
+        // SAFETY: forwarded; we hold the lock.
+        unsafe { unlink_locked(&mut list, node.as_ptr()) };
     }
 
     fn basic(&self, kind: u8) -> &AtomicPtr<NodeHead> {
@@ -551,12 +626,16 @@ impl WeakrefSlot {
                 // keep is held by the count `try_hold` took; the others are
                 // only marked unlinked and never touched again.
                 unsafe {
-                    let next = (*links(cur)).next;
-                    *links(cur) = Links {
-                        prev: ptr::null_mut(),
-                        next: ptr::null_mut(),
-                    };
-                    if (*cur).vtable.has_callback && try_hold(&(*cur).handles) {
+                    let Links {
+                        next, handed_over, ..
+                    } = ptr::read(links(cur));
+                    *links(cur) = UNLINKED;
+                    if handed_over {
+                        // Its last handle went after the death: the list
+                        // owned it since, and now clearing does.
+                        (*cur).handles.store(1, Ordering::Relaxed);
+                    }
+                    if (*cur).vtable.has_callback && (handed_over || try_hold(&(*cur).handles)) {
                         if last.is_null() {
                             chain = cur;
                         } else {
@@ -712,10 +791,7 @@ fn new_node<X, C: Callback<X>, const KIND: u8, const BASIC: bool>(
                 handles: AtomicUsize::new(handles),
                 object,
                 hash: AtomicU64::new(0),
-                links: UnsafeCell::new(Links {
-                    prev: ptr::null_mut(),
-                    next: ptr::null_mut(),
-                }),
+                links: UnsafeCell::new(UNLINKED),
             },
             data,
         },
@@ -769,7 +845,7 @@ unsafe fn new_basic_node<const KIND: u8>(object: NonNull<u8>) -> RawHandle {
             // SAFETY: `winner` is cached, so alive while the object lives.
             unsafe {
                 (*winner).handles.fetch_add(1, Ordering::Relaxed);
-                (node.as_ref().vtable.destroy)(node);
+                (node.as_ref().vtable.destroy)(node, false);
                 RawHandle::from_count(NonNull::new_unchecked(winner))
             }
         }
@@ -1060,6 +1136,29 @@ mod tests {
             assert!(total % 100 <= 4);
             assert!(made.iter().all(|r| !r.is_alive()));
             assert_eq!(*log.lock().unwrap(), ["drop o"]);
+        }
+    }
+
+    #[test]
+    fn a_ref_dropped_after_it_reads_dead_still_calls_back() {
+        for _ in 0..rounds(200) {
+            let log = log();
+            let o = noisy("o", &log);
+            let calls = Arc::new(AtomicUsize::new(0));
+            let c = calls.clone();
+            let r = Ref::with_callback(&o, move |_| {
+                c.fetch_add(1, SeqCst);
+            });
+            let watcher = thread::spawn(move || {
+                while r.is_alive() {
+                    std::hint::spin_loop();
+                    thread::yield_now();
+                }
+                drop(r); // after the death: its callback is due
+            });
+            drop(o);
+            watcher.join().unwrap();
+            assert_eq!(calls.load(SeqCst), 1);
         }
     }
 }
