@@ -1,0 +1,5 @@
+//! Integration tests of weakable: CPython's weakref tests, ported, and
+//! threaded stress tests of the core.
+
+mod stress;
+mod test_weakref;
