@@ -1,5 +1,6 @@
 //! Integration tests of weakable: CPython's weakref tests, ported, and
 //! threaded stress tests of the core.
 
+mod methods_and_finalizers;
 mod stress;
 mod test_weakref;

@@ -151,6 +151,10 @@
 //! | a function object, `p(args)` | [`Func`], [`Call`], [`Proxy::call`] |
 //! | `weakref.getweakrefcount(o)` | [`getweakrefcount`] |
 //! | `weakref.getweakrefs(o)` | [`getweakrefs`] |
+//! | `weakref.WeakMethod(o.m[, cb])` | [`WeakMethod::new`]`(&o, T::m)`, [`WeakMethod::with_callback`], [`WeakMethod::with_function`] (a function object) |
+//! | `wm()`, `wm()(args)` | [`wm.upgrade()`](WeakMethod::upgrade) → [`BoundMethod`], [`bound.call(args)`](BoundMethod::call) |
+//! | `weakref.finalize(o, f, *args)` | [`finalize`]`(&o, f, args)` → [`Finalizer`] |
+//! | `f()`, `f.detach()`, `f.peek()`, `f.alive`, `f.atexit` | [`call`](Finalizer::call), [`detach`](Finalizer::detach), [`peek`](Finalizer::peek), [`is_alive`](Finalizer::is_alive), [`atexit`](Finalizer::atexit) / [`set_atexit`](Finalizer::set_atexit) |
 //! | `sys.unraisablehook` | [`set_unraisable_hook`] |
 //! | `WeakKeyDictionary` | [`WeakKeyDictionary<K, V>`] (keys `Obj<K>`, compared by `K: Eq + Hash`) |
 //! | `WeakSet` | [`WeakSet<T>`] (elements `Obj<T>`, compared by `T: Eq + Hash`) |
@@ -190,8 +194,10 @@ extern crate self as weakable;
 mod coerce;
 mod dict;
 mod error;
+mod finalize;
 mod func;
 mod kind;
+mod method;
 mod object;
 mod proxy;
 mod reference;
@@ -204,8 +210,10 @@ pub use dict::key::{WeakKeyDictionary, WeakKeyItems, WeakKeys};
 pub use dict::set::WeakSet;
 pub use dict::value::{WeakValueDictionary, WeakValueItems};
 pub use error::ReferenceError;
+pub use finalize::{finalize, Finalizer};
 pub use func::{Call, Func};
 pub use kind::{SlotKind, WeakRefable, Weakable};
+pub use method::{BoundMethod, WeakMethod};
 pub use object::Obj;
 pub use proxy::Proxy;
 pub use reference::{getweakrefcount, getweakrefs, AnyRef, DeadHashError, Ref};

@@ -1,0 +1,773 @@
+//! CPython 3.11's `WeakMethodTestCase` and `FinalizeTestCase` (from
+//! `Lib/test/test_weakref.py`), ported, one `#[test]` per CPython method and
+//! named as in CPython; then weakable's own tests of the same features.
+//!
+//! Spelling (see `cpython-tests.md`): `del o` → `drop(o)`, `x is y` →
+//! `ptr_eq`, `gc.collect()` → nothing (deaths are immediate). Where weakable
+//! differs from CPython on purpose (identity equality of `WeakMethod`, SPEC
+//! 17), the test says so next to the changed assertion.
+
+use weakable::{Obj, Weakable};
+
+/// `class Object` of the CPython module: compared, ordered and hashed by
+/// `arg` (weakable's `WeakMethod` never looks at that: it compares identity).
+#[derive(Weakable, Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct Object {
+    arg: i64,
+}
+
+impl Object {
+    fn new(arg: i64) -> Obj<Object> {
+        Obj::new(Object { arg })
+    }
+
+    // The SPEC's method shape is `fn(&T, A) -> R`; CPython's take no
+    // argument, so here they take `()` (`WeakMethod::nullary` takes the
+    // `fn(&self) -> R` shape; `test_alive` checks it too).
+    fn some_method(&self, (): ()) -> i64 {
+        4
+    }
+
+    fn other_method(&self, (): ()) -> i64 {
+        5
+    }
+
+    fn nullary_method(&self) -> i64 {
+        4
+    }
+}
+
+type ObjectMethod = fn(&Object, ()) -> i64;
+
+mod weak_method_test_case {
+    use std::collections::hash_map::DefaultHasher;
+    use std::collections::HashSet;
+    use std::hash::{Hash, Hasher};
+    use std::sync::{Arc, Mutex};
+
+    use weakable::{getweakrefcount, Func, Obj, WeakMethod};
+    use weakable_tests::DropCounter;
+
+    use super::{Object, ObjectMethod};
+
+    /// `_subclass()`'s `C.some_method`, which returns 6: a function object,
+    /// so that it can die (`del C.some_method`).
+    fn subclass_some_method() -> Obj<Func<impl Fn((&Object, ())) -> i64 + Send + Sync>> {
+        Obj::new(Func::new(|(_, ()): (&Object, ())| 6))
+    }
+
+    /// `Object.some_method` and `Object.other_method`, one function pointer
+    /// each, for the tests that compare them: Rust does not promise that two
+    /// casts of one function give one address (Miri gives each its own), and
+    /// `WeakMethod` compares addresses. `weakable_extras` checks the plain
+    /// `Object::some_method` spelling outside Miri.
+    static SOME_METHOD: ObjectMethod = Object::some_method;
+    static OTHER_METHOD: ObjectMethod = Object::other_method;
+
+    fn hash<T: Hash>(value: &T) -> u64 {
+        let mut h = DefaultHasher::new();
+        value.hash(&mut h);
+        h.finish()
+    }
+
+    #[test]
+    fn test_alive() {
+        let o = Object::new(1);
+        let r = WeakMethod::new(&o, SOME_METHOD);
+        // `assertIsInstance(r, weakref.ReferenceType)`: it is a weak
+        // reference, it doesn't keep `o` alive.
+        assert_eq!(Obj::strong_count(&o), 1);
+        // `assertIsInstance(r(), type(o.some_method))`: a bound method.
+        let bound = r.upgrade().expect("alive");
+        assert!(Obj::ptr_eq(bound.object(), &o)); // r().__self__ is o
+        let func = bound.func_ptr().expect("a function pointer"); // r().__func__
+        assert!(std::ptr::fn_addr_eq(func, SOME_METHOD));
+        assert_eq!(bound.call(()), 4); // r()() == 4
+
+        // The same for a method taking only `&self`.
+        let n = WeakMethod::nullary(&o, Object::nullary_method);
+        let bound = n.upgrade().expect("alive");
+        assert!(Obj::ptr_eq(bound.object(), &o));
+        assert!(bound.nullary_func_ptr().is_some());
+        assert_eq!(bound.call(()), 4);
+    }
+
+    #[test]
+    fn test_object_dead() {
+        let o = Object::new(1);
+        let r = WeakMethod::new(&o, Object::some_method);
+        drop(o);
+        assert!(r.upgrade().is_none());
+        assert!(!r.is_alive());
+    }
+
+    #[test]
+    fn test_method_dead() {
+        let some_method = subclass_some_method();
+        let o = Object::new(1);
+        let r = WeakMethod::with_function(&o, &some_method);
+        assert_eq!(r.upgrade().map(|m| m.call(())), Some(6));
+        drop(some_method); // del C.some_method
+        assert!(r.upgrade().is_none());
+        assert!(!r.is_alive());
+        // The object itself is alive and well.
+        assert_eq!(o.arg, 1);
+    }
+
+    type Calls = Arc<Mutex<Vec<WeakMethod<Object, (), i64>>>>;
+
+    fn recording(calls: &Calls) -> impl FnOnce(&WeakMethod<Object, (), i64>) + Send + 'static {
+        let calls = calls.clone();
+        move |m| calls.lock().unwrap().push(m.clone())
+    }
+
+    #[test]
+    fn test_callback_when_object_dead() {
+        // Test callback behaviour when object dies first.
+        let some_method = subclass_some_method();
+        let calls = Calls::default();
+        let o = Object::new(1);
+        let r = WeakMethod::with_function_and_callback(&o, &some_method, recording(&calls));
+        drop(o);
+        {
+            let calls = calls.lock().unwrap();
+            assert_eq!(calls.len(), 1);
+            assert!(calls[0] == r && WeakMethod::ptr_eq(&calls[0], &r));
+        }
+        // Callback is only called once.
+        drop(some_method); // C.some_method = Object.some_method
+        assert_eq!(calls.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn test_callback_when_method_dead() {
+        // Test callback behaviour when method dies first.
+        let some_method = subclass_some_method();
+        let calls = Calls::default();
+        let o = Object::new(1);
+        let r = WeakMethod::with_function_and_callback(&o, &some_method, recording(&calls));
+        drop(some_method); // del C.some_method
+        {
+            let calls = calls.lock().unwrap();
+            assert_eq!(calls.len(), 1);
+            assert!(calls[0] == r && WeakMethod::ptr_eq(&calls[0], &r));
+        }
+        // Callback is only called once.
+        drop(o);
+        assert_eq!(calls.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn test_no_cycles() {
+        // A WeakMethod doesn't create any reference cycle to itself: once
+        // its last handle goes, its callback (and all it captured) is freed.
+        let o = Object::new(1);
+        let captures = DropCounter::new();
+        let token = captures.token();
+        let r = WeakMethod::with_callback(&o, Object::some_method, move |_| drop(token));
+        assert_eq!(getweakrefcount(&o), 1);
+        drop(r);
+        assert_eq!(captures.count(), 1);
+        assert_eq!(getweakrefcount(&o), 0); // its ref to `o` is gone too
+        drop(o); // and nothing calls back
+        assert_eq!(captures.count(), 1);
+    }
+
+    #[test]
+    fn test_equality() {
+        #[track_caller]
+        fn eq(a: &WeakMethod<Object, (), i64>, b: &WeakMethod<Object, (), i64>) {
+            assert!(a == b);
+            assert!(!(a != b));
+        }
+        #[track_caller]
+        fn ne(a: &WeakMethod<Object, (), i64>, b: &WeakMethod<Object, (), i64>) {
+            assert!(a != b);
+            assert!(!(a == b));
+        }
+        let x = Object::new(1);
+        let y = Object::new(1);
+        let a = WeakMethod::new(&x, SOME_METHOD);
+        let b = WeakMethod::new(&y, SOME_METHOD);
+        let c = WeakMethod::new(&x, OTHER_METHOD);
+        let d = WeakMethod::new(&y, OTHER_METHOD);
+        // Objects equal, same method. CPython compares the objects with `==`
+        // and finds `a == b`; weakable compares identity (SPEC 17), and `x`
+        // and `y` are two objects: only the same object makes them equal.
+        assert!(*x == *y);
+        ne(&a, &b);
+        ne(&c, &d);
+        let a2 = WeakMethod::new(&x, SOME_METHOD);
+        let c2 = WeakMethod::new(&x, OTHER_METHOD);
+        eq(&a, &a2);
+        eq(&c, &c2);
+        // Objects equal, different method
+        ne(&a, &c);
+        ne(&a, &d);
+        ne(&b, &c);
+        ne(&b, &d);
+        // Objects unequal, same or different method
+        let z = Object::new(2);
+        let e = WeakMethod::new(&z, SOME_METHOD);
+        let f = WeakMethod::new(&z, OTHER_METHOD);
+        ne(&a, &e);
+        ne(&a, &f);
+        ne(&b, &e);
+        ne(&b, &f);
+        // (Comparing with a bound method or with `ALWAYS_EQ` doesn't compile.)
+        drop((x, y, z));
+        // Dead WeakMethods compare by identity
+        let a_clone = a.clone();
+        let refs = [&a, &b, &c, &d, &e, &f, &a2, &c2, &a_clone];
+        for q in refs {
+            for r in refs {
+                assert_eq!(q == r, WeakMethod::ptr_eq(q, r));
+                assert_eq!(q != r, !WeakMethod::ptr_eq(q, r));
+            }
+        }
+        assert!(a == a_clone);
+
+        // Function objects: equal when they are the same object.
+        let o = Object::new(1);
+        let six = super::weak_method_test_case::subclass_some_method();
+        let seven = Obj::new(Func::new(|(_, ()): (&Object, ())| 7));
+        let g = WeakMethod::with_function(&o, &six);
+        eq(&g, &WeakMethod::with_function(&o, &six));
+        ne(&g, &WeakMethod::with_function(&o, &seven));
+        ne(&g, &WeakMethod::new(&o, SOME_METHOD));
+        let h = WeakMethod::with_function(&o, &six);
+        drop(six); // the function dies: dead, so identity only
+        ne(&g, &h);
+        eq(&g, &g.clone());
+    }
+
+    #[test]
+    fn test_hashing() {
+        // Alive WeakMethods are hashable. (CPython: if the underlying object
+        // is; weakable hashes identities, so any `T` will do.)
+        let x = Object::new(1);
+        let y = Object::new(1);
+        let a = WeakMethod::new(&x, SOME_METHOD);
+        let b = WeakMethod::new(&y, SOME_METHOD);
+        let c = WeakMethod::new(&y, OTHER_METHOD);
+        // Equal WeakMethods hash alike. (In CPython `a == b`, because
+        // `x == y`; in weakable the equal one is another WeakMethod to the
+        // same object and function.)
+        let a2 = WeakMethod::new(&x, SOME_METHOD);
+        assert!(a == a2);
+        assert_eq!(hash(&a), hash(&a2));
+        let ha = hash(&a);
+        let hb = hash(&b);
+        let set: HashSet<_> = [a.clone(), a2.clone(), b.clone(), c.clone()]
+            .into_iter()
+            .collect();
+        assert_eq!(set.len(), 3); // a and a2 are one entry
+                                  // Dead WeakMethods retain their old hash value
+        drop((x, y));
+        assert_eq!(hash(&a), ha);
+        assert_eq!(hash(&a2), ha);
+        assert_eq!(hash(&b), hb);
+        // If it wasn't hashed when alive, CPython cannot hash a dead
+        // WeakMethod (TypeError): its hash is the object's. weakable's is
+        // the identities', known from creation, so it never fails.
+        assert_eq!(hash(&c), hash(&c.clone()));
+        // Dead ones are still found, by identity only.
+        assert!(set.contains(&a) && set.contains(&b) && set.contains(&c));
+    }
+}
+
+mod finalize_test_case {
+    use std::io::Write;
+    use std::process::Command;
+    use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+    use weakable::{finalize, Obj, Weakable};
+    use weakable_tests::DropCounter;
+
+    /// `class A: pass`.
+    #[derive(Weakable)]
+    struct A;
+
+    type AddArgs = (i64, i64, i64);
+    type Add = fn(AddArgs) -> i64;
+
+    /// `res`, which `add` appends to; only `test_finalize` uses it.
+    static RES: Mutex<Vec<i64>> = Mutex::new(Vec::new());
+
+    fn res() -> std::sync::MutexGuard<'static, Vec<i64>> {
+        RES.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn add((x, y, z): AddArgs) -> i64 {
+        res().push(x + y + z);
+        x + y + z
+    }
+
+    #[test]
+    fn test_finalize() {
+        let add = add as Add;
+        let a = Obj::new(A);
+
+        res().clear();
+        // `finalize(a, add, 67, 43, z=89)`: keyword arguments are positional
+        // here, the tuple is the arguments.
+        let f = finalize(&a, add, (67, 43, 89));
+        assert!(f.is_alive());
+        let (obj, func, args) = f.peek().expect("alive");
+        assert!(Obj::ptr_eq(&obj, &a) && std::ptr::fn_addr_eq(func, add) && args == (67, 43, 89));
+        drop(obj);
+        assert_eq!(f.call(), Some(199));
+        assert_eq!(f.call(), None);
+        assert_eq!(f.call(), None);
+        assert!(f.peek().is_none());
+        assert!(f.detach().is_none());
+        assert!(!f.is_alive());
+        assert_eq!(*res(), [199]);
+
+        res().clear();
+        let f = finalize(&a, add, (67, 43, 89));
+        let (obj, func, args) = f.peek().expect("alive");
+        assert!(Obj::ptr_eq(&obj, &a) && std::ptr::fn_addr_eq(func, add) && args == (67, 43, 89));
+        drop(obj);
+        let (obj, func, args) = f.detach().expect("alive");
+        assert!(Obj::ptr_eq(&obj, &a) && std::ptr::fn_addr_eq(func, add) && args == (67, 43, 89));
+        drop(obj);
+        assert_eq!(f.call(), None);
+        assert_eq!(f.call(), None);
+        assert!(f.peek().is_none());
+        assert!(f.detach().is_none());
+        assert!(!f.is_alive());
+        assert_eq!(*res(), []);
+        // What `detach` handed back gives the result (SPEC 18).
+        assert_eq!(func(args), 199);
+
+        res().clear();
+        let f = finalize(&a, add, (67, 43, 89));
+        drop(a);
+        assert_eq!(f.call(), None);
+        assert_eq!(f.call(), None);
+        assert!(f.peek().is_none());
+        assert!(f.detach().is_none());
+        assert!(!f.is_alive());
+        assert_eq!(*res(), [199]);
+    }
+
+    #[test]
+    fn test_order() {
+        let a = Obj::new(A);
+        let res = Arc::new(Mutex::new(Vec::new()));
+        let append = |name: &'static str| {
+            let res = res.clone();
+            finalize(&a, move |name| res.lock().unwrap().push(name), name)
+        };
+
+        let f1 = append("f1");
+        let f2 = append("f2");
+        let f3 = append("f3");
+        let f4 = append("f4");
+        let f5 = append("f5");
+
+        // make sure finalizers can keep themselves alive
+        drop((f1, f4));
+
+        assert!(f2.is_alive());
+        assert!(f3.is_alive());
+        assert!(f5.is_alive());
+
+        assert!(f5.detach().is_some());
+        assert!(!f5.is_alive());
+
+        assert!(f5.call().is_none()); // nothing because previously unregistered
+        res.lock().unwrap().push("A");
+        assert!(f3.call().is_some()); // => res.append('f3')
+        assert!(!f3.is_alive());
+        res.lock().unwrap().push("B");
+        assert!(f3.call().is_none()); // nothing because previously called
+        res.lock().unwrap().push("C");
+        drop(a);
+        // => res.append('f4')
+        // => res.append('f2')
+        // => res.append('f1')
+        assert!(!f2.is_alive());
+        res.lock().unwrap().push("D");
+        assert!(f2.call().is_none()); // nothing because previously called at death
+
+        let expected = ["A", "f3", "B", "C", "f4", "f2", "f1", "D"];
+        assert_eq!(*res.lock().unwrap(), expected);
+    }
+
+    #[test]
+    fn test_all_freed() {
+        // CPython takes weak refs to the callback and to the finalizer; here
+        // drop counters in the function's captures and in the arguments show
+        // that the registration let go of everything.
+        let a = Obj::new(A);
+        let res = Arc::new(Mutex::new(Vec::new()));
+        let captures = DropCounter::new();
+        let arguments = DropCounter::new();
+        let callback = {
+            let res = res.clone();
+            let token = captures.token();
+            move |_token| {
+                let _captured = &token;
+                res.lock().unwrap().push(123);
+            }
+        };
+        let f = finalize(&a, callback, arguments.token());
+        drop(f);
+
+        // Still registered: nothing freed.
+        assert_eq!(captures.count(), 0);
+        assert_eq!(arguments.count(), 0);
+
+        drop(a);
+
+        assert_eq!(captures.count(), 1);
+        assert_eq!(arguments.count(), 1);
+        assert_eq!(*res.lock().unwrap(), [123]);
+    }
+
+    /// Makes [`atexit_child`] act: `exit` ends it with
+    /// `std::process::exit`, `return` by returning from `main`.
+    const CHILD: &str = "WEAKABLE_FINALIZE_ATEXIT_CHILD";
+    /// `_global_var` of the CPython module.
+    const GLOBAL_VAR: &str = "foobar";
+    const MARKS: [&str; 5] = ["f1 foobar", "f2 foobar", "f3 error", "g1", "f4 foobar"];
+
+    /// `run_in_child`: the child process of `test_atexit`, the test binary
+    /// run again with [`CHILD`] set; otherwise it does nothing.
+    #[test]
+    fn atexit_child() {
+        let Ok(mode) = std::env::var(CHILD) else {
+            return;
+        };
+        // `cls` of CPython: alive till exit.
+        static CLS: OnceLock<Obj<A>> = OnceLock::new();
+        let cls = CLS.get_or_init(|| Obj::new(A));
+
+        let print = |(name, var): (&str, &str)| println!("{name} {var}");
+        let error = |()| {
+            // Create an atexit finalizer from inside a finalizer called at
+            // exit. This should be the next to be run.
+            let _g1 = finalize(CLS.get().unwrap(), |s| println!("{s}"), "g1");
+            println!("f3 error");
+            panic!("division by zero");
+        };
+        let f1 = finalize(cls, print, ("f1", GLOBAL_VAR));
+        let f2 = finalize(cls, print, ("f2", GLOBAL_VAR));
+        let f3 = finalize(cls, error, ());
+        let f4 = finalize(cls, print, ("f4", GLOBAL_VAR));
+
+        assert!(f1.atexit());
+        f2.set_atexit(false);
+        assert!(f3.atexit());
+        assert!(f4.atexit());
+
+        std::io::stdout().flush().unwrap();
+        if mode == "exit" {
+            std::process::exit(0);
+        }
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "runs a child process")]
+    fn test_atexit() {
+        // The child test's name as libtest knows it (without the crate).
+        let module = module_path!();
+        let module = &module[module.find("::").map_or(0, |i| i + 2)..];
+        let child = format!("{module}::atexit_child");
+        // Both ways out of a process: `std::process::exit`, and `main`
+        // returning.
+        for mode in ["exit", "return"] {
+            let out = Command::new(std::env::current_exe().unwrap())
+                .args([child.as_str(), "--exact", "--nocapture", "--test-threads=1"])
+                .env(CHILD, mode)
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                out.status.success(),
+                "{mode}: {}\n{stdout}\n{stderr}",
+                out.status
+            );
+            // libtest's `test .. ... ` may start the first line.
+            let lines: Vec<&str> = stdout
+                .lines()
+                .filter_map(|l| MARKS.into_iter().find(|m| l.ends_with(m)))
+                .collect();
+            assert_eq!(
+                lines,
+                ["f4 foobar", "f3 error", "g1", "f1 foobar"],
+                "{mode}"
+            );
+            assert!(
+                stderr.contains(
+                    "Exception ignored in: finalizer for 'A' object\npanicked: division by zero"
+                ),
+                "{mode}: {stderr}"
+            );
+        }
+    }
+}
+
+/// weakable's own tests of `WeakMethod` and `finalize`, beyond CPython's.
+mod weakable_extras {
+    use std::sync::mpsc;
+    use std::sync::{Arc, Mutex};
+
+    use weakable::{finalize, Finalizer, Func, Obj, Ref, WeakMethod, Weakable};
+    use weakable_tests::{CaptureUnraisable, DropCounter, Report};
+
+    use super::Object;
+
+    #[derive(Weakable)]
+    struct Image;
+
+    fn hex_after<'a>(s: &'a str, prefix: &str) -> &'a str {
+        let rest = &s[s.find(prefix).expect(prefix) + prefix.len()..];
+        let end = rest
+            .find(|c: char| !c.is_ascii_hexdigit() && c != 'x')
+            .unwrap_or(rest.len());
+        &rest[..end]
+    }
+
+    #[test]
+    fn finalizer_debug_is_cpythons_repr() {
+        let img = Obj::new(Image);
+        let f = finalize(&img, drop, ());
+        let alive = format!("{f:?}");
+        assert!(alive.starts_with("<finalize object at 0x"), "{alive}");
+        assert!(
+            alive.ends_with(&format!("; for 'Image' at {:#x}>", Obj::id(&img))),
+            "{alive}"
+        );
+        drop(img);
+        let dead = format!("{f:?}");
+        assert_eq!(
+            dead,
+            format!("<finalize object at {}; dead>", hex_after(&alive, "at "))
+        );
+        assert_eq!(format!("{:?}", f.clone()), dead); // clones are the same finalizer
+    }
+
+    #[test]
+    fn weak_method_debug() {
+        let o = Object::new(1);
+        let m = WeakMethod::new(&o, Object::some_method);
+        let alive = format!("{m:?}");
+        assert!(alive.starts_with("<WeakMethod at 0x"), "{alive}");
+        assert!(
+            alive.ends_with(&format!("; to 'Object' at {:#x}>", Obj::id(&o))),
+            "{alive}"
+        );
+        let bound = format!("{:?}", m.upgrade().unwrap());
+        assert_eq!(
+            bound,
+            format!("<bound method of 'Object' object at {:#x}>", Obj::id(&o))
+        );
+        drop(o);
+        assert_eq!(
+            format!("{m:?}"),
+            format!("<WeakMethod at {}; dead>", hex_after(&alive, "at "))
+        );
+    }
+
+    #[test]
+    fn a_panicking_finalizer_is_reported_and_the_rest_still_run() {
+        let capture = CaptureUnraisable::start();
+        let img = Obj::new(Image);
+        let (tx, rx) = mpsc::channel();
+        let tx2 = tx.clone();
+        let _first = finalize(&img, move |()| tx.send("first").unwrap(), ());
+        let _boom = finalize(&img, |()| panic!("boom"), ());
+        let _last = finalize(&img, move |()| tx2.send("last").unwrap(), ());
+        drop(img);
+        assert_eq!(rx.try_iter().collect::<Vec<_>>(), ["last", "first"]);
+        assert_eq!(
+            capture.reports(),
+            [Report {
+                what: "finalizer",
+                type_name: "Image",
+                message: Some("boom".into()),
+            }]
+        );
+    }
+
+    #[test]
+    fn call_lets_a_panic_through_and_the_finalizer_is_dead() {
+        let img = Obj::new(Image);
+        let f = finalize(&img, |()| panic!("in call"), ());
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.call()));
+        assert!(caught.is_err());
+        assert!(!f.is_alive());
+        drop(img); // nothing runs again
+    }
+
+    #[test]
+    fn finalizers_run_with_the_objects_other_callbacks_newest_first() {
+        let img = Obj::new(Image);
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let l1 = log.clone();
+        let _r1 = Ref::with_callback(&img, move |_| l1.lock().unwrap().push("ref 1"));
+        let l2 = log.clone();
+        finalize(&img, move |()| l2.lock().unwrap().push("finalizer"), ());
+        let l3 = log.clone();
+        let _r3 = Ref::with_callback(&img, move |_| l3.lock().unwrap().push("ref 3"));
+        drop(img);
+        assert_eq!(*log.lock().unwrap(), ["ref 3", "finalizer", "ref 1"]);
+    }
+
+    #[test]
+    fn a_finalizer_owning_its_object_keeps_it_alive_until_detached() {
+        let img = Obj::new(Image);
+        let drops = DropCounter::new();
+        let token = drops.token();
+        let keep = img.clone();
+        let f = finalize(&img, move |()| drop((keep, token)), ());
+        let r = Ref::new(&img);
+        drop(img);
+        assert!(r.is_alive() && f.is_alive()); // the documented mistake
+        drop(f.detach());
+        assert!(!r.is_alive());
+        assert_eq!(drops.count(), 1);
+    }
+
+    #[test]
+    fn atexit_flag() {
+        let img = Obj::new(Image);
+        let f = finalize(&img, drop, ());
+        assert!(f.atexit());
+        f.set_atexit(false);
+        assert!(!f.atexit());
+        f.set_atexit(true);
+        assert!(f.atexit());
+        drop(img);
+        assert!(!f.atexit());
+        f.set_atexit(true); // dead: nothing changes
+        assert!(!f.atexit());
+    }
+
+    #[test]
+    fn a_finalizer_handle_can_be_stored_with_a_boxed_function() {
+        type Boxed = Box<dyn FnOnce(u32) -> u32 + Send>;
+        let img = Obj::new(Image);
+        let handles: Vec<Finalizer<Image, Boxed, u32>> = vec![
+            finalize(&img, Box::new(|x: u32| x + 1) as Boxed, 1),
+            finalize(&img, Box::new(|x: u32| x * 10) as Boxed, 2),
+        ];
+        let results: Vec<Option<u32>> = handles.iter().map(Finalizer::call).collect();
+        assert_eq!(results, [Some(2), Some(20)]);
+    }
+
+    #[test]
+    fn a_finalizer_runs_on_the_thread_where_its_object_dies() {
+        let img = Obj::new(Image);
+        let (tx, rx) = mpsc::channel();
+        let f = finalize(
+            &img,
+            move |()| tx.send(std::thread::current().id()).unwrap(),
+            (),
+        );
+        let worker = std::thread::spawn(move || {
+            drop(img);
+            std::thread::current().id()
+        });
+        let id = worker.join().unwrap();
+        assert_eq!(rx.recv().unwrap(), id);
+        assert!(!f.is_alive());
+    }
+
+    #[test]
+    fn racing_call_detach_and_death_run_it_at_most_once() {
+        for _ in 0..weakable_tests::scaled(200, 5) {
+            let img = Obj::new(Image);
+            let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let r = runs.clone();
+            let f = finalize(
+                &img,
+                move |()| {
+                    r.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                },
+                (),
+            );
+            let (f1, f2) = (f.clone(), f.clone());
+            let t1 = std::thread::spawn(move || f1.call().is_some());
+            let t2 = std::thread::spawn(move || f2.detach().is_some());
+            let t3 = std::thread::spawn(move || drop(img));
+            let called = t1.join().unwrap();
+            let detached = t2.join().unwrap();
+            t3.join().unwrap();
+            let runs = runs.load(std::sync::atomic::Ordering::SeqCst);
+            assert!(runs <= 1 && !(called && detached));
+            assert_eq!(runs == 1, !detached);
+            assert!(!f.is_alive());
+        }
+    }
+
+    #[test]
+    fn a_panicking_weak_method_callback_is_reported() {
+        let capture = CaptureUnraisable::start();
+        let o = Object::new(1);
+        let m = WeakMethod::with_callback(&o, Object::some_method, |_| panic!("cb"));
+        assert!(m.has_callback());
+        drop(o);
+        assert!(!m.has_callback());
+        assert_eq!(
+            capture.reports(),
+            [Report {
+                what: "WeakMethod callback",
+                type_name: "Object",
+                message: Some("cb".into()),
+            }]
+        );
+    }
+
+    #[test]
+    fn weak_methods_of_every_kind_share_one_type() {
+        let o = Object::new(3);
+        let f = Obj::new(Func::new(|(o, ()): (&Object, ())| o.arg * 100));
+        let all: Vec<WeakMethod<Object, (), i64>> = vec![
+            WeakMethod::new(&o, Object::some_method),
+            WeakMethod::nullary(&o, Object::nullary_method),
+            WeakMethod::with_function(&o, &f),
+        ];
+        let results: Vec<i64> = all
+            .iter()
+            .filter_map(|m| Some(m.upgrade()?.call(())))
+            .collect();
+        assert_eq!(results, [4, 4, 300]);
+        drop(f);
+        assert_eq!(all.iter().filter(|m| m.is_alive()).count(), 2);
+    }
+
+    #[test]
+    fn a_bound_method_keeps_its_function_object_alive() {
+        let o = Object::new(1);
+        let f = Obj::new(Func::new(|(o, x): (&Object, i64)| o.arg + x));
+        let m = WeakMethod::with_function(&o, &f);
+        let bound = m.upgrade().unwrap();
+        drop((o, f));
+        assert!(m.is_alive());
+        assert_eq!(bound.call(41), 42);
+        drop(bound);
+        assert!(!m.is_alive());
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "Miri gives each cast of a function its own address")]
+    fn the_same_method_named_twice_is_equal() {
+        let o = Object::new(1);
+        let a = WeakMethod::new(&o, Object::some_method);
+        assert!(a == WeakMethod::new(&o, Object::some_method));
+        assert!(a != WeakMethod::new(&o, Object::other_method));
+    }
+
+    #[test]
+    fn weak_methods_cross_threads() {
+        let o = Object::new(7);
+        let m = WeakMethod::new(&o, Object::some_method);
+        let on_thread = std::thread::spawn(move || m.upgrade().map(|b| b.call(())));
+        assert_eq!(on_thread.join().unwrap(), Some(4));
+    }
+}

@@ -1,0 +1,1050 @@
+//! `WeakMethod<T, A, R>`, Python's `weakref.WeakMethod`: a weak reference
+//! to a bound method, and [`BoundMethod`], what it upgrades to.
+//!
+//! # Design
+//!
+//! A Python bound method is a pair (object, function) made afresh on every
+//! attribute access, so a plain weak ref to one dies at once; `WeakMethod`
+//! holds the pair weakly instead. Here the object is held by a [`Ref<T>`]
+//! and the function is one of:
+//!
+//! - a function pointer `fn(&T, A) -> R` (a method `Type::method`), or
+//!   `fn(&T) -> R` for methods without arguments (then `A = ()`): always
+//!   alive, compared by address;
+//! - a function *object*, any `Obj<U>` with `U: Call<(&T, A), Output = R>`
+//!   (for example an `Obj<Func<F>>`), held by a `Ref<U>` behind a trait
+//!   object: the method is dead as soon as either object dies, as CPython's
+//!   is when its function is deleted from the class.
+//!
+//! All three kinds share the one type `WeakMethod<T, A, R>`, so they can sit
+//! in one collection and compare. The handle is an `Arc` of the shared
+//! state, which gives clones one identity (what `==` falls back to once
+//! dead) and an address for `Debug`.
+//!
+//! A user callback sits in a cell shared by the death callbacks of both
+//! refs, which also hold a `std::sync::Weak` of the shared state (to hand the
+//! callback its `WeakMethod`). Whichever referent dies first takes the
+//! callback out and calls it; the other finds it gone. Dropping every handle
+//! drops the refs, which cancels both death callbacks: no reference cycle, as
+//! with CPython's "self-weakref trick". The shared state itself is immutable
+//! (no lock inside), so a `WeakMethod` is a well-behaved map key.
+
+use core::any::Any;
+use core::fmt;
+use core::hash::{BuildHasher, Hash, Hasher};
+use std::collections::hash_map::RandomState;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
+
+use crate::func::Call;
+use crate::kind::WeakRefable;
+use crate::object::Obj;
+use crate::reference::Ref;
+
+/// A weak reference to a bound method, Python's `weakref.WeakMethod`.
+///
+/// `obj.method` in Python makes a new bound-method object each time, so a
+/// plain weak ref to it dies at once. A `WeakMethod` instead holds the object
+/// weakly (a [`Ref<T>`]) together with the function, and
+/// [`upgrade`](WeakMethod::upgrade) binds them again into a callable
+/// [`BoundMethod`] while the object lives.
+///
+/// The function is a function pointer `fn(&T, A) -> R` ([`WeakMethod::new`]
+/// with `Type::method`), `fn(&T) -> R` for a method without arguments
+/// ([`WeakMethod::nullary`], then `A = ()`), or a function object, an
+/// `Obj<U>` of a type that implements [`Call<(&T, A)>`](Call)
+/// ([`WeakMethod::with_function`]). The last kind is dead as soon as either
+/// the object or the function object dies, as a CPython `WeakMethod` dies
+/// when its method is deleted from the class. All kinds share the one type
+/// `WeakMethod<T, A, R>`.
+///
+/// # Equality and hashing
+///
+/// Two live `WeakMethod`s are equal when they bind the same object
+/// ([`Obj::ptr_eq`]) to the same function (the same function pointer, or the
+/// same function object). CPython compares the objects with `==`; weakable
+/// compares identity, so `T` need not be `PartialEq`. A dead one (its object
+/// or its function object died) is equal only to itself and its clones.
+///
+/// The hash is taken from those identities when the `WeakMethod` is made and
+/// kept, so a dead one hashes as it did alive, and hashing never fails (in
+/// CPython, hashing a dead one that was never hashed raises `TypeError`:
+/// there the hash is the object's, here identity needs no live object).
+///
+/// Function pointers are compared by address, as
+/// [`std::ptr::fn_addr_eq`] does, with the same caveats: Rust does not
+/// promise that a function has one address. The compiler may merge two
+/// functions with identical bodies, or give one function (generic, or
+/// `#[inline]` across crates) an address per codegen unit; a plain method of
+/// your crate has one address in practice. Miri, which checks for code that
+/// relies on this, gives each cast `Type::method as fn(..)` its own address.
+/// Where equality matters, make the function pointer once and pass that
+/// (`let m: fn(&T, A) -> R = T::method;`), as the examples below do.
+///
+/// # Examples
+///
+/// ```
+/// use weakable::{Obj, WeakMethod, Weakable};
+///
+/// #[derive(Weakable)]
+/// struct Counter {
+///     step: u32,
+/// }
+///
+/// impl Counter {
+///     fn advance(&self, from: u32) -> u32 {
+///         from + self.step
+///     }
+/// }
+///
+/// let c = Obj::new(Counter { step: 5 });
+/// let m = WeakMethod::new(&c, Counter::advance);
+/// assert_eq!(m.upgrade().map(|bound| bound.call(1)), Some(6));
+/// drop(c);
+/// assert!(m.upgrade().is_none());
+/// ```
+pub struct WeakMethod<T: ?Sized, A, R> {
+    inner: Arc<Inner<T, A, R>>,
+}
+
+/// What `WeakMethod`'s clones share.
+struct Inner<T: ?Sized, A, R> {
+    /// The object the method is bound to.
+    obj: Ref<T>,
+    func: WeakFn<T, A, R>,
+    /// The object's identity and type name, for `Debug`.
+    obj_id: usize,
+    type_name: &'static str,
+    /// The hash of (function kind, object identity, function identity),
+    /// taken at creation.
+    hash: u64,
+    /// Whether it was made with a callback. The callback itself lives in the
+    /// refs' death callbacks (a [`CallbackCell`] they share), not here: all
+    /// of `Inner` is immutable, so a `WeakMethod` is a fine map key.
+    has_callback: bool,
+}
+
+type MethodCallback<T, A, R> = Box<dyn FnOnce(&WeakMethod<T, A, R>) + Send>;
+
+/// The user's callback, shared by the death callbacks of a `WeakMethod`'s
+/// two refs. Invariant: `Some` until the first of them ran.
+type CallbackCell<T, A, R> = Mutex<Option<MethodCallback<T, A, R>>>;
+
+/// The function half of a `WeakMethod`.
+enum WeakFn<T: ?Sized, A, R> {
+    Unary(fn(&T, A) -> R),
+    Nullary(fn(&T) -> R),
+    Object {
+        func: Box<dyn WeakFuncObj<T, A, R>>,
+        id: usize,
+    },
+}
+
+/// The function half of a `BoundMethod`.
+enum BoundFn<T: ?Sized, A, R> {
+    Unary(fn(&T, A) -> R),
+    Nullary(fn(&T) -> R),
+    Object(Box<dyn StrongFuncObj<T, A, R>>),
+}
+
+/// A weakly held function object (a `Ref<U>`), its type erased.
+trait WeakFuncObj<T: ?Sized, A, R>: Send + Sync {
+    fn upgrade(&self) -> Option<Box<dyn StrongFuncObj<T, A, R>>>;
+    fn is_alive(&self) -> bool;
+}
+
+/// A strongly held function object (an `Obj<U>`), its type erased.
+trait StrongFuncObj<T: ?Sized, A, R>: Send + Sync {
+    fn call(&self, this: &T, args: A) -> R;
+    fn id(&self) -> usize;
+    fn as_any(&self) -> &dyn Any;
+    fn clone_box(&self) -> Box<dyn StrongFuncObj<T, A, R>>;
+}
+
+impl<T: ?Sized, A, R, U> WeakFuncObj<T, A, R> for Ref<U>
+where
+    U: for<'a> Call<(&'a T, A), Output = R> + Send + Sync + 'static,
+{
+    fn upgrade(&self) -> Option<Box<dyn StrongFuncObj<T, A, R>>> {
+        Ref::upgrade(self).map(|f| Box::new(f) as Box<dyn StrongFuncObj<T, A, R>>)
+    }
+
+    fn is_alive(&self) -> bool {
+        Ref::is_alive(self)
+    }
+}
+
+impl<T: ?Sized, A, R, U> StrongFuncObj<T, A, R> for Obj<U>
+where
+    U: for<'a> Call<(&'a T, A), Output = R> + Send + Sync + 'static,
+{
+    fn call(&self, this: &T, args: A) -> R {
+        (**self).call((this, args))
+    }
+
+    fn id(&self) -> usize {
+        Obj::id(self)
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn clone_box(&self) -> Box<dyn StrongFuncObj<T, A, R>> {
+        Box::new(self.clone())
+    }
+}
+
+/// The process-wide hasher of `WeakMethod` identities, seeded once.
+fn identity_hasher() -> &'static RandomState {
+    static HASHER: OnceLock<RandomState> = OnceLock::new();
+    HASHER.get_or_init(RandomState::new)
+}
+
+impl<T: ?Sized, A, R> WeakFn<T, A, R> {
+    /// (kind, identity) of the function.
+    fn identity(&self) -> (u8, usize) {
+        match self {
+            WeakFn::Unary(f) => (0, *f as usize),
+            WeakFn::Nullary(f) => (1, *f as usize),
+            WeakFn::Object { id, .. } => (2, *id),
+        }
+    }
+
+    fn is_alive(&self) -> bool {
+        match self {
+            WeakFn::Unary(_) | WeakFn::Nullary(_) => true,
+            WeakFn::Object { func, .. } => func.is_alive(),
+        }
+    }
+
+    fn upgrade(&self) -> Option<BoundFn<T, A, R>> {
+        Some(match self {
+            WeakFn::Unary(f) => BoundFn::Unary(*f),
+            WeakFn::Nullary(f) => BoundFn::Nullary(*f),
+            WeakFn::Object { func, .. } => BoundFn::Object(func.upgrade()?),
+        })
+    }
+}
+
+impl<T: ?Sized, A, R> BoundFn<T, A, R> {
+    /// (kind, identity) of the function, as `WeakFn::identity`.
+    fn identity(&self) -> (u8, usize) {
+        match self {
+            BoundFn::Unary(f) => (0, *f as usize),
+            BoundFn::Nullary(f) => (1, *f as usize),
+            BoundFn::Object(f) => (2, f.id()),
+        }
+    }
+}
+
+impl<T: ?Sized, A, R> Clone for BoundFn<T, A, R> {
+    fn clone(&self) -> Self {
+        match self {
+            BoundFn::Unary(f) => BoundFn::Unary(*f),
+            BoundFn::Nullary(f) => BoundFn::Nullary(*f),
+            BoundFn::Object(f) => BoundFn::Object(f.clone_box()),
+        }
+    }
+}
+
+impl<T: ?Sized + WeakRefable, A, R> WeakMethod<T, A, R> {
+    /// A weak reference to the method `method` bound to `obj`, Python's
+    /// `weakref.WeakMethod(obj.method)`: `WeakMethod::new(&obj, Type::method)`.
+    ///
+    /// The method is held as a function pointer, so every method of one
+    /// signature gives the same `WeakMethod` type. A method with several
+    /// arguments takes them as one tuple; one without takes
+    /// [`nullary`](WeakMethod::nullary).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakMethod, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Greeter {
+    ///     greeting: &'static str,
+    /// }
+    ///
+    /// impl Greeter {
+    ///     fn greet(&self, name: String) -> String {
+    ///         format!("{} {name}", self.greeting)
+    ///     }
+    ///     fn shout(&self, name: String) -> String {
+    ///         self.greet(name).to_uppercase()
+    ///     }
+    /// }
+    ///
+    /// let g = Obj::new(Greeter { greeting: "hello" });
+    /// let methods = [WeakMethod::new(&g, Greeter::greet), WeakMethod::new(&g, Greeter::shout)];
+    /// let said: Vec<String> = methods
+    ///     .iter()
+    ///     .filter_map(|m| m.upgrade())
+    ///     .map(|bound| bound.call("you".to_string()))
+    ///     .collect();
+    /// assert_eq!(said, ["hello you", "HELLO YOU"]);
+    /// ```
+    #[must_use = "a weak method that is never used does nothing"]
+    pub fn new(obj: &Obj<T>, method: fn(&T, A) -> R) -> WeakMethod<T, A, R> {
+        WeakMethod::build(obj, Ref::new(obj), WeakFn::Unary(method), false)
+    }
+
+    /// A weak reference to the function object `func` bound to `obj`, as a
+    /// method: calling the bound method calls `func` with `(&obj, args)`.
+    ///
+    /// It is dead as soon as `obj` or `func` dies (CPython's `WeakMethod` dies
+    /// when its function is deleted from the class). `func` is any object
+    /// implementing [`Call<(&T, A)>`](Call), such as a
+    /// [`Func`](crate::Func) whose closure takes a `(&T, A)` pair.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Func, Obj, WeakMethod, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Account {
+    ///     balance: i64,
+    /// }
+    ///
+    /// let acct = Obj::new(Account { balance: 100 });
+    /// let fee = Obj::new(Func::new(|(a, pct): (&Account, i64)| a.balance * pct / 100));
+    /// let m = WeakMethod::with_function(&acct, &fee);
+    /// assert_eq!(m.upgrade().unwrap().call(3), 3);
+    ///
+    /// drop(fee); // the function dies: so does the method
+    /// assert!(!m.is_alive());
+    /// assert!(m.upgrade().is_none());
+    /// ```
+    #[must_use = "a weak method that is never used does nothing"]
+    pub fn with_function<U>(obj: &Obj<T>, func: &Obj<U>) -> WeakMethod<T, A, R>
+    where
+        U: for<'a> Call<(&'a T, A), Output = R> + WeakRefable + Send + Sync + 'static,
+    {
+        let f = WeakFn::Object {
+            func: Box::new(Ref::new(func)),
+            id: Obj::id(func),
+        };
+        WeakMethod::build(obj, Ref::new(obj), f, false)
+    }
+
+    fn build(
+        obj: &Obj<T>,
+        obj_ref: Ref<T>,
+        func: WeakFn<T, A, R>,
+        has_callback: bool,
+    ) -> WeakMethod<T, A, R> {
+        WeakMethod {
+            inner: Arc::new(Inner::new(obj, obj_ref, func, has_callback)),
+        }
+    }
+}
+
+impl<T: ?Sized + WeakRefable, R> WeakMethod<T, (), R> {
+    /// A weak reference to a method without arguments, `fn(&self) -> R`;
+    /// the bound method is called with `()`.
+    ///
+    /// [`WeakMethod::new`] wants `fn(&T, A) -> R`, which a method taking only
+    /// `&self` is not; this gives the same `WeakMethod<T, (), R>` type as a
+    /// method taking `()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakMethod, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image {
+    ///     width: u32,
+    /// }
+    ///
+    /// impl Image {
+    ///     fn width(&self) -> u32 {
+    ///         self.width
+    ///     }
+    /// }
+    ///
+    /// let img = Obj::new(Image { width: 640 });
+    /// let m = WeakMethod::nullary(&img, Image::width);
+    /// assert_eq!(m.upgrade().unwrap().call(()), 640);
+    /// ```
+    #[must_use = "a weak method that is never used does nothing"]
+    pub fn nullary(obj: &Obj<T>, method: fn(&T) -> R) -> WeakMethod<T, (), R> {
+        WeakMethod::build(obj, Ref::new(obj), WeakFn::Nullary(method), false)
+    }
+}
+
+impl<T, A, R> WeakMethod<T, A, R>
+where
+    T: ?Sized + WeakRefable + Send + Sync + 'static,
+    A: 'static,
+    R: 'static,
+{
+    /// A weak method, as [`WeakMethod::new`], whose `callback` runs once when
+    /// it dies: Python's `weakref.WeakMethod(obj.method, callback)`.
+    ///
+    /// The callback receives this (already dead) `WeakMethod`, on the thread
+    /// where the object dies, with no lock held; as with
+    /// [`Ref::with_callback`], it never runs if every handle was dropped
+    /// first. A panic in it is reported through the
+    /// [unraisable hook](crate::set_unraisable_hook) as a
+    /// `"WeakMethod callback"`. The death may happen on any thread, hence
+    /// `T: Send + Sync`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use weakable::{Obj, WeakMethod, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Button;
+    ///
+    /// impl Button {
+    ///     fn click(&self, times: u32) -> u32 {
+    ///         times
+    ///     }
+    /// }
+    ///
+    /// let (tx, rx) = mpsc::channel();
+    /// let b = Obj::new(Button);
+    /// let m = WeakMethod::with_callback(&b, Button::click, move |m| {
+    ///     tx.send(m.is_alive()).unwrap();
+    /// });
+    /// drop(b);
+    /// assert_eq!(rx.try_recv(), Ok(false)); // called once, already dead
+    /// # drop(m);
+    /// ```
+    #[must_use = "dropping the weak method at once cancels its callback"]
+    pub fn with_callback<C>(obj: &Obj<T>, method: fn(&T, A) -> R, callback: C) -> Self
+    where
+        C: FnOnce(&WeakMethod<T, A, R>) + Send + 'static,
+    {
+        WeakMethod::build_with_callback(obj, |_, _| WeakFn::Unary(method), callback)
+    }
+
+    /// A weak method over a function object, as
+    /// [`WeakMethod::with_function`], whose `callback` runs once when the
+    /// object or the function object dies, whichever is first; see
+    /// [`WeakMethod::with_callback`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use weakable::{Func, Obj, WeakMethod, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Doc;
+    ///
+    /// let calls = Arc::new(AtomicUsize::new(0));
+    /// let counter = calls.clone();
+    /// let doc = Obj::new(Doc);
+    /// let save = Obj::new(Func::new(|(_, path): (&Doc, &'static str)| path.len()));
+    /// let m = WeakMethod::with_function_and_callback(&doc, &save, move |_| {
+    ///     counter.fetch_add(1, Ordering::SeqCst);
+    /// });
+    /// drop(save); // the function dies first: one call
+    /// drop(doc); // then the object: no second call
+    /// assert_eq!(calls.load(Ordering::SeqCst), 1);
+    /// # drop(m);
+    /// ```
+    #[must_use = "dropping the weak method at once cancels its callback"]
+    pub fn with_function_and_callback<U, C>(obj: &Obj<T>, func: &Obj<U>, callback: C) -> Self
+    where
+        U: for<'a> Call<(&'a T, A), Output = R> + WeakRefable + Send + Sync + 'static,
+        C: FnOnce(&WeakMethod<T, A, R>) + Send + 'static,
+    {
+        WeakMethod::build_with_callback(
+            obj,
+            |weak, cell| {
+                let (weak, cell) = (weak.clone(), cell.clone());
+                let func_ref = Ref::with_callback(func, move |_: &Ref<U>| on_death(&weak, &cell));
+                WeakFn::Object {
+                    func: Box::new(func_ref),
+                    id: Obj::id(func),
+                }
+            },
+            callback,
+        )
+    }
+
+    fn build_with_callback<C>(
+        obj: &Obj<T>,
+        func: impl FnOnce(&Weak<Inner<T, A, R>>, &Arc<CallbackCell<T, A, R>>) -> WeakFn<T, A, R>,
+        callback: C,
+    ) -> Self
+    where
+        C: FnOnce(&WeakMethod<T, A, R>) + Send + 'static,
+    {
+        let cell: Arc<CallbackCell<T, A, R>> = Arc::new(Mutex::new(Some(Box::new(callback))));
+        // The refs' death callbacks hold the shared state weakly: dropping
+        // every handle drops the refs, which cancels them (no cycle).
+        let inner = Arc::new_cyclic(|weak: &Weak<Inner<T, A, R>>| {
+            let (w, c) = (weak.clone(), cell.clone());
+            let obj_ref = Ref::with_callback(obj, move |_: &Ref<T>| on_death(&w, &c));
+            let func = func(weak, &cell);
+            Inner::new(obj, obj_ref, func, true)
+        });
+        WeakMethod { inner }
+    }
+}
+
+impl<T, R> WeakMethod<T, (), R>
+where
+    T: ?Sized + WeakRefable + Send + Sync + 'static,
+    R: 'static,
+{
+    /// A weak method without arguments, as [`WeakMethod::nullary`], whose
+    /// `callback` runs once when it dies; see [`WeakMethod::with_callback`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use weakable::{Obj, WeakMethod, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Timer;
+    ///
+    /// impl Timer {
+    ///     fn tick(&self) {}
+    /// }
+    ///
+    /// let (tx, rx) = mpsc::channel();
+    /// let t = Obj::new(Timer);
+    /// let m = WeakMethod::nullary_with_callback(&t, Timer::tick, move |_| tx.send("gone").unwrap());
+    /// drop(t);
+    /// assert_eq!(rx.try_recv(), Ok("gone"));
+    /// # drop(m);
+    /// ```
+    #[must_use = "dropping the weak method at once cancels its callback"]
+    pub fn nullary_with_callback<C>(obj: &Obj<T>, method: fn(&T) -> R, callback: C) -> Self
+    where
+        C: FnOnce(&WeakMethod<T, (), R>) + Send + 'static,
+    {
+        WeakMethod::build_with_callback(obj, |_, _| WeakFn::Nullary(method), callback)
+    }
+}
+
+/// The death callback of both refs of a `WeakMethod` with a callback: the
+/// first to run takes the user's callback and calls it.
+fn on_death<T: ?Sized, A, R>(weak: &Weak<Inner<T, A, R>>, cell: &CallbackCell<T, A, R>) {
+    // `None`: every handle was dropped while the referent was dying.
+    let Some(inner) = weak.upgrade() else {
+        return;
+    };
+    let callback = cell.lock().unwrap_or_else(PoisonError::into_inner).take();
+    let Some(callback) = callback else {
+        return;
+    };
+    let type_name = inner.type_name;
+    let m = WeakMethod { inner };
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| callback(&m))) {
+        crate::unraisable::report("WeakMethod callback", type_name, payload);
+    }
+}
+
+impl<T: ?Sized, A, R> WeakMethod<T, A, R> {
+    /// The bound method, Python's `r()`: the object and the function, both
+    /// kept alive by the result, or `None` once either died.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakMethod, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image {
+    ///     width: u32,
+    /// }
+    ///
+    /// impl Image {
+    ///     fn scaled(&self, by: u32) -> u32 {
+    ///         self.width * by
+    ///     }
+    /// }
+    ///
+    /// let img = Obj::new(Image { width: 10 });
+    /// let m = WeakMethod::new(&img, Image::scaled);
+    /// let bound = m.upgrade().unwrap();
+    /// assert!(Obj::ptr_eq(bound.object(), &img));
+    /// assert_eq!(bound.call(3), 30);
+    /// drop((img, bound));
+    /// assert!(m.upgrade().is_none());
+    /// ```
+    #[must_use = "upgrading has no effect besides returning the bound method"]
+    pub fn upgrade(&self) -> Option<BoundMethod<T, A, R>> {
+        let obj = self.inner.obj.upgrade()?;
+        let func = self.inner.func.upgrade()?;
+        Some(BoundMethod { obj, func })
+    }
+
+    /// Whether both the object and the function are alive, Python's
+    /// `r() is not None` (racy by nature, as [`Ref::is_alive`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakMethod, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// impl Image {
+    ///     fn show(&self, _: ()) {}
+    /// }
+    ///
+    /// let img = Obj::new(Image);
+    /// let m = WeakMethod::new(&img, Image::show);
+    /// assert!(m.is_alive());
+    /// drop(img);
+    /// assert!(!m.is_alive());
+    /// ```
+    pub fn is_alive(&self) -> bool {
+        self.inner.obj.is_alive() && self.inner.func.is_alive()
+    }
+
+    /// Whether this weak method still has a callback to call, as
+    /// [`Ref::has_callback`]: false for one made without, and false once
+    /// dead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakMethod, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// impl Image {
+    ///     fn show(&self, _: ()) {}
+    /// }
+    ///
+    /// let img = Obj::new(Image);
+    /// let m = WeakMethod::with_callback(&img, Image::show, |_| {});
+    /// assert!(m.has_callback());
+    /// assert!(!WeakMethod::new(&img, Image::show).has_callback());
+    /// drop(img);
+    /// assert!(!m.has_callback());
+    /// ```
+    pub fn has_callback(&self) -> bool {
+        self.inner.has_callback && self.is_alive()
+    }
+
+    /// Whether two handles are the same weak method (clones of one another),
+    /// Python's `r1 is r2`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakMethod, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// impl Image {
+    ///     fn show(&self, _: ()) {}
+    /// }
+    ///
+    /// let show: fn(&Image, ()) = Image::show; // one function pointer
+    /// let img = Obj::new(Image);
+    /// let a = WeakMethod::new(&img, show);
+    /// let b = WeakMethod::new(&img, show);
+    /// assert!(a == b && !WeakMethod::ptr_eq(&a, &b)); // equal, not the same
+    /// assert!(WeakMethod::ptr_eq(&a, &a.clone()));
+    /// ```
+    pub fn ptr_eq(this: &Self, other: &Self) -> bool {
+        Arc::ptr_eq(&this.inner, &other.inner)
+    }
+}
+
+impl<T: ?Sized, A, R> Clone for WeakMethod<T, A, R> {
+    /// The same weak method once more: clones are [`WeakMethod::ptr_eq`],
+    /// equal even when dead, and share the callback.
+    fn clone(&self) -> Self {
+        WeakMethod {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<T: ?Sized, A, R> PartialEq for WeakMethod<T, A, R> {
+    /// Both alive: the same object and the same function. Otherwise: the
+    /// same weak method (a clone).
+    fn eq(&self, other: &Self) -> bool {
+        if WeakMethod::ptr_eq(self, other) {
+            return true;
+        }
+        // Upgrading keeps all four alive while their identities are compared.
+        match (self.upgrade(), other.upgrade()) {
+            (Some(a), Some(b)) => {
+                Obj::ptr_eq(&a.obj, &b.obj) && a.func.identity() == b.func.identity()
+            }
+            _ => false,
+        }
+    }
+}
+
+impl<T: ?Sized, A, R> Eq for WeakMethod<T, A, R> {}
+
+impl<T: ?Sized, A, R> Hash for WeakMethod<T, A, R> {
+    /// Writes the hash of the object's and the function's identities, taken
+    /// when the weak method was made: equal weak methods hash alike, and a
+    /// dead one hashes as it did alive.
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.inner.hash);
+    }
+}
+
+impl<T: ?Sized, A, R> fmt::Debug for WeakMethod<T, A, R> {
+    /// CPython's ref repr: `<WeakMethod at 0x..; to 'Image' at 0x..>`, or
+    /// `<WeakMethod at 0x..; dead>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = Arc::as_ptr(&self.inner).addr();
+        if self.is_alive() {
+            write!(
+                f,
+                "<WeakMethod at {at:#x}; to '{}' at {:#x}>",
+                self.inner.type_name, self.inner.obj_id
+            )
+        } else {
+            write!(f, "<WeakMethod at {at:#x}; dead>")
+        }
+    }
+}
+
+/// A method bound to its object, Python's bound method: what
+/// [`WeakMethod::upgrade`] returns. It keeps the object (and a function
+/// object) alive while it exists.
+///
+/// # Examples
+///
+/// ```
+/// use weakable::{Obj, WeakMethod, Weakable};
+///
+/// #[derive(Weakable)]
+/// struct Adder(i32);
+///
+/// impl Adder {
+///     fn add(&self, x: i32) -> i32 {
+///         self.0 + x
+///     }
+/// }
+///
+/// let a = Obj::new(Adder(2));
+/// let m = WeakMethod::new(&a, Adder::add);
+/// let bound = m.upgrade().unwrap();
+/// drop(a);
+/// assert_eq!(bound.call(40), 42); // `bound` kept the object alive
+/// drop(bound);
+/// assert!(m.upgrade().is_none());
+/// ```
+pub struct BoundMethod<T: ?Sized, A, R> {
+    obj: Obj<T>,
+    func: BoundFn<T, A, R>,
+}
+
+impl<T: ?Sized, A, R> BoundMethod<T, A, R> {
+    /// Calls the method on its object, Python's `r()(args)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakMethod, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Adder(i32);
+    ///
+    /// impl Adder {
+    ///     fn add2(&self, (x, y): (i32, i32)) -> i32 {
+    ///         self.0 + x + y
+    ///     }
+    /// }
+    ///
+    /// let a = Obj::new(Adder(1));
+    /// assert_eq!(WeakMethod::new(&a, Adder::add2).upgrade().unwrap().call((2, 3)), 6);
+    /// ```
+    pub fn call(&self, args: A) -> R {
+        match &self.func {
+            BoundFn::Unary(f) => f(&self.obj, args),
+            BoundFn::Nullary(f) => {
+                // Only `WeakMethod<T, (), R>` makes this kind: `args` is `()`.
+                drop(args);
+                f(&self.obj)
+            }
+            BoundFn::Object(f) => f.call(&self.obj, args),
+        }
+    }
+
+    /// The object the method is bound to, Python's `__self__`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakMethod, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// impl Image {
+    ///     fn show(&self, _: ()) {}
+    /// }
+    ///
+    /// let img = Obj::new(Image);
+    /// let bound = WeakMethod::new(&img, Image::show).upgrade().unwrap();
+    /// assert!(Obj::ptr_eq(bound.object(), &img));
+    /// ```
+    pub fn object(&self) -> &Obj<T> {
+        &self.obj
+    }
+
+    /// The function, Python's `__func__`, when it is a function pointer
+    /// `fn(&T, A) -> R` (made by [`WeakMethod::new`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakMethod, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// impl Image {
+    ///     fn area(&self, side: u32) -> u32 {
+    ///         side * side
+    ///     }
+    /// }
+    ///
+    /// let img = Obj::new(Image);
+    /// let bound = WeakMethod::new(&img, Image::area).upgrade().unwrap();
+    /// let f = bound.func_ptr().unwrap();
+    /// assert_eq!(f(&img, 3), 9);
+    /// assert_eq!(bound.func_id(), f as usize);
+    /// ```
+    pub fn func_ptr(&self) -> Option<fn(&T, A) -> R> {
+        match self.func {
+            BoundFn::Unary(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The function, when it is a function pointer `fn(&T) -> R` (made by
+    /// [`WeakMethod::nullary`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakMethod, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// impl Image {
+    ///     fn name(&self) -> &'static str {
+    ///         "cat.png"
+    ///     }
+    /// }
+    ///
+    /// let img = Obj::new(Image);
+    /// let bound = WeakMethod::nullary(&img, Image::name).upgrade().unwrap();
+    /// assert_eq!(bound.nullary_func_ptr().map(|f| f(&img)), Some("cat.png"));
+    /// assert!(bound.func_ptr().is_none());
+    /// ```
+    pub fn nullary_func_ptr(&self) -> Option<fn(&T) -> R> {
+        match self.func {
+            BoundFn::Nullary(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The function object, when it is an `Obj<U>` (made by
+    /// [`WeakMethod::with_function`]) and `U` is the type asked for.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Call, Obj, WeakMethod, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image(u32);
+    ///
+    /// #[derive(Weakable)]
+    /// struct Scale(u32);
+    ///
+    /// impl<'a> Call<(&'a Image, ())> for Scale {
+    ///     type Output = u32;
+    ///     fn call(&self, (img, ()): (&'a Image, ())) -> u32 {
+    ///         img.0 * self.0
+    ///     }
+    /// }
+    ///
+    /// let img = Obj::new(Image(4));
+    /// let double = Obj::new(Scale(2));
+    /// let bound = WeakMethod::with_function(&img, &double).upgrade().unwrap();
+    /// assert!(Obj::ptr_eq(bound.func_object::<Scale>().unwrap(), &double));
+    /// assert!(bound.func_object::<Image>().is_none());
+    /// assert_eq!(bound.call(()), 8);
+    /// ```
+    pub fn func_object<U: 'static>(&self) -> Option<&Obj<U>> {
+        match &self.func {
+            BoundFn::Object(f) => f.as_any().downcast_ref::<Obj<U>>(),
+            _ => None,
+        }
+    }
+
+    /// The function's identity, what [`WeakMethod`]'s equality compares: a
+    /// function pointer's address, or a function object's [`Obj::id`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakMethod, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// impl Image {
+    ///     fn a(&self, _: ()) -> u8 {
+    ///         1
+    ///     }
+    ///     fn b(&self, _: ()) -> u8 {
+    ///         2
+    ///     }
+    /// }
+    ///
+    /// let img = Obj::new(Image);
+    /// let a = WeakMethod::new(&img, Image::a).upgrade().unwrap();
+    /// let b = WeakMethod::new(&img, Image::b).upgrade().unwrap();
+    /// assert_ne!(a.func_id(), b.func_id());
+    /// ```
+    pub fn func_id(&self) -> usize {
+        self.func.identity().1
+    }
+}
+
+impl<T: ?Sized, A, R> Clone for BoundMethod<T, A, R> {
+    /// The same object and function, once more.
+    fn clone(&self) -> Self {
+        BoundMethod {
+            obj: self.obj.clone(),
+            func: self.func.clone(),
+        }
+    }
+}
+
+impl<T: ?Sized, A, R> fmt::Debug for BoundMethod<T, A, R> {
+    /// `<bound method of 'Image' object at 0x..>`, after CPython's
+    /// `<bound method Image.f of <Image object at 0x..>>` (a function
+    /// pointer has no name to show).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "<bound method of '{}' object at {:#x}>",
+            Obj::type_name(&self.obj),
+            Obj::id(&self.obj)
+        )
+    }
+}
+
+impl<T: ?Sized, A, R> Inner<T, A, R> {
+    fn new(obj: &Obj<T>, obj_ref: Ref<T>, func: WeakFn<T, A, R>, has_callback: bool) -> Self {
+        let (kind, func_id) = func.identity();
+        let obj_id = Obj::id(obj);
+        Inner {
+            obj: obj_ref,
+            func,
+            obj_id,
+            type_name: Obj::type_name(obj),
+            hash: identity_hasher().hash_one((kind, obj_id, func_id)),
+            has_callback,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Func, Weakable};
+    use std::sync::mpsc;
+
+    #[derive(Weakable)]
+    struct Image(u32);
+
+    impl Image {
+        fn scaled(&self, by: u32) -> u32 {
+            self.0 * by
+        }
+        fn width(&self) -> u32 {
+            self.0
+        }
+    }
+
+    #[test]
+    fn the_callback_runs_once_whichever_dies_first() {
+        for func_first in [false, true] {
+            let (tx, rx) = mpsc::channel();
+            let img = Obj::new(Image(2));
+            let f = Obj::new(Func::new(|(img, by): (&Image, u32)| img.0 + by));
+            let m = WeakMethod::with_function_and_callback(&img, &f, move |m| {
+                tx.send(m.is_alive()).unwrap();
+            });
+            assert_eq!(m.upgrade().map(|b| b.call(1)), Some(3));
+            if func_first {
+                drop(f);
+                drop(img);
+            } else {
+                drop(img);
+                drop(f);
+            }
+            assert_eq!(rx.try_iter().collect::<Vec<_>>(), [false]);
+            assert!(m.upgrade().is_none());
+        }
+    }
+
+    #[test]
+    fn dropping_the_last_handle_in_the_callback_is_fine() {
+        let img = Obj::new(Image(1));
+        let slot = Arc::new(Mutex::new(None));
+        let s = slot.clone();
+        let m = WeakMethod::with_callback(&img, Image::scaled, move |_| {
+            // The last outside handle goes while the callback runs.
+            drop(s.lock().unwrap().take());
+        });
+        *slot.lock().unwrap() = Some(m);
+        drop(img);
+        assert!(slot.lock().unwrap().is_none());
+    }
+
+    #[test]
+    fn dropped_before_death_never_calls_back() {
+        let img = Obj::new(Image(1));
+        let (tx, rx) = mpsc::channel::<()>();
+        let m =
+            WeakMethod::nullary_with_callback(&img, Image::width, move |_| tx.send(()).unwrap());
+        drop(m);
+        drop(img);
+        assert!(rx.try_recv().is_err());
+    }
+
+    #[test]
+    fn equality_and_hash_follow_identity() {
+        let a = Obj::new(Image(1));
+        let b = Obj::new(Image(1));
+        // One function pointer each: Miri gives every cast its own address.
+        let scaled: fn(&Image, u32) -> u32 = Image::scaled;
+        let width: fn(&Image) -> u32 = Image::width;
+        let (m1, m2) = (WeakMethod::new(&a, scaled), WeakMethod::new(&a, scaled));
+        let other = WeakMethod::new(&b, scaled);
+        assert!(m1 == m2 && m1 != other);
+        let h = |m: &WeakMethod<Image, u32, u32>| identity_hasher().hash_one(m);
+        assert_eq!(h(&m1), h(&m2));
+        let n1 = WeakMethod::nullary(&a, width);
+        assert!(n1 == WeakMethod::nullary(&a, width));
+        drop(a);
+        assert!(m1 != m2 && m1 == m1.clone());
+        assert_eq!(h(&m1), h(&m2));
+    }
+}
