@@ -6,8 +6,12 @@
 use std::fmt;
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
-use weakable::{getweakrefcount, Obj, Proxy, Ref, WeakValueDictionary, Weakable};
+use weakable::{
+    finalize, getweakrefcount, Finalizer, Obj, Proxy, Ref, WeakValueDictionary, Weakable,
+};
 
 /// An object too expensive to keep alive just because a cache mentions it.
 #[derive(Weakable)]
@@ -159,6 +163,81 @@ fn id2obj() {
     println!("after deleting it: {}", show(registry.get(&id)));
 }
 
+/// Python's `TempDir` example from the `weakref.finalize` docs: the
+/// directory goes when the object dies, when `remove()` is called, or at
+/// exit, whichever comes first, and only once.
+#[derive(Weakable)]
+struct TempDir {
+    path: PathBuf,
+    finalizer: OnceLock<Finalizer<TempDir, fn(PathBuf), PathBuf>>,
+}
+
+fn remove_dir(path: PathBuf) {
+    std::fs::remove_dir_all(&path).expect("remove the temporary directory");
+    println!("  (removed {})", path.display());
+}
+
+impl TempDir {
+    fn new(name: &str) -> Obj<TempDir> {
+        let path =
+            std::env::temp_dir().join(format!("weakable-tour-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&path).expect("create a temporary directory");
+        let dir = Obj::new(TempDir {
+            path: path.clone(),
+            finalizer: OnceLock::new(),
+        });
+        // The finalizer's function and arguments must not own `dir`, or it
+        // would never die: it gets the path, not the object.
+        let f = finalize(&dir, remove_dir as fn(PathBuf), path);
+        let _ = dir.finalizer.set(f);
+        dir
+    }
+
+    fn remove(&self) {
+        if let Some(f) = self.finalizer.get() {
+            f.call();
+        }
+    }
+
+    fn removed(&self) -> bool {
+        !self.finalizer.get().is_some_and(Finalizer::is_alive)
+    }
+}
+
+fn exists(path: &Path) -> &'static str {
+    if path.exists() {
+        "exists"
+    } else {
+        "is gone"
+    }
+}
+
+fn finalizers() {
+    println!("\n== finalize: a temporary directory removed exactly once");
+    let a = TempDir::new("a");
+    println!("a.remove():");
+    a.remove();
+    a.remove(); // already done: nothing happens
+    println!(
+        "a removed: {}, {} {}",
+        a.removed(),
+        a.path.display(),
+        exists(&a.path)
+    );
+
+    let b = TempDir::new("b");
+    let b_path = b.path.clone();
+    println!("dropping b:");
+    drop(b);
+    println!("{} {}", b_path.display(), exists(&b_path));
+
+    let c = TempDir::new("c");
+    println!("c is kept until the program exits: {}", c.path.display());
+    // Dropped without dying: `main` leaks it, so only the exit-time run of
+    // its finalizer removes the directory.
+    std::mem::forget(c);
+}
+
 fn show(o: Option<Obj<ExpensiveObject>>) -> String {
     match o {
         Some(o) => o.to_string(),
@@ -173,4 +252,6 @@ fn main() {
     proxies();
     caching_objects();
     id2obj();
+    finalizers();
+    println!("\n== exit: live finalizers run now, newest first");
 }

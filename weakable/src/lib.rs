@@ -122,6 +122,92 @@
 //! assert!(online.lock().unwrap().is_empty());
 //! ```
 //!
+//! ## Finalizers: clean up once, whichever comes first
+//!
+//! [`finalize`] registers a function to run when the object dies, when the
+//! finalizer is called, or at exit, exactly once. Its function and
+//! arguments must not own the object, or it never dies.
+//!
+//! ```
+//! use std::sync::{Arc, Mutex};
+//! use weakable::{finalize, Obj, Weakable};
+//!
+//! #[derive(Weakable)]
+//! struct Connection {
+//!     id: u32,
+//! }
+//!
+//! let closed = Arc::new(Mutex::new(Vec::new()));
+//! let conn = Obj::new(Connection { id: 7 });
+//! let log = closed.clone();
+//! let f = finalize(&conn, move |id: u32| log.lock().unwrap().push(id), conn.id);
+//! assert!(f.is_alive());
+//! drop(conn); // dies: the finalizer runs
+//! assert!(!f.is_alive());
+//! assert_eq!(*closed.lock().unwrap(), [7]);
+//! assert!(f.call().is_none()); // at most once
+//! ```
+//!
+//! ## Observers of any type: trait objects
+//!
+//! Declare the view once with [`weakable_dyn!`]; then objects of any type
+//! implementing the trait go into one [`WeakSet<dyn Listener>`](WeakSet)
+//! through [`Obj::unsize`], a one-line conversion that stable Rust needs in
+//! place of `CoerceUnsized`. A dropped listener silently leaves the set. A
+//! set compares its elements with `Eq` and `Hash`; for a trait object, give
+//! it identity, as Python's default `__eq__` and `__hash__` are.
+//!
+//! ```
+//! use std::hash::{Hash, Hasher};
+//! use std::sync::atomic::{AtomicUsize, Ordering};
+//! use weakable::{weakable_dyn, Obj, WeakSet, Weakable};
+//!
+//! trait Listener: Send + Sync {
+//!     fn notify(&self, event: &str);
+//! }
+//! weakable_dyn!(dyn Listener);
+//!
+//! // Listeners are equal only to themselves.
+//! impl PartialEq for dyn Listener {
+//!     fn eq(&self, other: &Self) -> bool {
+//!         std::ptr::addr_eq(self, other)
+//!     }
+//! }
+//! impl Eq for dyn Listener {}
+//! impl Hash for dyn Listener {
+//!     fn hash<H: Hasher>(&self, state: &mut H) {
+//!         (self as *const Self).cast::<()>().hash(state);
+//!     }
+//! }
+//!
+//! #[derive(Weakable, Default)]
+//! struct Counter(AtomicUsize);
+//! impl Listener for Counter {
+//!     fn notify(&self, _: &str) {
+//!         self.0.fetch_add(1, Ordering::SeqCst);
+//!     }
+//! }
+//!
+//! #[derive(Weakable)]
+//! struct Printer;
+//! impl Listener for Printer {
+//!     fn notify(&self, _: &str) {}
+//! }
+//!
+//! let listeners: WeakSet<dyn Listener> = WeakSet::new();
+//! let counter = Obj::new(Counter::default());
+//! let printer: Obj<dyn Listener> = Obj::unsize(Obj::new(Printer));
+//! listeners.insert(&Obj::unsize(counter.clone()));
+//! listeners.insert(&printer);
+//!
+//! for l in listeners.iter() {
+//!     l.notify("saved");
+//! }
+//! drop(printer);
+//! assert_eq!(listeners.len(), 1);
+//! assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+//! ```
+//!
 //! # The model
 //!
 //! - `#[derive(Weakable)]` lets a type live in an [`Obj<T>`], a
