@@ -169,8 +169,11 @@ fn id2obj() {
 #[derive(Weakable)]
 struct TempDir {
     path: PathBuf,
-    finalizer: OnceLock<Finalizer<TempDir, fn(PathBuf), PathBuf>>,
+    finalizer: OnceLock<RemoveDir>,
 }
+
+/// The finalizer of a `TempDir`: `remove_dir(path)`.
+type RemoveDir = Finalizer<TempDir, fn(PathBuf), PathBuf>;
 
 fn remove_dir(path: PathBuf) {
     std::fs::remove_dir_all(&path).expect("remove the temporary directory");
