@@ -545,12 +545,12 @@ impl WeakrefSlot {
                     Ordering::Acquire,
                     Ordering::Relaxed,
                 ) {
-                    Ok(_) => {
-                        return ListGuard {
-                            slot: self,
-                            head: cur,
-                        }
-                    }
+                    // Take the head from what the exchange read, not from
+                    // `cur`: the two have the same address, but `cur` may be
+                    // a stale load of a node freed since, whose address a new
+                    // node reused (ABA), and only the value in memory carries
+                    // the live node's provenance.
+                    Ok(head) => return ListGuard { slot: self, head },
                     Err(actual) => cur = actual,
                 }
             } else {
