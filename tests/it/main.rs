@@ -4,3 +4,5 @@
 mod methods_and_finalizers;
 mod stress;
 mod test_weakref;
+mod test_weakref_mapping;
+mod test_weakset;

@@ -480,8 +480,10 @@ where
     /// ```
     #[must_use]
     pub fn intersection(&self, other: &Self) -> Self {
+        // As CPython (`item for item in other if item in self`): where equal
+        // elements differ, the result holds `other`'s, and dies with them.
         let out = self.empty_like();
-        out.update(self.iter().filter(|e| other.contains(e)));
+        out.update(other.iter().filter(|e| self.contains(e)));
         out
     }
 
