@@ -69,6 +69,13 @@ pub unsafe trait CoerceFrom<T> {
 /// view's handles `Send`/`Sync`; each spelling is its own type and needs its
 /// own line. A generic trait works too: `weakable_dyn!(dyn Handler<Event>)`.
 ///
+/// `weakable_dyn!(identity dyn Listener)` also gives the trait object
+/// Python's default equality and hash, by identity (an object equals only
+/// itself), so that it can go in a [`WeakSet`](crate::WeakSet) or be a
+/// [`WeakKeyDictionary`](crate::WeakKeyDictionary) key: the collections
+/// compare elements with `Eq` and `Hash`, and a trait object has none of its
+/// own.
+///
 /// Objects of a `#[weakable(no_weakref)]` type cannot be seen through a
 /// view with a slot, so they cannot be weakly referenced that way either:
 ///
@@ -120,6 +127,25 @@ pub unsafe trait CoerceFrom<T> {
 /// ```
 #[macro_export]
 macro_rules! weakable_dyn {
+    (identity dyn $($bounds:tt)+) => {
+        $crate::weakable_dyn!(dyn $($bounds)+);
+
+        // Python's default `__eq__` and `__hash__`: an object is equal only
+        // to itself.
+        impl ::core::cmp::PartialEq for dyn $($bounds)+ {
+            #[inline]
+            fn eq(&self, other: &Self) -> bool {
+                ::core::ptr::addr_eq(self, other)
+            }
+        }
+        impl ::core::cmp::Eq for dyn $($bounds)+ {}
+        impl ::core::hash::Hash for dyn $($bounds)+ {
+            #[inline]
+            fn hash<__H: ::core::hash::Hasher>(&self, state: &mut __H) {
+                ::core::hash::Hash::hash(&(self as *const Self).cast::<()>(), state);
+            }
+        }
+    };
     (no_weakref dyn $($bounds:tt)+) => {
         $crate::__weakable_dyn!($crate::NoSlot, dyn $($bounds)+);
     };
@@ -275,5 +301,91 @@ mod tests {
         user.join().unwrap();
         assert!(registry.is_empty());
         assert_eq!(log.lock().unwrap().len(), n);
+    }
+
+    trait Listener: Send + Sync {
+        fn notify(&self, event: &str);
+    }
+    weakable_dyn!(identity dyn Listener);
+
+    #[derive(Weakable, Default)]
+    struct Tally(std::sync::atomic::AtomicUsize);
+    impl Listener for Tally {
+        fn notify(&self, _: &str) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[derive(Weakable, Default)]
+    struct Journal(Mutex<Vec<String>>);
+    impl Listener for Journal {
+        fn notify(&self, event: &str) {
+            self.0.lock().unwrap().push(event.into());
+        }
+    }
+
+    #[test]
+    fn a_set_of_listeners_of_two_types_that_die_one_by_one() {
+        let set: crate::WeakSet<dyn Listener> = crate::WeakSet::new();
+        let tallies: Vec<Obj<Tally>> = (0..3).map(|_| Obj::new(Tally::default())).collect();
+        let journal = Obj::new(Journal::default());
+        for t in &tallies {
+            assert!(set.insert(&Obj::unsize(t.clone())));
+        }
+        assert!(set.insert(&Obj::unsize(journal.clone())));
+        // Identity: the same object again is not added twice.
+        assert!(!set.insert(&Obj::unsize(journal.clone())));
+        assert_eq!(set.len(), 4);
+        let mut tallies = tallies;
+        while let Some(t) = tallies.pop() {
+            drop(t);
+            assert_eq!(set.len(), tallies.len() + 1);
+            for l in set.iter() {
+                l.notify("tick");
+            }
+        }
+        assert_eq!(journal.0.lock().unwrap().len(), 3);
+        drop(journal);
+        assert!(set.is_empty());
+    }
+
+    #[test]
+    fn listeners_dropped_on_one_thread_while_another_notifies() {
+        use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+        let set: Arc<crate::WeakSet<dyn Listener>> = Arc::new(crate::WeakSet::new());
+        let n = if cfg!(miri) { 6 } else { 300 };
+        let listeners: Vec<Obj<dyn Listener>> = (0..n)
+            .map(|i| -> Obj<dyn Listener> {
+                if i % 2 == 0 {
+                    Obj::unsize(Obj::new(Tally::default()))
+                } else {
+                    Obj::unsize(Obj::new(Journal::default()))
+                }
+            })
+            .collect();
+        for l in &listeners {
+            set.insert(l);
+        }
+        let done = Arc::new(AtomicBool::new(false));
+        let notifier = {
+            let (set, done) = (set.clone(), done.clone());
+            thread::spawn(move || {
+                while !done.load(SeqCst) {
+                    for l in set.iter() {
+                        l.notify("event");
+                    }
+                }
+            })
+        };
+        let dropper = thread::spawn(move || {
+            for l in listeners {
+                drop(l);
+                thread::yield_now();
+            }
+        });
+        dropper.join().unwrap();
+        done.store(true, SeqCst);
+        notifier.join().unwrap();
+        assert!(set.is_empty());
     }
 }

@@ -44,7 +44,24 @@ pub trait Call<A> {
 ///
 /// It implements [`Call`] for the closure's argument type; take a
 /// [`Ref`](crate::Ref) or [`Proxy`](crate::Proxy) to it like to any other
-/// object. Its type name in reprs is `function`.
+/// object. Its type name in reprs is `function`. Closures of different
+/// types share one view, `dyn Call<A, Output = R> + Send + Sync`:
+///
+/// ```
+/// use weakable::{Call, Func, Obj, WeakValueDictionary};
+///
+/// type Handler = dyn Call<u32, Output = u32> + Send + Sync;
+/// let registry: WeakValueDictionary<&str, Handler> = WeakValueDictionary::new();
+/// let double: Obj<Handler> = Obj::unsize(Obj::new(Func::new(|x: u32| x * 2)));
+/// let offset = 10;
+/// let shift: Obj<Handler> = Obj::unsize(Obj::new(Func::new(move |x: u32| x + offset)));
+/// registry.insert("double", &double);
+/// registry.insert("shift", &shift);
+/// assert_eq!(registry.get("double").unwrap().call(4), 8);
+/// assert_eq!(registry.get("shift").unwrap().call(4), 14);
+/// drop(shift); // a dropped handler unregisters itself
+/// assert_eq!(registry.keys().collect::<Vec<_>>(), ["double"]);
+/// ```
 ///
 /// # Examples
 ///
@@ -106,6 +123,29 @@ impl<A, R, F: Fn(A) -> R> Call<A> for Func<F> {
     #[inline]
     fn call(&self, args: A) -> R {
         (self.f)(args)
+    }
+}
+
+/// Callables of any type behind one view: `Obj<dyn Call<A, Output = R> +
+/// Send + Sync>` from any `Obj<T>` whose `T` is callable that way (closures
+/// in [`Func`], user types implementing [`Call`]), as
+/// [`weakable_dyn!`](crate::weakable_dyn) would declare it (a crate cannot
+/// declare views of another crate's trait).
+impl<A, R> Weakable for dyn Call<A, Output = R> + Send + Sync {
+    type Slot = WeakrefSlot;
+    const NAME: &'static str = "dyn Call";
+}
+
+impl<A, R> WeakRefable for dyn Call<A, Output = R> + Send + Sync {}
+
+// SAFETY: `coerce` is the compiler's unsizing coercion and nothing else.
+unsafe impl<A, R, T> crate::CoerceFrom<T> for dyn Call<A, Output = R> + Send + Sync
+where
+    T: Call<A, Output = R> + Send + Sync + Weakable<Slot = WeakrefSlot> + 'static,
+{
+    #[inline]
+    fn coerce(ptr: *const T) -> *const Self {
+        ptr
     }
 }
 

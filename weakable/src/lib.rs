@@ -154,31 +154,17 @@
 //! implementing the trait go into one [`WeakSet<dyn Listener>`](WeakSet)
 //! through [`Obj::unsize`], a one-line conversion that stable Rust needs in
 //! place of `CoerceUnsized`. A dropped listener silently leaves the set. A
-//! set compares its elements with `Eq` and `Hash`; for a trait object, give
-//! it identity, as Python's default `__eq__` and `__hash__` are.
+//! set compares its elements with `Eq` and `Hash`; `identity` gives the
+//! trait object Python's default ones: an object equals only itself.
 //!
 //! ```
-//! use std::hash::{Hash, Hasher};
 //! use std::sync::atomic::{AtomicUsize, Ordering};
 //! use weakable::{weakable_dyn, Obj, WeakSet, Weakable};
 //!
 //! trait Listener: Send + Sync {
 //!     fn notify(&self, event: &str);
 //! }
-//! weakable_dyn!(dyn Listener);
-//!
-//! // Listeners are equal only to themselves.
-//! impl PartialEq for dyn Listener {
-//!     fn eq(&self, other: &Self) -> bool {
-//!         std::ptr::addr_eq(self, other)
-//!     }
-//! }
-//! impl Eq for dyn Listener {}
-//! impl Hash for dyn Listener {
-//!     fn hash<H: Hasher>(&self, state: &mut H) {
-//!         (self as *const Self).cast::<()>().hash(state);
-//!     }
-//! }
+//! weakable_dyn!(identity dyn Listener);
 //!
 //! #[derive(Weakable, Default)]
 //! struct Counter(AtomicUsize);
