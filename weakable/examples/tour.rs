@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use weakable::{
-    finalize, getweakrefcount, Finalizer, Obj, Proxy, Ref, WeakValueDictionary, Weakable,
+    finalize, getweakrefcount, weakable_dyn, Finalizer, Obj, Proxy, Ref, WeakSet,
+    WeakValueDictionary, Weakable,
 };
 
 /// An object too expensive to keep alive just because a cache mentions it.
@@ -241,6 +242,70 @@ fn finalizers() {
     std::mem::forget(c);
 }
 
+/// Anything that wants to hear about a subject's events.
+trait Listener: Send + Sync {
+    fn notify(&self, event: &str);
+}
+// Objects of any `Listener` type can be seen as `Obj<dyn Listener>`, and
+// compare by identity, as Python objects do by default.
+weakable_dyn!(identity dyn Listener);
+
+#[derive(Weakable)]
+struct Logger {
+    prefix: &'static str,
+}
+
+impl Listener for Logger {
+    fn notify(&self, event: &str) {
+        println!("  {}: {event}", self.prefix);
+    }
+}
+
+#[derive(Weakable, Default)]
+struct Counter {
+    seen: std::sync::atomic::AtomicUsize,
+}
+
+impl Listener for Counter {
+    fn notify(&self, _: &str) {
+        let n = self.seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        println!("  counter: {n} events so far");
+    }
+}
+
+/// A subject that does not keep its listeners alive.
+struct Subject {
+    listeners: WeakSet<dyn Listener>,
+}
+
+impl Subject {
+    fn subscribe(&self, listener: &Obj<dyn Listener>) {
+        self.listeners.insert(listener);
+    }
+
+    fn emit(&self, event: &str) {
+        println!("emit {event:?} to {} listener(s)", self.listeners.len());
+        for listener in self.listeners.iter() {
+            listener.notify(event);
+        }
+    }
+}
+
+fn observers() {
+    println!("\n== Observers: a WeakSet<dyn Listener> of two listener types");
+    let subject = Subject {
+        listeners: WeakSet::new(),
+    };
+    let logger: Obj<dyn Listener> = Obj::unsize(Obj::new(Logger { prefix: "logger" }));
+    let counter = Obj::new(Counter::default());
+    subject.subscribe(&logger);
+    subject.subscribe(&Obj::unsize(counter.clone()));
+    subject.emit("opened");
+    println!("dropping the logger");
+    drop(logger); // it leaves the set by itself, and is never called again
+    subject.emit("saved");
+}
+
 fn show(o: Option<Obj<ExpensiveObject>>) -> String {
     match o {
         Some(o) => o.to_string(),
@@ -255,6 +320,7 @@ fn main() {
     proxies();
     caching_objects();
     id2obj();
+    observers();
     finalizers();
     println!("\n== exit: live finalizers run now, newest first");
 }
