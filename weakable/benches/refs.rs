@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use weakable::{Obj, Ref, Weakable};
+use weakable::{weakable_dyn, Obj, Ref, Weakable};
 
 /// A value with a `__weakref__` slot.
 #[derive(Weakable)]
@@ -219,5 +219,33 @@ fn no_weakref(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, upgrade, take_ref, object_life, no_weakref);
+/// A trait-object view for the conversion benchmark.
+trait Shape: Send + Sync {
+    fn area(&self) -> u64;
+}
+weakable_dyn!(dyn Shape);
+
+impl Shape for Val {
+    fn area(&self) -> u64 {
+        self.0
+    }
+}
+
+fn unsize(c: &mut Criterion) {
+    let obj = Obj::new(Val(1));
+    let arc = Arc::new(Val(1));
+    let mut g = c.benchmark_group("trait-object view clone+drop");
+    g.bench_function("weakable Obj::unsize", |b| {
+        b.iter(|| -> Obj<dyn Shape> { Obj::unsize(Obj::clone(black_box(&obj))) })
+    });
+    g.bench_function("weakable Obj::clone (no conversion)", |b| {
+        b.iter(|| Obj::clone(black_box(&obj)))
+    });
+    g.bench_function("Arc as Arc<dyn>", |b| {
+        b.iter(|| -> Arc<dyn Shape> { Arc::<Val>::clone(black_box(&arc)) })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, upgrade, take_ref, object_life, no_weakref, unsize);
 criterion_main!(benches);
