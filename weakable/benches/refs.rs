@@ -221,6 +221,7 @@ fn no_weakref(c: &mut Criterion) {
 
 /// A trait-object view for the conversion benchmark.
 trait Shape: Send + Sync {
+    #[allow(dead_code)] // only the coercion is measured, never a call
     fn area(&self) -> u64;
 }
 weakable_dyn!(dyn Shape);
