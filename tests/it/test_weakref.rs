@@ -1499,3 +1499,118 @@ mod subclassable_weakref_test_case {
         assert_eq!(drops.count(), 1, "the object died with its only holder");
     }
 }
+
+/// CPython's `ModuleTestCase`.
+mod module_test_case {
+    /// `test_names`: Python checks the public types' module and names; here,
+    /// that `use weakable::*` brings every name the SPEC promises, with the
+    /// shapes it promises (this test is its compiling).
+    #[test]
+    fn test_names() {
+        #[allow(unused_imports)]
+        use weakable::*;
+
+        #[derive(Weakable, PartialEq, Eq, Hash, Debug)]
+        struct Image(u8);
+
+        #[derive(Weakable)]
+        #[weakable(no_weakref)]
+        struct Point;
+
+        let o: Obj<Image> = Obj::new(Image(1));
+        let _: usize = Obj::id(&o) + Obj::strong_count(&o);
+        assert!(Obj::ptr_eq(&o, &o.clone()));
+        let r: Ref<Image> = Ref::new(&o);
+        let _: Ref<Image> = Ref::with_callback(&o, |_: &Ref<Image>| {});
+        let _: Ref<Image, u8> = Ref::with_data(&o, 1);
+        let _: Ref<Image, u8> = Ref::with_data_and_callback(&o, 1, |_: &Ref<Image, u8>| {});
+        let _: Option<Obj<Image>> = r.upgrade();
+        assert!(r.is_alive() && !r.has_callback() && Ref::ptr_eq(&r, &r.clone()));
+        let p: Proxy<Image> = Proxy::new(&o);
+        let _: Proxy<Image> = Proxy::with_callback(&o, |_: &Proxy<Image>| {});
+        let _: Result<Obj<Image>, ReferenceError> = p.get();
+        let f = Obj::new(Func::new(|x: u32| x + 1));
+        assert_eq!(Proxy::new(&f).call(1), Ok(2));
+        let _: usize = getweakrefcount(&o) + getweakrefcount(&Obj::new(Point));
+        let _: Vec<AnyRef<Image>> = getweakrefs(&o);
+        let _: WeakKeyDictionary<Image, u8> = WeakKeyDictionary::new();
+        let _: WeakValueDictionary<u8, Image> = WeakValueDictionary::new();
+        let _: WeakSet<Image> = WeakSet::new();
+        let _: fn(&dyn Fn(&Unraisable<'_>)) = |_| {};
+        let _ = set_unraisable_hook::<fn(&Unraisable<'_>)>;
+        let _: Finalizer<Image, fn(u8), u8> = finalize(&o, (|_| {}) as fn(u8), 0);
+        fn area(_: &Image, x: u8) -> u8 {
+            x
+        }
+        let m: WeakMethod<Image, u8, u8> = WeakMethod::new(&o, area);
+        assert_eq!(m.upgrade().map(|b| b.call(3)), Some(3));
+    }
+}
+
+/// CPython's `libreftest` doctest (the weakref docs' examples), which its
+/// `load_tests` adds to the suite as a `DocTestCase`.
+mod doc_test_case {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use weakable::{Obj, Ref, WeakValueDictionary, Weakable};
+
+    #[test]
+    fn libreftest() {
+        // "class Dict(dict): pass; obj = Dict(red=1, green=2, blue=3)":
+        // a dict subclass can be weakly referenced.
+        #[derive(Weakable, Debug, PartialEq)]
+        struct Dict(Vec<(&'static str, u8)>);
+        let obj = Obj::new(Dict(vec![("red", 1), ("green", 2), ("blue", 3)]));
+        let r = Ref::new(&obj);
+        assert!(Obj::ptr_eq(&r.upgrade().unwrap(), &obj));
+
+        // "o = r(); assert o is obj ... del o, obj; print(r())" -> None.
+        let o = r.upgrade().unwrap();
+        assert!(Obj::ptr_eq(&o, &obj));
+        drop((o, obj));
+        assert!(r.upgrade().is_none());
+
+        // "class ExtendedRef(weakref.ref)": a ref with extra fields that
+        // counts its calls. Overriding the call itself has no Rust form;
+        // the fields and the counting do.
+        struct Extended {
+            calls: AtomicUsize,
+            label: &'static str,
+        }
+        let obj = Obj::new(Dict(vec![]));
+        let ext = Ref::with_data(
+            &obj,
+            Extended {
+                calls: AtomicUsize::new(0),
+                label: "extended",
+            },
+        );
+        let call = |r: &Ref<Dict, Extended>| {
+            let o = r.upgrade();
+            if o.is_some() {
+                r.data().calls.fetch_add(1, Ordering::SeqCst);
+            }
+            o
+        };
+        assert!(call(&ext).is_some());
+        assert!(call(&ext).is_some());
+        assert_eq!(ext.data().calls.load(Ordering::SeqCst), 2);
+        assert_eq!(ext.data().label, "extended");
+        drop(obj);
+        assert!(call(&ext).is_none());
+        assert_eq!(ext.data().calls.load(Ordering::SeqCst), 2);
+
+        // "_id2obj_dict = weakref.WeakValueDictionary(); def remember(obj)
+        // ...; def id2obj(oid)".
+        let id2obj: WeakValueDictionary<usize, Dict> = WeakValueDictionary::new();
+        let remember = |o: &Obj<Dict>| {
+            let oid = Obj::id(o);
+            id2obj.insert(oid, o);
+            oid
+        };
+        let a = Obj::new(Dict(vec![("a", 1)]));
+        let oid = remember(&a);
+        assert!(Obj::ptr_eq(&id2obj.get(&oid).unwrap(), &a));
+        drop(a);
+        assert!(id2obj.get(&oid).is_none());
+    }
+}
