@@ -1536,7 +1536,7 @@ mod module_test_case {
         let _: WeakKeyDictionary<Image, u8> = WeakKeyDictionary::new();
         let _: WeakValueDictionary<u8, Image> = WeakValueDictionary::new();
         let _: WeakSet<Image> = WeakSet::new();
-        let _: fn(&dyn Fn(&Unraisable<'_>)) = |_| {};
+        let _: Option<UnraisableHook> = None;
         let _ = set_unraisable_hook::<fn(&Unraisable<'_>)>;
         let _: Finalizer<Image, fn(u8), u8> = finalize(&o, (|_| {}) as fn(u8), 0);
         fn area(_: &Image, x: u8) -> u8 {
