@@ -110,16 +110,15 @@ impl<T: ?Sized + std::hash::Hash> Probe<T> {
 mod test_weak_set {
     use super::*;
 
-    /// Python's `a < b` on sets: a proper subset. weakable has no operator
-    /// or method for it (WeakSet is not `PartialOrd`); this is the
-    /// definition, on the crate's `is_subset`.
+    /// Python's `a < b` on sets: a proper subset (`WeakSet` is not
+    /// `PartialOrd`, as std's `HashSet` is not; the method says it).
     fn lt(a: &WeakSet<Str>, b: &WeakSet<Str>) -> bool {
-        a.is_subset(b) && !b.is_subset(a)
+        a.is_proper_subset(b)
     }
 
     /// Python's `a > b` on sets: a proper superset.
     fn gt(a: &WeakSet<Str>, b: &WeakSet<Str>) -> bool {
-        a.is_superset(b) && !b.is_superset(a)
+        a.is_proper_superset(b)
     }
 
     /// CPython's `for C in set, frozenset, dict.fromkeys, list, tuple:

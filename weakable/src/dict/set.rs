@@ -276,6 +276,49 @@ where
         other.is_subset(self)
     }
 
+    /// Whether every element of `self` is in `other`, and `other` has more:
+    /// Python's `s < t`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakSet, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Tag(u8);
+    ///
+    /// let (a, b) = (Obj::new(Tag(1)), Obj::new(Tag(2)));
+    /// let small: WeakSet<_> = [&a].into_iter().collect();
+    /// let big: WeakSet<_> = [&a, &b].into_iter().collect();
+    /// assert!(small.is_proper_subset(&big));
+    /// assert!(!big.is_proper_subset(&big));
+    /// assert!(!WeakSet::<Tag>::new().is_proper_subset(&WeakSet::new()));
+    /// ```
+    pub fn is_proper_subset(&self, other: &Self) -> bool {
+        self.is_subset(other) && !other.is_subset(self)
+    }
+
+    /// Whether `self` has every element of `other`, and more: Python's
+    /// `s > t`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakSet, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Tag(u8);
+    ///
+    /// let (a, b) = (Obj::new(Tag(1)), Obj::new(Tag(2)));
+    /// let small: WeakSet<_> = [&a].into_iter().collect();
+    /// let big: WeakSet<_> = [&a, &b].into_iter().collect();
+    /// assert!(big.is_proper_superset(&small));
+    /// assert!(!small.is_proper_superset(&small));
+    /// ```
+    pub fn is_proper_superset(&self, other: &Self) -> bool {
+        other.is_proper_subset(self)
+    }
+
     /// Whether no element is in both: Python's `isdisjoint`.
     ///
     /// # Examples
