@@ -193,7 +193,7 @@ impl<K: ?Sized, V, S> WeakKeyDictionary<K, V, S> {
     /// assert_eq!(d.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.shared.lock().map.len()
+        self.shared.len()
     }
 
     /// Whether there is no entry (Python's `not d`).
@@ -232,9 +232,7 @@ impl<K: ?Sized, V, S> WeakKeyDictionary<K, V, S> {
     /// assert!(d.is_empty());
     /// ```
     pub fn clear(&self) {
-        let mut table = self.shared.lock();
-        let all = table.take_all();
-        table.graveyard.extend(all);
+        self.shared.clear();
     }
 
     pub(crate) fn hasher(&self) -> &S {

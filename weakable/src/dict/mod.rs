@@ -100,26 +100,28 @@ impl<E: TableEntry, S> Shared<E, S> {
     /// Locks the table, with every queued eviction applied.
     pub(crate) fn lock(&self) -> TableGuard<'_, E, S> {
         let table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut guard = TableGuard {
-            shared: self,
-            table: Some(table),
-            graveyard: Vec::new(),
-            holds: Vec::new(),
-        };
+        let mut guard = TableGuard::new(self, table);
         guard.drain_pending();
         guard
+    }
+
+    /// The number of entries, with every queued eviction applied.
+    pub(crate) fn len(&self) -> usize {
+        self.lock().map.len()
+    }
+
+    /// Removes every entry; they are dropped after unlocking.
+    pub(crate) fn clear(&self) {
+        let mut table = self.lock();
+        let all = table.take_all();
+        table.graveyard.extend(all);
     }
 
     /// Removes the entry of a dead node, now or as soon as the table is free.
     pub(crate) fn evict(&self, hash: u64, node: RawHandle) {
         match self.table.try_lock() {
             Ok(table) => {
-                let mut guard = TableGuard {
-                    shared: self,
-                    table: Some(table),
-                    graveyard: Vec::new(),
-                    holds: Vec::new(),
-                };
+                let mut guard = TableGuard::new(self, table);
                 let ptr = node.ptr();
                 guard.holds.push(node);
                 if let Some(dead) = guard.table_mut().remove_node(hash, ptr) {
@@ -143,13 +145,7 @@ impl<E: TableEntry, S> Shared<E, S> {
                 // The holder may have let go between our try and our push;
                 // then nobody would look at the queue until a later call.
                 if let Ok(table) = self.table.try_lock() {
-                    let mut guard = TableGuard {
-                        shared: self,
-                        table: Some(table),
-                        graveyard: Vec::new(),
-                        holds: Vec::new(),
-                    };
-                    guard.drain_pending();
+                    TableGuard::new(self, table).drain_pending();
                 }
             }
         }
@@ -170,7 +166,16 @@ pub(crate) struct TableGuard<'a, E: TableEntry, S> {
     holds: Vec<RawHandle>,
 }
 
-impl<E: TableEntry, S> TableGuard<'_, E, S> {
+impl<'a, E: TableEntry, S> TableGuard<'a, E, S> {
+    fn new(shared: &'a Shared<E, S>, table: MutexGuard<'a, Table<E>>) -> Self {
+        TableGuard {
+            shared,
+            table: Some(table),
+            graveyard: Vec::new(),
+            holds: Vec::new(),
+        }
+    }
+
     fn table_mut(&mut self) -> &mut Table<E> {
         self.table
             .as_mut()

@@ -171,7 +171,7 @@ impl<K, V: ?Sized, S> WeakValueDictionary<K, V, S> {
     /// assert_eq!(d.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.shared.lock().map.len()
+        self.shared.len()
     }
 
     /// Whether there is no entry (Python's `not d`).
@@ -210,9 +210,7 @@ impl<K, V: ?Sized, S> WeakValueDictionary<K, V, S> {
     /// assert!(d.is_empty());
     /// ```
     pub fn clear(&self) {
-        let mut table = self.shared.lock();
-        let all = table.take_all();
-        table.graveyard.extend(all);
+        self.shared.clear();
     }
 
     /// The entries' own refs, each carrying its key as `data()`: Python's
