@@ -325,7 +325,7 @@ impl<T: ?Sized> Proxy<T> {
     /// ```
     #[inline]
     pub fn has_callback(&self) -> bool {
-        self.raw.head().vtable.has_callback && self.is_alive()
+        self.raw.has_live_callback()
     }
 
     /// Whether two handles are the same proxy, Python's `p1 is p2`.

@@ -405,7 +405,7 @@ impl<T: ?Sized, X> Ref<T, X> {
     /// ```
     #[inline]
     pub fn has_callback(&self) -> bool {
-        self.raw.head().vtable.has_callback && self.is_alive()
+        self.raw.has_live_callback()
     }
 
     /// Whether two handles are the same ref, Python's `r1 is r2`.
@@ -698,7 +698,7 @@ impl<T: ?Sized> AnyRef<T> {
     /// assert!(!getweakrefs(&o)[0].has_callback());
     /// ```
     pub fn has_callback(&self) -> bool {
-        self.raw.head().vtable.has_callback && self.raw.referent_alive()
+        self.raw.has_live_callback()
     }
 
     /// Whether two listed refs are the same ref.

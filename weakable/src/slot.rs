@@ -380,6 +380,13 @@ impl RawHandle {
             != 0
     }
 
+    /// Whether the node has a callback still to call: false for nodes
+    /// made without one, and for every node once the referent died.
+    #[inline]
+    pub(crate) fn has_live_callback(&self) -> bool {
+        self.head().vtable.has_callback && self.referent_alive()
+    }
+
     /// The referent's type name.
     #[inline]
     pub(crate) fn referent_name(&self) -> &'static str {
@@ -429,7 +436,6 @@ impl Drop for RawHandle {
 /// # Safety
 ///
 /// The caller owns one count on `head`, a live non-basic node.
-#[cold]
 unsafe fn release_callback_node(head: NonNull<NodeHead>) {
     // SAFETY: our count keeps the node alive.
     let node = unsafe { head.as_ref() };

@@ -7,7 +7,7 @@ use core::ptr::NonNull;
 use std::collections::hash_map::RandomState;
 use std::sync::{Arc, Weak};
 
-use super::{Shared, TableEntry};
+use super::{Candidates, Shared, TableEntry};
 use crate::kind::WeakRefable;
 use crate::object::Obj;
 use crate::reference::Ref;
@@ -428,7 +428,7 @@ where
     fn find(&self, hash: u64, key: &K) -> (Option<Found<K>>, u64) {
         let (candidates, version) = {
             let table = self.shared.lock();
-            let candidates: Vec<Ref<K, u64>> = table
+            let candidates: Candidates<Ref<K, u64>> = table
                 .map
                 .iter_hash(hash)
                 .filter(|e| e.hash == hash)

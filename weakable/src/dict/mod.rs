@@ -40,6 +40,35 @@ pub(crate) trait TableEntry {
     fn node(&self) -> NonNull<NodeHead>;
 }
 
+/// The entries a lookup clones out of the table to compare after
+/// unlocking: nearly always none or one, so the first is kept inline and
+/// only a hash collision allocates (never while the common path holds the
+/// lock).
+pub(crate) struct Candidates<T> {
+    first: Option<T>,
+    rest: Vec<T>,
+}
+
+impl<T> FromIterator<T> for Candidates<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        let mut iter = iter.into_iter();
+        let first = iter.next();
+        Candidates {
+            first,
+            rest: iter.collect(),
+        }
+    }
+}
+
+impl<T> IntoIterator for Candidates<T> {
+    type Item = T;
+    type IntoIter = core::iter::Chain<core::option::IntoIter<T>, std::vec::IntoIter<T>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.first.into_iter().chain(self.rest)
+    }
+}
+
 /// A queued eviction: the dead entry's hash and a hold on its node.
 pub(crate) struct Eviction<E> {
     hash: u64,

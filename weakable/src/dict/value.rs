@@ -8,7 +8,7 @@ use core::ptr::NonNull;
 use std::collections::hash_map::RandomState;
 use std::sync::{Arc, Weak};
 
-use super::{Shared, TableEntry};
+use super::{Candidates, Shared, TableEntry};
 use crate::kind::WeakRefable;
 use crate::object::Obj;
 use crate::reference::Ref;
@@ -354,7 +354,7 @@ where
     {
         let (candidates, version) = {
             let table = self.shared.lock();
-            let candidates: Vec<Entry<K, V>> = table.map.iter_hash(hash).cloned().collect();
+            let candidates: Candidates<Entry<K, V>> = table.map.iter_hash(hash).cloned().collect();
             (candidates, table.version)
         };
         let found = candidates.into_iter().find(|e| e.r.data().borrow() == key);
@@ -473,15 +473,18 @@ where
     {
         let mut table = self.shared.lock();
         loop {
-            let any = table.map.iter().next()?.clone();
-            let removed = table.remove_node(any.hash, any.node())?;
-            let value = removed.r.upgrade();
-            table.graveyard.push(removed);
-            if let Some(value) = value {
+            let (hash, node) = {
+                let any = table.map.iter().next()?;
+                (any.hash, any.node())
+            };
+            let removed = table.remove_node(hash, node)?;
+            if let Some(value) = removed.r.upgrade() {
                 drop(table);
-                return Some((any.r.data().clone(), value));
+                // The key is cloned, and the entry dropped, after unlocking.
+                return Some((removed.r.data().clone(), value));
             }
             // Its value died and its eviction is on the way: skip it.
+            table.graveyard.push(removed);
         }
     }
 }
