@@ -31,7 +31,7 @@ use std::alloc;
 
 use crate::kind::{SlotKind, Weakable};
 use crate::slot::WeakrefSlot;
-use crate::sync::{fence, AtomicUsize, Ordering};
+use crate::sync::{acquire_after_last_release, AtomicUsize, Ordering};
 
 /// What a type-erased header knows about its concrete type.
 pub(crate) struct ObjInfo {
@@ -512,11 +512,11 @@ impl<T: ?Sized> Drop for Obj<T> {
     fn drop(&mut self) {
         let tail = self.tail();
         // Release publishes this handle's uses of the value to whoever drops
-        // it; the Acquire fence below makes the last dropper see all of them.
+        // it; the acquire below makes the last dropper see all of them.
         if tail.strong.fetch_sub(1, Ordering::Release) != 1 {
             return;
         }
-        fence(Ordering::Acquire);
+        acquire_after_last_release(&tail.strong);
         let die = tail.info.die;
         // SAFETY: the strong count just reached zero, so this is the one
         // call of `die` for this object, and the allocation is alive.

@@ -34,14 +34,15 @@
 //! thread waiting for the lock, and its callback must not run). Then, with
 //! no lock held, the callbacks run one by one, each under `catch_unwind`.
 
-use core::cell::UnsafeCell;
 use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::kind::SlotKind;
 use crate::object::{slot, tail};
-use crate::sync::{fence, spin_wait, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use crate::sync::{
+    acquire_after_last_release, spin_wait, AtomicPtr, AtomicU64, AtomicUsize, Cell, Ordering,
+};
 
 /// The `__weakref__` slot that objects of weakly referenceable types carry
 /// in their header.
@@ -178,7 +179,7 @@ pub(crate) struct NodeHead {
     pub(crate) hash: AtomicU64,
     /// Guarded by the slot's lock, or owned by the clearing thread once
     /// detached.
-    links: UnsafeCell<Links>,
+    links: Cell<Links>,
 }
 
 struct Links {
@@ -213,7 +214,7 @@ pub(crate) struct Node<X> {
 struct NodeBox<X, C> {
     node: Node<X>,
     /// Taken once, by clearing; whatever is left is dropped with the node.
-    callback: UnsafeCell<Option<C>>,
+    callback: Cell<Option<C>>,
 }
 
 /// What runs when a node's referent dies.
@@ -315,12 +316,9 @@ unsafe fn destroy<X, C: Callback<X>>(head: NonNull<NodeHead>, unlink: bool) {
 pub(crate) unsafe fn release_weak(object: NonNull<u8>) {
     // SAFETY: the caller's count keeps the allocation alive until here. The
     // reference to the slot is a temporary: it is gone before the memory is.
-    let last = unsafe { slot(object.as_ptr()) }
-        .weak
-        .fetch_sub(1, Ordering::Release)
-        == 1;
-    if last {
-        fence(Ordering::Acquire);
+    let weak = &unsafe { slot(object.as_ptr()) }.weak;
+    if weak.fetch_sub(1, Ordering::Release) == 1 {
+        acquire_after_last_release(weak);
         // SAFETY: the count reached zero: the value was dropped (the strong
         // side's count is gone) and no node remains, so nothing can reach
         // the allocation. `info` is read before it is freed.
@@ -414,10 +412,11 @@ impl Drop for RawHandle {
             // SAFETY: we own one count on this live callback node.
             return unsafe { release_callback_node(self.head) };
         }
-        if self.head().handles.fetch_sub(1, Ordering::Release) != 1 {
+        let handles = &self.head().handles;
+        if handles.fetch_sub(1, Ordering::Release) != 1 {
             return;
         }
-        fence(Ordering::Acquire);
+        acquire_after_last_release(handles);
         let destroy = self.head().vtable.destroy;
         // SAFETY: the count reached zero: this is the one call.
         unsafe { destroy(self.head, true) };
@@ -457,7 +456,7 @@ unsafe fn release_callback_node(head: NonNull<NodeHead>) {
     if node.handles.fetch_sub(1, Ordering::Release) != 1 {
         return; // cloned meanwhile (by a holder of another count)
     }
-    fence(Ordering::Acquire);
+    acquire_after_last_release(&node.handles);
     // SAFETY: we hold the lock; the node is alive (count zero, but only we
     // can free it now).
     unsafe {
@@ -797,11 +796,11 @@ fn new_node<X, C: Callback<X>, const KIND: u8, const BASIC: bool>(
                 handles: AtomicUsize::new(handles),
                 object,
                 hash: AtomicU64::new(0),
-                links: UnsafeCell::new(UNLINKED),
+                links: Cell::new(UNLINKED),
             },
             data,
         },
-        callback: UnsafeCell::new(callback),
+        callback: Cell::new(callback),
     });
     // SAFETY: `Box::into_raw` never returns null.
     unsafe { NonNull::new_unchecked(Box::into_raw(node)) }.cast::<NodeHead>()

@@ -25,10 +25,10 @@ pub(crate) mod key;
 pub(crate) mod set;
 pub(crate) mod value;
 
+use crate::sync::{Mutex, MutexGuard};
 use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};
 use core::ptr::NonNull;
-use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 
 use hashbrown::HashTable;
 
@@ -128,7 +128,7 @@ impl<E: TableEntry, S> Shared<E, S> {
 
     /// Locks the table, with every queued eviction applied.
     pub(crate) fn lock(&self) -> TableGuard<'_, E, S> {
-        let table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
+        let table = self.table.lock();
         let mut guard = TableGuard::new(self, table);
         guard.drain_pending();
         guard
@@ -149,7 +149,7 @@ impl<E: TableEntry, S> Shared<E, S> {
     /// Removes the entry of a dead node, now or as soon as the table is free.
     pub(crate) fn evict(&self, hash: u64, node: RawHandle) {
         match self.table.try_lock() {
-            Ok(table) => {
+            Some(table) => {
                 let mut guard = TableGuard::new(self, table);
                 let ptr = node.ptr();
                 guard.holds.push(node);
@@ -158,14 +158,7 @@ impl<E: TableEntry, S> Shared<E, S> {
                 }
                 guard.drain_pending();
             }
-            Err(TryLockError::Poisoned(poisoned)) => {
-                drop(poisoned.into_inner());
-                // Poisoning only records a panic; the table is consistent
-                // (no user code runs under the lock), so carry on.
-                self.table.clear_poison();
-                self.evict(hash, node);
-            }
-            Err(TryLockError::WouldBlock) => {
+            None => {
                 self.pending_queue().push(Eviction {
                     hash,
                     node,
@@ -173,7 +166,7 @@ impl<E: TableEntry, S> Shared<E, S> {
                 });
                 // The holder may have let go between our try and our push;
                 // then nobody would look at the queue until a later call.
-                if let Ok(table) = self.table.try_lock() {
+                if let Some(table) = self.table.try_lock() {
                     TableGuard::new(self, table).drain_pending();
                 }
             }
@@ -181,7 +174,7 @@ impl<E: TableEntry, S> Shared<E, S> {
     }
 
     fn pending_queue(&self) -> MutexGuard<'_, Vec<Eviction<E>>> {
-        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+        self.pending.lock()
     }
 }
 
@@ -250,10 +243,9 @@ impl<E: TableEntry, S> Drop for TableGuard<'_, E, S> {
                 return;
             }
             match self.shared.table.try_lock() {
-                Ok(table) => self.table = Some(table),
-                Err(TryLockError::Poisoned(p)) => self.table = Some(p.into_inner()),
+                Some(table) => self.table = Some(table),
                 // Its holder will drain the queue before it lets go.
-                Err(TryLockError::WouldBlock) => return,
+                None => return,
             }
         }
     }

@@ -1,0 +1,321 @@
+//! loom models of the concurrent core: every interleaving (up to a
+//! preemption bound) of small scenarios where a weak reference races the
+//! death of its referent.
+//!
+//! Built only with `--cfg loom`, which swaps the core's atomics, the
+//! collections' mutex, the node cells and the slot lock's spin loop for
+//! loom's (`weakable/src/sync.rs`):
+//!
+//! ```text
+//! RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 \
+//!     cargo test -p weakable --release --test loom
+//! ```
+//!
+//! Each model asserts what the issue asks of it (a callback runs exactly
+//! once when it is due and never when it is not, a value is dropped exactly
+//! once, an eviction never removes a newer entry) and that nothing leaks:
+//! the objects and ref data of these models are over-aligned to
+//! [`TRACKED_ALIGN`], and a counting allocator checks that every such
+//! allocation made by an execution was freed by its end.
+#![cfg(loom)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::Arc as StdArc;
+
+use loom::sync::atomic::AtomicBool;
+use loom::sync::Arc;
+use loom::thread;
+use weakable::{Obj, Ref, WeakValueDictionary, Weakable};
+
+/// Allocations this aligned are the models' objects and ref nodes, and
+/// nothing else's (loom's and std's own allocations are far less aligned).
+const TRACKED_ALIGN: usize = 1024;
+
+/// Counts the live tracked allocations of this OS thread: loom runs every
+/// modelled thread of an execution on the test's own OS thread, and the
+/// test harness runs tests on several, so the count is per OS thread.
+struct CountingAllocator;
+
+thread_local! {
+    static LIVE_TRACKED: Cell<isize> = const { Cell::new(0) };
+}
+
+fn add_live(delta: isize) {
+    // `try_with`: the allocator also serves the thread's own teardown.
+    let _ = LIVE_TRACKED.try_with(|live| live.set(live.get() + delta));
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator; the
+// bookkeeping around it does not allocate.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if layout.align() >= TRACKED_ALIGN {
+            add_live(1);
+        }
+        // SAFETY: forwarded from the caller.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if layout.align() >= TRACKED_ALIGN {
+            add_live(-1);
+        }
+        // SAFETY: forwarded from the caller.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+/// Runs `f` under loom (at most two preemptions per execution unless
+/// `LOOM_MAX_PREEMPTIONS` says otherwise), checks after every execution
+/// that it freed every tracked allocation it made, and prints how many
+/// executions were explored.
+fn model<F>(name: &str, f: F)
+where
+    F: Fn() + Sync + Send + 'static,
+{
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(2);
+    }
+    let executions = StdArc::new(AtomicUsize::new(0));
+    let counted = executions.clone();
+    builder.check(move || {
+        counted.fetch_add(1, SeqCst);
+        let before = LIVE_TRACKED.with(Cell::get);
+        f();
+        let leaked = LIVE_TRACKED.with(Cell::get) - before;
+        assert_eq!(leaked, 0, "{leaked} object or node allocation(s) leaked");
+    });
+    println!(
+        "loom model {name}: {} executions (preemption bound {})",
+        executions.load(SeqCst),
+        builder.preemption_bound.unwrap_or(0),
+    );
+}
+
+/// A test-side tally. std's atomics, not loom's: the models read tallies
+/// only after joining, so they need no modelling and add no branch points.
+#[derive(Clone, Default)]
+struct Tally(StdArc<AtomicUsize>);
+
+impl Tally {
+    fn bump(&self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+    fn get(&self) -> usize {
+        self.0.load(SeqCst)
+    }
+}
+
+/// A value that counts its drops; over-aligned so that its object is
+/// tracked.
+#[derive(Weakable)]
+#[repr(align(1024))]
+struct Big {
+    id: u32,
+    drops: Tally,
+}
+
+impl Big {
+    fn new(id: u32, drops: &Tally) -> Self {
+        Big {
+            id,
+            drops: drops.clone(),
+        }
+    }
+}
+
+impl Drop for Big {
+    fn drop(&mut self) {
+        self.drops.bump();
+    }
+}
+
+/// Data for a ref, so that its node is tracked.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[repr(align(1024))]
+struct Tag(u32);
+
+/// A callback that counts its calls and its own drop.
+fn counting_callback(calls: &Tally, drops: &Tally) -> impl FnOnce(&Ref<Big, Tag>) + Send {
+    struct Token(Tally);
+    impl Drop for Token {
+        fn drop(&mut self) {
+            self.0.bump();
+        }
+    }
+    let calls = calls.clone();
+    let token = Token(drops.clone());
+    move |r: &Ref<Big, Tag>| {
+        let _owned = &token;
+        assert!(r.upgrade().is_none(), "a callback runs after the death");
+        calls.bump();
+    }
+}
+
+/// (a) `upgrade` racing the last `Obj` drop: the upgrade either fails or
+/// returns a live value, and the value is dropped once, by whichever
+/// handle went last.
+#[test]
+fn upgrade_races_last_obj_drop() {
+    model("upgrade_races_last_obj_drop", || {
+        let drops = Tally::default();
+        let o = Obj::new(Big::new(7, &drops));
+        let r = Ref::new(&o);
+        let upgrader = thread::spawn(move || {
+            if let Some(o) = r.upgrade() {
+                assert_eq!(o.id, 7);
+                assert_eq!(drops_of(&o), 0, "upgrade returned a dropped value");
+            }
+        });
+        drop(o);
+        upgrader.join().unwrap();
+        assert_eq!(drops.get(), 1);
+    });
+}
+
+fn drops_of(o: &Obj<Big>) -> usize {
+    o.drops.get()
+}
+
+/// (a, with a callback) the same race with a callback ref: the callback
+/// runs exactly once whichever thread ends up dropping the object.
+#[test]
+fn upgrade_races_last_obj_drop_with_callback() {
+    model("upgrade_races_last_obj_drop_with_callback", || {
+        let (drops, calls, callback_drops) = (Tally::default(), Tally::default(), Tally::default());
+        let o = Obj::new(Big::new(1, &drops));
+        let r = Ref::with_data_and_callback(&o, Tag(1), counting_callback(&calls, &callback_drops));
+        let upgrader = thread::spawn(move || {
+            let alive = r.upgrade().is_some();
+            (r, alive)
+        });
+        drop(o);
+        let (r, _) = upgrader.join().unwrap();
+        assert_eq!(drops.get(), 1);
+        assert_eq!(calls.get(), 1, "the callback of a live ref runs once");
+        drop(r);
+        assert_eq!(callback_drops.get(), 1);
+    });
+}
+
+/// (b) a `Ref` drop racing the object's death: its callback runs at most
+/// once; not at all if the ref was gone before the death began, and once
+/// if the referent was dead (its strong count zero) when the ref's drop
+/// began, even if the clearing had not reached the ref yet.
+#[test]
+fn ref_drop_races_death() {
+    model("ref_drop_races_death", || {
+        let (drops, calls, callback_drops) = (Tally::default(), Tally::default(), Tally::default());
+        let o = Obj::new(Big::new(2, &drops));
+        let r = Ref::with_data_and_callback(&o, Tag(2), counting_callback(&calls, &callback_drops));
+        let ref_gone = Arc::new(AtomicBool::new(false));
+        let dead = Arc::new(AtomicBool::new(false));
+        let dropper = {
+            let (ref_gone, dead) = (ref_gone.clone(), dead.clone());
+            thread::spawn(move || {
+                // Dead as soon as the strong count is zero, even if the
+                // death's clearing has not reached this ref yet: the ref
+                // outlived the object, so its callback is due.
+                let saw_dead = dead.load(SeqCst) || !r.is_alive();
+                drop(r);
+                ref_gone.store(true, SeqCst);
+                saw_dead
+            })
+        };
+        let saw_gone = ref_gone.load(SeqCst);
+        drop(o);
+        dead.store(true, SeqCst);
+        let saw_dead = dropper.join().unwrap();
+        assert_eq!(drops.get(), 1);
+        assert!(calls.get() <= 1, "a callback ran twice");
+        if saw_gone {
+            assert_eq!(calls.get(), 0, "the callback of a ref dropped first ran");
+        }
+        if saw_dead {
+            assert_eq!(
+                calls.get(),
+                1,
+                "the callback of a ref alive at death did not run"
+            );
+        }
+        assert_eq!(callback_drops.get(), 1);
+    });
+}
+
+/// (c) two refs with callbacks taken on two threads while a third (here,
+/// the main one) drops the object: whichever handle is last, the object
+/// dies once and each callback runs exactly once.
+#[test]
+fn refs_taken_on_two_threads_while_a_third_drops() {
+    model("refs_taken_on_two_threads_while_a_third_drops", || {
+        let drops = Tally::default();
+        let calls = [Tally::default(), Tally::default()];
+        let callback_drops = [Tally::default(), Tally::default()];
+        let o = Obj::new(Big::new(3, &drops));
+        let takers: Vec<_> = (0..2)
+            .map(|i| {
+                let mine = o.clone();
+                let callback = counting_callback(&calls[i], &callback_drops[i]);
+                thread::spawn(move || {
+                    let r = Ref::with_data_and_callback(&mine, Tag(i as u32), callback);
+                    drop(mine);
+                    r
+                })
+            })
+            .collect();
+        drop(o);
+        let refs: Vec<_> = takers.into_iter().map(|t| t.join().unwrap()).collect();
+        assert_eq!(drops.get(), 1);
+        for r in &refs {
+            assert!(r.upgrade().is_none());
+        }
+        assert_eq!([calls[0].get(), calls[1].get()], [1, 1]);
+        drop(refs);
+        assert_eq!([callback_drops[0].get(), callback_drops[1].get()], [1, 1]);
+    });
+}
+
+/// (d) a weak collection's eviction racing an insert of the same key and
+/// an iteration: the eviction of the dead entry never removes the new
+/// one, the iteration yields only live values of that key, and the dead
+/// entry is gone once the threads are done.
+#[test]
+fn eviction_races_insert_of_same_key_and_iteration() {
+    model("eviction_races_insert_of_same_key_and_iteration", || {
+        let (old_drops, new_drops) = (Tally::default(), Tally::default());
+        let d: Arc<WeakValueDictionary<Tag, Big>> = Arc::new(WeakValueDictionary::new());
+        let old = Obj::new(Big::new(1, &old_drops));
+        let new = Obj::new(Big::new(2, &new_drops));
+        d.insert(Tag(0), &old);
+        let inserter = {
+            let (d, new) = (d.clone(), new.clone());
+            thread::spawn(move || {
+                d.insert(Tag(0), &new);
+            })
+        };
+        let iterator = {
+            let d = d.clone();
+            thread::spawn(move || {
+                for (k, v) in d.items() {
+                    assert_eq!(k, Tag(0));
+                    assert!(v.id == 1 || v.id == 2);
+                    assert_eq!(drops_of(&v), 0, "iteration yielded a dropped value");
+                }
+            })
+        };
+        drop(old); // the eviction
+        inserter.join().unwrap();
+        iterator.join().unwrap();
+        assert_eq!((old_drops.get(), new_drops.get()), (1, 0));
+        assert_eq!(d.len(), 1, "the dead entry stayed, or the new one was lost");
+        assert_eq!(d.get(&Tag(0)).map(|v| v.id), Some(2));
+        drop(new);
+        assert_eq!(d.len(), 0);
+    });
+}
