@@ -281,29 +281,74 @@ fn refs_taken_on_two_threads_while_a_third_drops() {
     });
 }
 
+/// A key that counts its live instances (clones included), so that a
+/// model can tell whether an evicted entry's ref node, which owns the
+/// entry's key, was really freed.
+struct Key {
+    id: u32,
+    live: Tally,
+}
+
+impl Key {
+    fn new(id: u32, live: &Tally) -> Self {
+        live.bump();
+        Key {
+            id,
+            live: live.clone(),
+        }
+    }
+}
+
+impl Clone for Key {
+    fn clone(&self) -> Self {
+        Key::new(self.id, &self.live)
+    }
+}
+
+impl Drop for Key {
+    fn drop(&mut self) {
+        self.live.0.fetch_sub(1, SeqCst);
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for Key {}
+
+impl std::hash::Hash for Key {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.id.hash(state);
+    }
+}
+
 /// (d) a weak collection's eviction racing an insert of the same key and
 /// an iteration: the eviction of the dead entry never removes the new
-/// one, the iteration yields only live values of that key, and the dead
-/// entry is gone once the threads are done.
+/// one, never waits for a later call (once the threads are done, before
+/// any further call, the dead entry's node and key are gone), and the
+/// iteration yields only live values of that key.
 #[test]
 fn eviction_races_insert_of_same_key_and_iteration() {
     model("eviction_races_insert_of_same_key_and_iteration", || {
-        let (old_drops, new_drops) = (Tally::default(), Tally::default());
-        let d: Arc<WeakValueDictionary<Tag, Big>> = Arc::new(WeakValueDictionary::new());
+        let (old_drops, new_drops, keys) = (Tally::default(), Tally::default(), Tally::default());
+        let d: Arc<WeakValueDictionary<Key, Big>> = Arc::new(WeakValueDictionary::new());
         let old = Obj::new(Big::new(1, &old_drops));
         let new = Obj::new(Big::new(2, &new_drops));
-        d.insert(Tag(0), &old);
+        d.insert(Key::new(0, &keys), &old);
         let inserter = {
-            let (d, new) = (d.clone(), new.clone());
+            let (d, new, key) = (d.clone(), new.clone(), Key::new(0, &keys));
             thread::spawn(move || {
-                d.insert(Tag(0), &new);
+                d.insert(key, &new);
             })
         };
         let iterator = {
             let d = d.clone();
             thread::spawn(move || {
                 for (k, v) in d.items() {
-                    assert_eq!(k, Tag(0));
+                    assert_eq!(k.id, 0);
                     assert!(v.id == 1 || v.id == 2);
                     assert_eq!(drops_of(&v), 0, "iteration yielded a dropped value");
                 }
@@ -313,9 +358,37 @@ fn eviction_races_insert_of_same_key_and_iteration() {
         inserter.join().unwrap();
         iterator.join().unwrap();
         assert_eq!((old_drops.get(), new_drops.get()), (1, 0));
-        assert_eq!(d.len(), 1, "the dead entry stayed, or the new one was lost");
-        assert_eq!(d.get(&Tag(0)).map(|v| v.id), Some(2));
+        assert_eq!(keys.get(), 1, "the dead entry is still in the table");
+        assert_eq!(d.len(), 1, "the new entry was lost");
+        assert_eq!(d.get(&Key::new(0, &keys)).map(|v| v.id), Some(2));
         drop(new);
+        assert_eq!(keys.get(), 0);
         assert_eq!(d.len(), 0);
+    });
+}
+
+/// (d, a reader holding the lock) an eviction racing a lookup of another
+/// key: the lookup holds the table's lock, so the eviction is queued; the
+/// lookup's unlock must apply it, before either thread's next call.
+#[test]
+fn eviction_races_lookup() {
+    model("eviction_races_lookup", || {
+        let (drops, keys) = (Tally::default(), Tally::default());
+        let d: Arc<WeakValueDictionary<Key, Big>> = Arc::new(WeakValueDictionary::new());
+        let doomed = Obj::new(Big::new(1, &drops));
+        let kept = Obj::new(Big::new(2, &drops));
+        d.insert(Key::new(1, &keys), &doomed);
+        d.insert(Key::new(2, &keys), &kept);
+        let reader = {
+            let (d, probe) = (d.clone(), Key::new(2, &keys));
+            thread::spawn(move || assert_eq!(d.get(&probe).map(|v| v.id), Some(2)))
+        };
+        drop(doomed);
+        reader.join().unwrap();
+        assert_eq!(keys.get(), 1, "an eviction waits for a later call");
+        assert_eq!(d.len(), 1);
+        drop(kept);
+        assert_eq!(d.len(), 0);
+        assert_eq!(keys.get(), 0);
     });
 }

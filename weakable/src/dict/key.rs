@@ -7,7 +7,7 @@ use core::ptr::NonNull;
 use std::collections::hash_map::RandomState;
 use std::sync::{Arc, Weak};
 
-use super::{Candidates, Shared, TableEntry};
+use super::{Candidates, Lookup, Shared, TableEntry};
 use crate::kind::WeakRefable;
 use crate::object::Obj;
 use crate::reference::Ref;
@@ -426,6 +426,15 @@ where
     /// alive): found under the lock by hash, compared after unlocking.
     /// Returns it with the table version.
     fn find(&self, hash: u64, key: &K) -> (Option<Found<K>>, u64) {
+        match self.find_or_vacant(hash, key) {
+            Lookup::Vacant(table) => (None, table.version),
+            Lookup::Searched(found, version) => (found, version),
+        }
+    }
+
+    /// As [`find`](Self::find), but if no entry has this hash, and so no
+    /// key needs comparing, returns the table still locked.
+    fn find_or_vacant(&self, hash: u64, key: &K) -> Lookup<'_, Entry<K, V>, S, Found<K>> {
         let (candidates, version) = {
             let table = self.shared.lock();
             let candidates: Candidates<Ref<K, u64>> = table
@@ -434,6 +443,9 @@ where
                 .filter(|e| e.hash == hash)
                 .map(|e| e.key.clone())
                 .collect();
+            if candidates.is_empty() {
+                return Lookup::Vacant(table);
+            }
             (candidates, table.version)
         };
         let found = candidates.into_iter().find_map(|r| {
@@ -444,7 +456,7 @@ where
                 None
             }
         });
-        (found, version)
+        Lookup::Searched(found, version)
     }
 
     /// The value of `key`'s entry, cloned: Python's `d.get(key)`.
@@ -469,18 +481,21 @@ where
         V: Clone,
     {
         let hash = self.shared.hasher.hash_one(key);
-        loop {
-            let (found, version) = self.find(hash, key);
-            let (r, _alive) = found.as_ref()?;
-            let table = self.shared.lock();
-            if let Some(e) = table.map.find(hash, |e| e.node() == r.raw().ptr()) {
-                return Some(e.value.clone());
-            }
-            if table.version == version {
-                return None;
-            }
-            // Removed meanwhile, maybe replaced: search again.
-        }
+        // One lock: each candidate's value is cloned with its key's ref, and
+        // the keys compared after unlocking. The answer is the table's state
+        // at that lock, whatever happens after it.
+        let candidates: Candidates<(Ref<K, u64>, V)> = self
+            .shared
+            .lock()
+            .map
+            .iter_hash(hash)
+            .filter(|e| e.hash == hash)
+            .map(|e| (e.key.clone(), e.value.clone()))
+            .collect();
+        candidates.into_iter().find_map(|(r, value)| {
+            let k = r.upgrade()?;
+            (*k == *key).then_some(value)
+        })
     }
 
     /// Whether `key` has a live entry: Python's `key in d`.
@@ -564,11 +579,17 @@ where
         );
         loop {
             // Declared before the guard, so dropped after it.
-            let (found, version) = self.find(hash, key);
-            let mut table = self.shared.lock();
-            if table.version != version {
-                continue; // changed meanwhile: search again
-            }
+            let (found, mut table) = match self.find_or_vacant(hash, key) {
+                // The common case, a new key: one lock, no comparison.
+                Lookup::Vacant(table) => (None, table),
+                Lookup::Searched(found, version) => {
+                    let table = self.shared.lock();
+                    if table.version != version {
+                        continue; // changed meanwhile: search again
+                    }
+                    (found, table)
+                }
+            };
             if let Some((r, _)) = &found {
                 let node = r.raw().ptr();
                 let Some(e) = table.map.find_mut(hash, |e| e.node() == node) else {

@@ -20,12 +20,23 @@
 //! go it looks once more and retakes the mutex if something arrived: an
 //! eviction is never lost, never waits for a later call, and never
 //! deadlocks.
+//!
+//! The common path never touches `pending`'s own mutex: an atomic count of
+//! queued evictions says whether there is anything to drain. The one race
+//! that matters is a holder letting go just as an eviction, having failed
+//! to take the mutex, queues itself: the evictor increments the count, then
+//! tries the mutex; the holder unlocks, then reads the count. Both are
+//! read-modify-writes of the count (`AcqRel`), so they are ordered: if the
+//! holder's comes first, the evictor's synchronises with it, the unlock
+//! happens before the evictor's try, and that try sees the mutex free (or
+//! held by a later holder, to which the same applies); otherwise the holder
+//! sees the count and drains. `weakable/tests/loom.rs` checks this.
 
 pub(crate) mod key;
 pub(crate) mod set;
 pub(crate) mod value;
 
-use crate::sync::{Mutex, MutexGuard};
+use crate::sync::{AtomicUsize, Mutex, MutexGuard, Ordering};
 use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};
 use core::ptr::NonNull;
@@ -60,6 +71,12 @@ impl<T> FromIterator<T> for Candidates<T> {
     }
 }
 
+impl<T> Candidates<T> {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+}
+
 impl<T> IntoIterator for Candidates<T> {
     type Item = T;
     type IntoIter = core::iter::Chain<core::option::IntoIter<T>, std::vec::IntoIter<T>>;
@@ -67,6 +84,16 @@ impl<T> IntoIterator for Candidates<T> {
     fn into_iter(self) -> Self::IntoIter {
         self.first.into_iter().chain(self.rest)
     }
+}
+
+/// What a lookup found.
+pub(crate) enum Lookup<'a, E: TableEntry, S, F = E> {
+    /// No entry has the hash, so nothing needed comparing: the table is
+    /// still locked, for an insertion to use at once.
+    Vacant(TableGuard<'a, E, S>),
+    /// The entry whose key compared equal after unlocking, if any, and the
+    /// table version it was found at.
+    Searched(Option<F>, u64),
 }
 
 /// A queued eviction: the dead entry's hash and a hold on its node.
@@ -82,6 +109,9 @@ pub(crate) struct Eviction<E> {
 // any thread the entry may be sent to.
 unsafe impl<E: Send> Send for Eviction<E> {}
 
+/// Below this capacity a table is not worth shrinking.
+const MIN_SHRINK_CAPACITY: usize = 64;
+
 pub(crate) struct Table<E> {
     pub(crate) map: HashTable<E>,
     /// Incremented by every insertion and removal, so that a search done
@@ -94,7 +124,14 @@ impl<E: TableEntry> Table<E> {
     pub(crate) fn remove_node(&mut self, hash: u64, node: NonNull<NodeHead>) -> Option<E> {
         let found = self.map.find_entry(hash, |e| e.node() == node).ok()?;
         self.version = self.version.wrapping_add(1);
-        Some(found.remove().0)
+        let removed = found.remove().0;
+        // A dead entry costs nothing: once three quarters of the table is
+        // empty, give the memory back (halving at most, so a table that
+        // shrinks and grows again pays O(1) per operation, amortised).
+        if self.map.capacity() > MIN_SHRINK_CAPACITY && self.map.len() * 4 < self.map.capacity() {
+            self.map.shrink_to(self.map.len() * 2, |e| e.hash());
+        }
+        Some(removed)
     }
 
     pub(crate) fn insert(&mut self, entry: E) {
@@ -104,7 +141,7 @@ impl<E: TableEntry> Table<E> {
 
     pub(crate) fn take_all(&mut self) -> Vec<E> {
         self.version = self.version.wrapping_add(1);
-        self.map.drain().collect()
+        core::mem::take(&mut self.map).into_iter().collect()
     }
 }
 
@@ -112,6 +149,9 @@ pub(crate) struct Shared<E, S> {
     pub(crate) hasher: S,
     table: Mutex<Table<E>>,
     pending: Mutex<Vec<Eviction<E>>>,
+    /// `pending`'s length, changed only under its mutex; read without it
+    /// to skip the mutex when there is nothing to drain.
+    queued: AtomicUsize,
 }
 
 impl<E: TableEntry, S> Shared<E, S> {
@@ -123,6 +163,7 @@ impl<E: TableEntry, S> Shared<E, S> {
                 version: 0,
             }),
             pending: Mutex::new(Vec::new()),
+            queued: AtomicUsize::new(0),
         }
     }
 
@@ -159,11 +200,17 @@ impl<E: TableEntry, S> Shared<E, S> {
                 guard.drain_pending();
             }
             None => {
-                self.pending_queue().push(Eviction {
-                    hash,
-                    node,
-                    _entry: PhantomData,
-                });
+                {
+                    let mut pending = self.pending.lock();
+                    pending.push(Eviction {
+                        hash,
+                        node,
+                        _entry: PhantomData,
+                    });
+                    // AcqRel: ordered with a holder's look after unlocking
+                    // (see the module docs).
+                    self.queued.fetch_add(1, Ordering::AcqRel);
+                }
                 // The holder may have let go between our try and our push;
                 // then nobody would look at the queue until a later call.
                 if let Some(table) = self.table.try_lock() {
@@ -173,8 +220,22 @@ impl<E: TableEntry, S> Shared<E, S> {
         }
     }
 
-    fn pending_queue(&self) -> MutexGuard<'_, Vec<Eviction<E>>> {
-        self.pending.lock()
+    /// Takes every queued eviction.
+    fn take_pending(&self) -> Vec<Eviction<E>> {
+        // Acquire: whoever queued the evictions this count stands for did so
+        // before incrementing it.
+        if self.queued.load(Ordering::Acquire) == 0 {
+            return Vec::new();
+        }
+        let mut pending = self.pending.lock();
+        self.queued.fetch_sub(pending.len(), Ordering::Relaxed);
+        core::mem::take(&mut *pending)
+    }
+
+    /// Whether evictions were queued, ordered after the caller's unlock of
+    /// the table (see the module docs).
+    fn queued_after_unlock(&self) -> bool {
+        self.queued.fetch_add(0, Ordering::AcqRel) != 0
     }
 }
 
@@ -205,7 +266,7 @@ impl<'a, E: TableEntry, S> TableGuard<'a, E, S> {
     }
 
     fn drain_pending(&mut self) {
-        let queued = core::mem::take(&mut *self.shared.pending_queue());
+        let queued = self.shared.take_pending();
         for Eviction { hash, node, .. } in queued {
             if let Some(dead) = self.table_mut().remove_node(hash, node.ptr()) {
                 self.graveyard.push(dead);
@@ -239,7 +300,7 @@ impl<E: TableEntry, S> Drop for TableGuard<'_, E, S> {
             // evictions then find the table free, or queue themselves.
             drop(core::mem::take(&mut self.graveyard));
             drop(core::mem::take(&mut self.holds));
-            if self.shared.pending_queue().is_empty() {
+            if !self.shared.queued_after_unlock() {
                 return;
             }
             match self.shared.table.try_lock() {

@@ -8,7 +8,7 @@ use core::ptr::NonNull;
 use std::collections::hash_map::RandomState;
 use std::sync::{Arc, Weak};
 
-use super::{Candidates, Shared, TableEntry};
+use super::{Candidates, Lookup, Shared, TableEntry};
 use crate::kind::WeakRefable;
 use crate::object::Obj;
 use crate::reference::Ref;
@@ -345,20 +345,41 @@ where
     V: ?Sized,
     S: BuildHasher,
 {
-    /// The live entries whose key equals `key`: found under the lock by
-    /// hash, compared after unlocking. Returns them with the table version.
+    /// The entry whose key equals `key`: found under the lock by hash,
+    /// compared after unlocking. Returns it with the table version.
     fn find<Q>(&self, hash: u64, key: &Q) -> (Option<Entry<K, V>>, u64)
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + Eq,
+    {
+        match self.find_or_vacant(hash, key) {
+            Lookup::Vacant(table) => (None, table.version),
+            Lookup::Searched(found, version) => (found, version),
+        }
+    }
+
+    /// As [`find`](Self::find), but if no entry has this hash, and so no
+    /// key needs comparing, returns the table still locked.
+    fn find_or_vacant<Q>(&self, hash: u64, key: &Q) -> Lookup<'_, Entry<K, V>, S>
     where
         K: Borrow<Q>,
         Q: ?Sized + Eq,
     {
         let (candidates, version) = {
             let table = self.shared.lock();
-            let candidates: Candidates<Entry<K, V>> = table.map.iter_hash(hash).cloned().collect();
+            let candidates: Candidates<Entry<K, V>> = table
+                .map
+                .iter_hash(hash)
+                .filter(|e| e.hash == hash)
+                .cloned()
+                .collect();
+            if candidates.is_empty() {
+                return Lookup::Vacant(table);
+            }
             (candidates, table.version)
         };
         let found = candidates.into_iter().find(|e| e.r.data().borrow() == key);
-        (found, version)
+        Lookup::Searched(found, version)
     }
 
     /// The value of `key`, if its entry is alive: Python's `d.get(key)`.
@@ -534,11 +555,17 @@ where
     /// (and was replaced if `replace`).
     fn put(&self, entry: Entry<K, V>, replace: bool) -> Result<(), Obj<V>> {
         loop {
-            let (found, version) = self.find(entry.hash, entry.r.data());
-            let mut table = self.shared.lock();
-            if table.version != version {
-                continue; // changed meanwhile: search again
-            }
+            let (found, mut table) = match self.find_or_vacant(entry.hash, entry.r.data()) {
+                // The common case, a new key: one lock, no comparison.
+                Lookup::Vacant(table) => (None, table),
+                Lookup::Searched(found, version) => {
+                    let table = self.shared.lock();
+                    if table.version != version {
+                        continue; // changed meanwhile: search again
+                    }
+                    (found, table)
+                }
+            };
             match found {
                 None => {
                     table.insert(entry);
