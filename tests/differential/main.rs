@@ -54,10 +54,6 @@
 //!   removal callback, so dead elements stay counted by `len()` (CPython's
 //!   bug); `sand` is `s = s & t` instead.
 //!
-//! Known weakable bugs are recorded as ignored `known_bug_*` tests at the
-//! end of this file; the random sequences avoid them unless
-//! `WEAKABLE_DIFF_KNOWN_BUGS=1`.
-//!
 //! # Running it
 //!
 //! ```sh
@@ -72,8 +68,7 @@
 //! compared. All of a batch's sequences go to a single `python3` process
 //! (`python3 -I tests/differential/interp.py`, which reads the text form on
 //! stdin, each sequence ended by `===`). `WEAKABLE_DIFF_DUMP=1` prints every
-//! sequence and its log; `WEAKABLE_DIFF_KNOWN_BUGS=1` lets the generator
-//! produce the known divergences too.
+//! sequence and its log.
 //!
 //! # Reading a failure
 //!
@@ -93,9 +88,8 @@
 //!
 //! `assert_same` runs one sequence through both interpreters and returns the
 //! (common) log. A line marked `!` in the printed logs differs. If the
-//! difference is weakable's bug, fix the library (or, until then, record it
-//! as an ignored `known_bug_*` test and steer the generator clear of it); if
-//! it is a deliberate difference, take the op out and say why above.
+//! difference is weakable's bug, fix the library and keep the pasted test;
+//! if it is a deliberate difference, take the op out and say why above.
 
 mod interp;
 mod ops;
@@ -330,12 +324,11 @@ fn differential() {
     let started = Instant::now();
     let seed = env_number("WEAKABLE_DIFF_SEED", DEFAULT_SEED);
     let cases = env_number("WEAKABLE_DIFF_CASES", DEFAULT_CASES);
-    let avoid_known_bugs = env_number("WEAKABLE_DIFF_KNOWN_BUGS", 0) == 0;
     let seqs: Vec<Vec<Op>> = (0..cases)
         .map(|i| {
             let mut rng = Rng::new(sequence_seed(seed, i));
             let len = 1 + rng.below(MAX_OPS) as usize;
-            generate(&mut rng, len, avoid_known_bugs)
+            generate(&mut rng, len)
         })
         .collect();
     let ours: Vec<Vec<String>> = seqs.iter().map(|ops| interp::run(ops)).collect();
@@ -580,34 +573,31 @@ fn the_basic_ref_and_proxy_are_shared() {
     );
 }
 
-// Known differences, found by this test and left for the library to fix:
-// the random test avoids them (`generate`'s `avoid_known_bugs`) unless
-// WEAKABLE_DIFF_KNOWN_BUGS=1; un-ignore these and drop that switch once fixed.
+// Bugs this test found in weakable, fixed since.
 
 /// After `f()` or `f.detach()`, CPython frees the finalizer's weakref (its
 /// `_Info`, which owns the ref, leaves the registry; the `finalize` handle
-/// holds nothing), so the object has one weakref fewer. weakable keeps the
-/// `Ref` inside the state its handles share, so `getweakrefcount` and
-/// `getweakrefs` still count it until every handle is dropped (SPEC 9: count
-/// "as CPython does").
+/// holds nothing), so the object has one weakref fewer. weakable kept the
+/// `Ref` in the state its handles share, so `getweakrefcount` and
+/// `getweakrefs` still counted it until every handle was dropped.
 #[test]
-#[ignore = "weakable bug: a called finalizer's weakref still counts"]
-fn known_bug_called_finalizer_still_counts_as_a_weakref() {
+#[cfg_attr(miri, ignore)]
+fn regression_called_finalizer_no_longer_counts_as_a_weakref() {
     assert_same(&["new o1 4", "fin f2 o1", "fcall f2", "refs o1"]);
 }
 
 /// The same, through `detach`.
 #[test]
-#[ignore = "weakable bug: a detached finalizer's weakref still counts"]
-fn known_bug_detached_finalizer_still_counts_as_a_weakref() {
+#[cfg_attr(miri, ignore)]
+fn regression_detached_finalizer_no_longer_counts_as_a_weakref() {
     assert_same(&["new o1 0", "fin f2 o1", "fdetach f2", "count o1"]);
 }
 
 /// The same, through a callback that calls a finalizer of the dying object's
 /// neighbour.
 #[test]
-#[ignore = "weakable bug: a called finalizer's weakref still counts"]
-fn known_bug_finalizer_called_from_a_callback_still_counts() {
+#[cfg_attr(miri, ignore)]
+fn regression_finalizer_called_from_a_callback_no_longer_counts() {
     assert_same(&[
         "new o1 0",
         "new o2 0",

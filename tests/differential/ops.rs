@@ -376,14 +376,8 @@ fn feasible(verb: &Verb, slots: &Slots) -> bool {
     verb.sig.chars().all(|c| slots.live(c) > 0) && (verb.name != "hold" || distinct_objects())
 }
 
-/// A random sequence of `len` ops (one more when `avoid_known_bugs` adds an
-/// `fdel`).
-///
-/// `avoid_known_bugs` steers clear of the divergences recorded as ignored
-/// `known_bug_*` tests in main.rs, so that the random test keeps looking for
-/// new ones: a finalizer killed by `fcall`/`fdetach` has its handle dropped
-/// at once, and no callback action calls a finalizer.
-pub(crate) fn generate(rng: &mut Rng, len: usize, avoid_known_bugs: bool) -> Vec<Op> {
+/// A random sequence of `len` ops.
+pub(crate) fn generate(rng: &mut Rng, len: usize) -> Vec<Op> {
     // Swarm testing: each sequence weighs each family differently, leaving
     // some out, so that some sequences pile many ops onto one collection
     // instead of spreading a few over all of them.
@@ -447,7 +441,7 @@ pub(crate) fn generate(rng: &mut Rng, len: usize, avoid_known_bugs: bool) -> Vec
         let action = if verb.action && rng.below(5) < 2 {
             let kinds: Vec<char> = ['o', 'r', 'p', 'f', 'v', 'k', 's']
                 .into_iter()
-                .filter(|&k| slots.live(k) > 0 && !(avoid_known_bugs && k == 'f'))
+                .filter(|&k| slots.live(k) > 0)
                 .collect();
             (!kinds.is_empty()).then(|| {
                 let kind = rng.pick(&kinds);
@@ -468,17 +462,7 @@ pub(crate) fn generate(rng: &mut Rng, len: usize, avoid_known_bugs: bool) -> Vec
             action,
         };
         slots.apply(&op);
-        let killed_finalizer = (op.verb == "fcall" || op.verb == "fdetach").then(|| op.args[0]);
         ops.push(op);
-        if let Some(slot) = killed_finalizer.filter(|_| avoid_known_bugs) {
-            let fdel = Op {
-                verb: "fdel",
-                args: vec![slot],
-                action: None,
-            };
-            slots.apply(&fdel);
-            ops.push(fdel);
-        }
     }
     ops
 }
@@ -493,7 +477,7 @@ mod tests {
         let mut rng = Rng::new(7);
         for _ in 0..200 {
             let len = 1 + rng.below(40) as usize;
-            for op in generate(&mut rng, len, false) {
+            for op in generate(&mut rng, len) {
                 assert_eq!(Op::parse(&op.to_string()), Ok(op.clone()), "{op}");
             }
         }
@@ -508,7 +492,7 @@ mod tests {
         let mut rng = Rng::new(1);
         let mut seen = std::collections::BTreeSet::new();
         for _ in 0..500 {
-            for op in generate(&mut rng, 40, false) {
+            for op in generate(&mut rng, 40) {
                 seen.insert(op.verb);
             }
         }

@@ -162,9 +162,12 @@ where
         });
         State {
             index,
-            obj: obj_ref,
             type_name: Obj::type_name(obj),
-            armed: Mutex::new(Some((f, args))),
+            armed: Mutex::new(Some(Armed {
+                obj: obj_ref,
+                f,
+                args,
+            })),
             atexit: AtomicBool::new(true),
         }
     });
@@ -211,25 +214,37 @@ pub struct Finalizer<T: ?Sized, F, A> {
 struct State<T: ?Sized, F, A> {
     /// Creation order: the registry's key.
     index: u64,
-    /// The object, with the death callback that runs the finalizer.
-    obj: Ref<T>,
     type_name: &'static str,
     /// Invariant: `Some` exactly while the finalizer is alive, and then the
-    /// registry holds this state under `index`. Whoever takes the pair out
+    /// registry holds this state under `index`. Whoever takes it out
     /// removes the registry entry. No user code runs under this lock except
     /// `F::clone` and `A::clone` in `peek`.
-    armed: Mutex<Option<(F, A)>>,
+    armed: Mutex<Option<Armed<T, F, A>>>,
     atexit: AtomicBool,
 }
 
+/// A live finalizer's parts. The ref lives only as long as the finalizer:
+/// once it is called or detached, `getweakrefcount` no longer counts it, as
+/// in CPython, whose registry entry holds the finalizer's weakref.
+struct Armed<T: ?Sized, F, A> {
+    /// The object, with the death callback that runs the finalizer.
+    obj: Ref<T>,
+    f: F,
+    args: A,
+}
+
 impl<T: ?Sized, F, A> State<T, F, A> {
-    fn armed(&self) -> MutexGuard<'_, Option<(F, A)>> {
+    fn armed(&self) -> MutexGuard<'_, Option<Armed<T, F, A>>> {
         self.armed.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Kills the finalizer, handing back its function and arguments if it
-    /// was alive.
-    fn take(&self) -> Option<(F, A)> {
+    /// The object, if the finalizer is alive and the object too.
+    fn object(&self) -> Option<Obj<T>> {
+        self.armed().as_ref()?.obj.upgrade()
+    }
+
+    /// Kills the finalizer, handing back its parts if it was alive.
+    fn take(&self) -> Option<Armed<T, F, A>> {
         let taken = self.armed().take();
         if taken.is_some() {
             registry().remove(&self.index);
@@ -260,9 +275,12 @@ where
     }
 
     fn run_reporting(&self) {
-        if let Some((f, args)) = self.take() {
+        if let Some(Armed { obj, f, args }) = self.take() {
             // The result is dropped here too: its `Drop` may panic as well.
-            if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(f(args)))) {
+            let result = catch_unwind(AssertUnwindSafe(move || drop(f(args))));
+            // As CPython's registry entry, the ref outlives the call.
+            drop(obj);
+            if let Err(payload) = result {
                 crate::unraisable::report("finalizer", self.type_name, payload);
             }
         }
@@ -315,7 +333,10 @@ where
     /// assert!(!f.is_alive());
     /// ```
     pub fn call(&self) -> Option<R> {
-        let (f, args) = self.state.take()?;
+        let Armed { obj, f, args } = self.state.take()?;
+        // As CPython's registry entry, the ref outlives the call, even if
+        // it panics.
+        let _obj = obj;
         Some(f(args))
     }
 
@@ -340,11 +361,16 @@ where
     /// assert!(f.detach().is_none() && f.call().is_none());
     /// ```
     pub fn detach(&self) -> Option<(Obj<T>, F, A)> {
-        let obj = self.state.obj.upgrade()?;
-        let taken = self.state.take();
-        // `obj` may be the last handle now: it is dropped (and the object may
-        // die) with no lock held.
-        let (f, args) = taken?;
+        let mut armed = self.state.armed();
+        // Dead already, or the object is dying and its finalizer about to
+        // run: leave it to the death.
+        let obj = armed.as_ref()?.obj.upgrade()?;
+        let Armed { obj: r, f, args } = armed.take()?;
+        drop(armed);
+        registry().remove(&self.state.index);
+        // The ref and, if it was the last handle, `obj` are dropped with no
+        // lock held.
+        drop(r);
         Some((obj, f, args))
     }
 
@@ -384,10 +410,14 @@ where
         F: Clone,
         A: Clone,
     {
-        let obj = self.state.obj.upgrade()?;
-        let cloned = self.state.armed().clone();
-        let (f, args) = cloned?;
-        Some((obj, f, args))
+        let armed = self.state.armed();
+        let Armed { obj, f, args } = armed.as_ref()?;
+        // Clone before upgrading: should a clone panic, no `Obj` may be
+        // dropped under the lock (the object's death would take it again).
+        let (f, args) = (f.clone(), args.clone());
+        let obj = obj.upgrade();
+        drop(armed);
+        Some((obj?, f, args))
     }
 }
 
@@ -501,7 +531,7 @@ impl<T: ?Sized, F, A> fmt::Debug for Finalizer<T, F, A> {
     /// `<finalize object at 0x..; dead>`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let at = Arc::as_ptr(&self.state).addr();
-        let obj = self.state.obj.upgrade().filter(|_| self.is_alive());
+        let obj = self.state.object();
         match obj {
             Some(obj) => write!(
                 f,
@@ -597,6 +627,20 @@ mod tests {
 
     #[derive(Weakable)]
     struct Image;
+
+    #[test]
+    fn a_called_or_detached_finalizer_lets_go_of_its_ref() {
+        // As CPython: the finalizer's weakref lives in its registry entry.
+        let img = Obj::new(Image);
+        let called = finalize(&img, drop, ());
+        let detached = finalize(&img, drop, ());
+        assert_eq!(crate::getweakrefcount(&img), 2);
+        assert_eq!(called.call(), Some(()));
+        assert_eq!(crate::getweakrefcount(&img), 1);
+        assert!(detached.detach().is_some());
+        assert_eq!(crate::getweakrefcount(&img), 0);
+        assert!(crate::getweakrefs(&img).is_empty());
+    }
 
     #[test]
     fn a_finalizer_runs_once_at_death_and_leaves_the_registry() {
