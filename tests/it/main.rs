@@ -1,5 +1,7 @@
-//! Integration tests of weakable: CPython's weakref tests, ported, and
-//! threaded stress tests of the core.
+//! Integration tests of weakable: CPython's weakref tests, ported, threaded
+//! stress tests of the core, and model tests of the collections under
+//! threads (`collection_model`). The differential tests against CPython are
+//! the other test binary, `tests/differential`.
 
 mod collection_model;
 mod methods_and_finalizers;
