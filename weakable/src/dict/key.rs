@@ -7,7 +7,7 @@ use core::ptr::NonNull;
 use std::collections::hash_map::RandomState;
 use std::sync::{Arc, Weak};
 
-use super::{Candidates, Lookup, Shared, TableEntry};
+use super::{Lookup, Shared, TableEntry};
 use crate::kind::WeakRefable;
 use crate::object::Obj;
 use crate::reference::Ref;
@@ -426,37 +426,19 @@ where
     /// alive): found under the lock by hash, compared after unlocking.
     /// Returns it with the table version.
     fn find(&self, hash: u64, key: &K) -> (Option<Found<K>>, u64) {
-        match self.find_or_vacant(hash, key) {
-            Lookup::Vacant(table) => (None, table.version),
-            Lookup::Searched(found, version) => (found, version),
-        }
+        self.find_or_vacant(hash, key).found()
     }
 
     /// As [`find`](Self::find), but if no entry has this hash, and so no
     /// key needs comparing, returns the table still locked.
-    fn find_or_vacant(&self, hash: u64, key: &K) -> Lookup<'_, Entry<K, V>, S, Found<K>> {
-        let (candidates, version) = {
-            let table = self.shared.lock();
-            let candidates: Candidates<Ref<K, u64>> = table
-                .map
-                .iter_hash(hash)
-                .filter(|e| e.hash == hash)
-                .map(|e| e.key.clone())
-                .collect();
-            if candidates.is_empty() {
-                return Lookup::Vacant(table);
-            }
-            (candidates, table.version)
-        };
-        let found = candidates.into_iter().find_map(|r| {
-            let k = r.upgrade()?;
-            if *k == *key {
-                Some((r, k))
-            } else {
-                None
-            }
-        });
-        Lookup::Searched(found, version)
+    fn find_or_vacant(&self, hash: u64, key: &K) -> Lookup<'_, Entry<K, V>, S, Option<Found<K>>> {
+        let probe = self.shared.probe(hash, |e| e.key.clone());
+        probe.compare(|candidates| {
+            candidates.into_iter().find_map(|r| {
+                let k = r.upgrade()?;
+                (*k == *key).then_some((r, k))
+            })
+        })
     }
 
     /// The value of `key`'s entry, cloned: Python's `d.get(key)`.
@@ -484,18 +466,18 @@ where
         // One lock: each candidate's value is cloned with its key's ref, and
         // the keys compared after unlocking. The answer is the table's state
         // at that lock, whatever happens after it.
-        let candidates: Candidates<(Ref<K, u64>, V)> = self
+        let probe = self
             .shared
-            .lock()
-            .map
-            .iter_hash(hash)
-            .filter(|e| e.hash == hash)
-            .map(|e| (e.key.clone(), e.value.clone()))
-            .collect();
-        candidates.into_iter().find_map(|(r, value)| {
-            let k = r.upgrade()?;
-            (*k == *key).then_some(value)
-        })
+            .probe(hash, |e| (e.key.clone(), e.value.clone()));
+        probe
+            .compare(|candidates| {
+                candidates.into_iter().find_map(|(r, value)| {
+                    let k = r.upgrade()?;
+                    (*k == *key).then_some(value)
+                })
+            })
+            .found()
+            .0
     }
 
     /// Whether `key` has a live entry: Python's `key in d`.

@@ -87,13 +87,34 @@ impl<T> IntoIterator for Candidates<T> {
 }
 
 /// What a lookup found.
-pub(crate) enum Lookup<'a, E: TableEntry, S, F = E> {
+pub(crate) enum Lookup<'a, E: TableEntry, S, F> {
     /// No entry has the hash, so nothing needed comparing: the table is
     /// still locked, for an insertion to use at once.
     Vacant(TableGuard<'a, E, S>),
-    /// The entry whose key compared equal after unlocking, if any, and the
-    /// table version it was found at.
-    Searched(Option<F>, u64),
+    /// What was found among the entries with the hash (first their clones,
+    /// then, compared after unlocking, the match), and the table version it
+    /// was found at.
+    Searched(F, u64),
+}
+
+impl<'a, E: TableEntry, S, F> Lookup<'a, E, S, F> {
+    /// Compares the candidates, with no lock held.
+    pub(crate) fn compare<G>(self, compare: impl FnOnce(F) -> G) -> Lookup<'a, E, S, G> {
+        match self {
+            Lookup::Vacant(table) => Lookup::Vacant(table),
+            Lookup::Searched(found, version) => Lookup::Searched(compare(found), version),
+        }
+    }
+}
+
+impl<E: TableEntry, S, X> Lookup<'_, E, S, Option<X>> {
+    /// The match, if any, and the table version; unlocks a vacant table.
+    pub(crate) fn found(self) -> (Option<X>, u64) {
+        match self {
+            Lookup::Vacant(table) => (None, table.version),
+            Lookup::Searched(found, version) => (found, version),
+        }
+    }
 }
 
 /// A queued eviction: the dead entry's hash and a hold on its node.
@@ -173,6 +194,28 @@ impl<E: TableEntry, S> Shared<E, S> {
         let mut guard = TableGuard::new(self, table);
         guard.drain_pending();
         guard
+    }
+
+    /// Clones (by `pick`) of the entries with `hash`, taken under the lock,
+    /// for the caller to compare with its key after unlocking; or, if there
+    /// is none, the table still locked.
+    pub(crate) fn probe<C>(
+        &self,
+        hash: u64,
+        pick: impl FnMut(&E) -> C,
+    ) -> Lookup<'_, E, S, Candidates<C>> {
+        let table = self.lock();
+        let candidates: Candidates<C> = table
+            .map
+            .iter_hash(hash)
+            .filter(|e| e.hash() == hash)
+            .map(pick)
+            .collect();
+        if candidates.is_empty() {
+            return Lookup::Vacant(table);
+        }
+        let version = table.version;
+        Lookup::Searched(candidates, version)
     }
 
     /// The number of entries, with every queued eviction applied.

@@ -8,7 +8,7 @@ use core::ptr::NonNull;
 use std::collections::hash_map::RandomState;
 use std::sync::{Arc, Weak};
 
-use super::{Candidates, Lookup, Shared, TableEntry};
+use super::{Lookup, Shared, TableEntry};
 use crate::kind::WeakRefable;
 use crate::object::Obj;
 use crate::reference::Ref;
@@ -352,34 +352,23 @@ where
         K: Borrow<Q>,
         Q: ?Sized + Eq,
     {
-        match self.find_or_vacant(hash, key) {
-            Lookup::Vacant(table) => (None, table.version),
-            Lookup::Searched(found, version) => (found, version),
-        }
+        self.find_or_vacant(hash, key).found()
     }
 
     /// As [`find`](Self::find), but if no entry has this hash, and so no
     /// key needs comparing, returns the table still locked.
-    fn find_or_vacant<Q>(&self, hash: u64, key: &Q) -> Lookup<'_, Entry<K, V>, S>
+    fn find_or_vacant<Q>(
+        &self,
+        hash: u64,
+        key: &Q,
+    ) -> Lookup<'_, Entry<K, V>, S, Option<Entry<K, V>>>
     where
         K: Borrow<Q>,
         Q: ?Sized + Eq,
     {
-        let (candidates, version) = {
-            let table = self.shared.lock();
-            let candidates: Candidates<Entry<K, V>> = table
-                .map
-                .iter_hash(hash)
-                .filter(|e| e.hash == hash)
-                .cloned()
-                .collect();
-            if candidates.is_empty() {
-                return Lookup::Vacant(table);
-            }
-            (candidates, table.version)
-        };
-        let found = candidates.into_iter().find(|e| e.r.data().borrow() == key);
-        Lookup::Searched(found, version)
+        self.shared
+            .probe(hash, Entry::clone)
+            .compare(|candidates| candidates.into_iter().find(|e| e.r.data().borrow() == key))
     }
 
     /// The value of `key`, if its entry is alive: Python's `d.get(key)`.
