@@ -245,7 +245,16 @@ impl<T: ?Sized, F, A> State<T, F, A> {
 
     /// Kills the finalizer, handing back its parts if it was alive.
     fn take(&self) -> Option<Armed<T, F, A>> {
-        let taken = self.armed().take();
+        self.take_locked(self.armed())
+    }
+
+    /// As [`take`](Self::take), with the lock already held; unlocks.
+    fn take_locked(
+        &self,
+        mut armed: MutexGuard<'_, Option<Armed<T, F, A>>>,
+    ) -> Option<Armed<T, F, A>> {
+        let taken = armed.take();
+        drop(armed);
         if taken.is_some() {
             registry().remove(&self.index);
         }
@@ -361,16 +370,11 @@ where
     /// assert!(f.detach().is_none() && f.call().is_none());
     /// ```
     pub fn detach(&self) -> Option<(Obj<T>, F, A)> {
-        let mut armed = self.state.armed();
+        let armed = self.state.armed();
         // Dead already, or the object is dying and its finalizer about to
         // run: leave it to the death.
         let obj = armed.as_ref()?.obj.upgrade()?;
-        let Armed { obj: r, f, args } = armed.take()?;
-        drop(armed);
-        registry().remove(&self.state.index);
-        // The ref and, if it was the last handle, `obj` are dropped with no
-        // lock held.
-        drop(r);
+        let Armed { obj: _ref, f, args } = self.state.take_locked(armed)?;
         Some((obj, f, args))
     }
 
