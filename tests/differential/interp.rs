@@ -473,37 +473,44 @@ impl Interp {
         }
     }
 
+    /// `vcopy`/`kcopy`, `vupdate`/`kupdate`, `veq`/`keq`: the verbs of a
+    /// dictionary with the other one of its kind.
+    fn exec_dict_pair<D>(
+        &self,
+        pair: DictPair,
+        i: usize,
+        j: usize,
+        dicts: impl FnOnce(&mut Slots) -> &mut [D; 2],
+        out: &dyn Fn(String),
+    ) where
+        D: Clone + PartialEq + for<'d> std::ops::BitOrAssign<&'d D>,
+    {
+        if i == j {
+            return;
+        }
+        let mut slots = self.slots();
+        let [d0, d1] = dicts(&mut slots);
+        let (d, e) = if i == 0 { (d0, d1) } else { (d1, d0) };
+        match pair {
+            DictPair::Copy => {
+                let old = std::mem::replace(e, d.clone());
+                drop(slots);
+                drop(old);
+            }
+            DictPair::Update => *d |= &*e,
+            DictPair::Eq => {
+                let equal = *d == *e;
+                drop(slots);
+                out(py_bool(equal).into());
+            }
+        }
+    }
+
     fn exec_value_dict(&self, op: &Op, out: &dyn Fn(String)) {
         let a = &op.args;
         let i = a[0] as usize;
-        if op.verb == "vcopy" || op.verb == "vupdate" || op.verb == "veq" {
-            let j = a[1] as usize;
-            if i == j {
-                return;
-            }
-            let mut slots = self.slots();
-            match op.verb {
-                "vcopy" => {
-                    let copy = slots.vd[i].clone();
-                    let old = std::mem::replace(&mut slots.vd[j], copy);
-                    drop(slots);
-                    drop(old);
-                }
-                "vupdate" => {
-                    let [d0, d1] = &mut slots.vd;
-                    if i == 0 {
-                        *d0 |= &*d1;
-                    } else {
-                        *d1 |= &*d0;
-                    }
-                }
-                _ => {
-                    let equal = slots.vd[i] == slots.vd[j];
-                    drop(slots);
-                    out(py_bool(equal).into());
-                }
-            }
-            return;
+        if let Some(pair) = op.verb.strip_prefix('v').and_then(DictPair::of) {
+            return self.exec_dict_pair(pair, i, a[1] as usize, |slots| &mut slots.vd, out);
         }
         let obj = match op.verb {
             "vset" | "vsetdefault" => match self.obj(a[2]) {
@@ -560,34 +567,8 @@ impl Interp {
     fn exec_key_dict(&self, op: &Op, out: &dyn Fn(String)) {
         let a = &op.args;
         let i = a[0] as usize;
-        if op.verb == "kcopy" || op.verb == "kupdate" || op.verb == "keq" {
-            let j = a[1] as usize;
-            if i == j {
-                return;
-            }
-            let mut slots = self.slots();
-            match op.verb {
-                "kcopy" => {
-                    let copy = slots.kd[i].clone();
-                    let old = std::mem::replace(&mut slots.kd[j], copy);
-                    drop(slots);
-                    drop(old);
-                }
-                "kupdate" => {
-                    let [d0, d1] = &mut slots.kd;
-                    if i == 0 {
-                        *d0 |= &*d1;
-                    } else {
-                        *d1 |= &*d0;
-                    }
-                }
-                _ => {
-                    let equal = slots.kd[i] == slots.kd[j];
-                    drop(slots);
-                    out(py_bool(equal).into());
-                }
-            }
-            return;
+        if let Some(pair) = op.verb.strip_prefix('k').and_then(DictPair::of) {
+            return self.exec_dict_pair(pair, i, a[1] as usize, |slots| &mut slots.kd, out);
         }
         let obj = match op.verb {
             "kset" | "kget" | "khas" | "kpop" | "ksetdefault" => match self.obj(a[1]) {
@@ -748,6 +729,26 @@ impl Interp {
         let live = self.live.load(Ordering::SeqCst);
         if live != 0 {
             self.emit(format!("leak: {live} objects still alive after teardown"));
+        }
+    }
+}
+
+/// The dictionary verbs that take a second dictionary, without their
+/// `v`/`k` prefix.
+#[derive(Clone, Copy)]
+enum DictPair {
+    Copy,
+    Update,
+    Eq,
+}
+
+impl DictPair {
+    fn of(suffix: &str) -> Option<Self> {
+        match suffix {
+            "copy" => Some(DictPair::Copy),
+            "update" => Some(DictPair::Update),
+            "eq" => Some(DictPair::Eq),
+            _ => None,
         }
     }
 }

@@ -314,8 +314,9 @@ unsafe fn destroy<X, C: Callback<X>>(head: NonNull<NodeHead>, unlink: bool) {
 ///
 /// The caller owns one weak count of that object, which has a `WeakrefSlot`.
 pub(crate) unsafe fn release_weak(object: NonNull<u8>) {
-    // SAFETY: the caller's count keeps the allocation alive until here. The
-    // reference to the slot is a temporary: it is gone before the memory is.
+    // SAFETY: the caller's count keeps the allocation alive until our
+    // decrement; `weak` is last used by the acquire below, before the
+    // memory is freed (as `&self.inner().weak` in `Arc`'s `Weak::drop`).
     let weak = &unsafe { slot(object.as_ptr()) }.weak;
     if weak.fetch_sub(1, Ordering::Release) == 1 {
         acquire_after_last_release(weak);
