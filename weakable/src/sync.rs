@@ -1,9 +1,9 @@
 //! The synchronisation primitives the concurrent core uses, in one place so
 //! that a model checker's can be swapped in: built with `--cfg loom`, the
-//! atomics, the collections' mutex, the node cells and the spin loop are
-//! [loom]'s, which explores every interleaving of a small test
-//! (`weakable/tests/loom.rs`) and checks each access to a cell against the
-//! memory model.
+//! atomics, the collections' mutex and condition variable, the node cells
+//! and the spin loop are [loom]'s, which explores every interleaving of a
+//! small test (`weakable/tests/loom.rs`) and checks each access to a cell
+//! against the memory model.
 //!
 //! [loom]: https://docs.rs/loom
 
@@ -52,10 +52,9 @@ use std::sync as mutex_impl;
 
 pub(crate) use mutex_impl::MutexGuard;
 
-/// A mutex that ignores poisoning: the collections never leave their table
-/// inconsistent when a panic unwinds through a holder (no user code runs
-/// between a table change and its bookkeeping), so a panic elsewhere must
-/// not make the collection unusable.
+/// A mutex that ignores poisoning, for the collections' eviction queue and
+/// their table lock's sleepers: no user code runs while either is held, so
+/// a panic elsewhere must not make the collection unusable.
 pub(crate) struct Mutex<T>(mutex_impl::Mutex<T>);
 
 impl<T> Mutex<T> {
@@ -68,14 +67,26 @@ impl<T> Mutex<T> {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
 
-    /// The guard, or `None` if another holder has it now.
-    pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
-        match self.0.try_lock() {
-            Ok(guard) => Some(guard),
-            Err(std::sync::TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
-            Err(std::sync::TryLockError::WouldBlock) => None,
-        }
+/// A condition variable for [`Mutex`], which ignores poisoning as it does.
+pub(crate) struct Condvar(mutex_impl::Condvar);
+
+impl Condvar {
+    pub(crate) fn new() -> Self {
+        Condvar(mutex_impl::Condvar::new())
+    }
+
+    /// Unlocks `guard`'s mutex and sleeps until notified (or spuriously
+    /// woken), then locks it again.
+    pub(crate) fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+        self.0
+            .wait(guard)
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn notify_all(&self) {
+        self.0.notify_all();
     }
 }
 

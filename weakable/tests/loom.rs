@@ -2,9 +2,11 @@
 //! preemption bound) of small scenarios where a weak reference races the
 //! death of its referent.
 //!
-//! Built only with `--cfg loom`, which swaps the core's atomics, the
-//! collections' mutex, the node cells and the slot lock's spin loop for
-//! loom's (`weakable/src/sync.rs`):
+//! Built only with `--cfg loom`, which swaps the core's atomics, the mutex
+//! and condition variable under the collections' table lock, the node
+//! cells and the spin loops for loom's (`weakable/src/sync.rs`). A thread
+//! that waits for a table parks at once under loom, so the models also
+//! check that no wake-up is lost and no eviction is left queued:
 //!
 //! ```text
 //! RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 \

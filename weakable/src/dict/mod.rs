@@ -1,48 +1,39 @@
-//! The engine behind the weak collections: a hash table behind a mutex,
-//! plus a queue of evictions that could not take the mutex at once.
+//! The engine behind the weak collections: a hash table behind a lock,
+//! plus a queue of evictions that could not take the lock at once.
 //!
 //! # Locking
 //!
-//! Each collection has one `Mutex` around its table. It is held only for
-//! table operations: never while a key's `Hash` or `Eq` runs (keys are
-//! hashed before locking; candidates with an equal hash are cloned out and
-//! compared after unlocking, and a version number tells whether the table
-//! changed meanwhile), never while a key, value or entry is dropped (removed
-//! entries go to a graveyard dropped after unlocking), never while a
-//! callback runs.
+//! Each collection has one lock around its table ([`lock::TableLock`]). It
+//! is held only for table operations: never while a key's `Hash` or `Eq`
+//! runs (keys are hashed before locking; candidates with an equal hash are
+//! cloned out and compared after unlocking, and a version number tells
+//! whether the table changed meanwhile), never while a key, value or entry
+//! is dropped (removed entries go to a graveyard dropped after unlocking),
+//! never while a callback runs.
 //!
 //! An entry is evicted by its ref's death callback, on the thread where the
-//! referent died. If the table's mutex is free it is removed at once. If it
-//! is held (by another thread, or by this thread higher up the stack, when
-//! a removal's drop killed the referent), the eviction is pushed on
-//! `pending`, CPython's `_pending_removals`. Every holder drains `pending`
-//! when it takes the mutex and again before it lets go, and after letting
-//! go it looks once more and retakes the mutex if something arrived: an
-//! eviction is never lost, never waits for a later call, and never
-//! deadlocks.
-//!
-//! The common path never touches `pending`'s own mutex: an atomic count of
-//! queued evictions says whether there is anything to drain. The one race
-//! that matters is a holder letting go just as an eviction, having failed
-//! to take the mutex, queues itself: the evictor increments the count, then
-//! tries the mutex; the holder unlocks, then reads the count. Both are
-//! read-modify-writes of the count (`AcqRel`), so they are ordered: if the
-//! holder's comes first, the evictor's synchronises with it, the unlock
-//! happens before the evictor's try, and that try sees the mutex free (or
-//! held by a later holder, to which the same applies); otherwise the holder
-//! sees the count and drains. `weakable/tests/loom.rs` checks this.
+//! referent died. If the table is free it is removed at once. If it is held
+//! (by another thread, or by this thread higher up the stack, when a
+//! `WeakKeyDictionary` value's `Clone` killed a referent), the eviction is
+//! pushed on `pending`, CPython's `_pending_removals`, and flagged in the
+//! lock's state word; the holder's unlock cannot succeed while the flag is
+//! set, so the holder drains the queue before it lets go. An eviction is
+//! never lost, never waits for a later call, and never deadlocks; and an
+//! operation that finds nothing queued never touches the queue.
 
 pub(crate) mod key;
+mod lock;
 pub(crate) mod set;
 pub(crate) mod value;
 
-use crate::sync::{AtomicUsize, Mutex, MutexGuard, Ordering};
+use crate::sync::Mutex;
 use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};
 use core::ptr::NonNull;
 
 use hashbrown::HashTable;
 
+use self::lock::TableLock;
 use crate::slot::{NodeHead, RawHandle};
 
 /// An entry of a weak table: it knows its hash and its ref's node.
@@ -60,18 +51,21 @@ pub(crate) struct Candidates<T> {
     rest: Vec<T>,
 }
 
-impl<T> FromIterator<T> for Candidates<T> {
-    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
-        let mut iter = iter.into_iter();
-        let first = iter.next();
+impl<T> Candidates<T> {
+    fn new() -> Self {
         Candidates {
-            first,
-            rest: iter.collect(),
+            first: None,
+            rest: Vec::new(),
         }
     }
-}
 
-impl<T> Candidates<T> {
+    fn push(&mut self, candidate: T) {
+        match self.first {
+            None => self.first = Some(candidate),
+            Some(_) => self.rest.push(candidate),
+        }
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.first.is_none()
     }
@@ -168,32 +162,27 @@ impl<E: TableEntry> Table<E> {
 
 pub(crate) struct Shared<E, S> {
     pub(crate) hasher: S,
-    table: Mutex<Table<E>>,
+    table: TableLock<Table<E>>,
     pending: Mutex<Vec<Eviction<E>>>,
-    /// `pending`'s length, changed only under its mutex; read without it
-    /// to skip the mutex when there is nothing to drain.
-    queued: AtomicUsize,
 }
 
 impl<E: TableEntry, S> Shared<E, S> {
     pub(crate) fn new(hasher: S) -> Self {
         Shared {
             hasher,
-            table: Mutex::new(Table {
+            table: TableLock::new(Table {
                 map: HashTable::new(),
                 version: 0,
             }),
             pending: Mutex::new(Vec::new()),
-            queued: AtomicUsize::new(0),
         }
     }
 
-    /// Locks the table, with every queued eviction applied.
+    /// Locks the table.
     pub(crate) fn lock(&self) -> TableGuard<'_, E, S> {
-        let table = self.table.lock();
-        let mut guard = TableGuard::new(self, table);
-        guard.drain_pending();
-        guard
+        self.table.lock();
+        // SAFETY: we have just taken the lock.
+        unsafe { TableGuard::new(self) }
     }
 
     /// Clones (by `pick`) of the entries with `hash`, taken under the lock,
@@ -202,15 +191,18 @@ impl<E: TableEntry, S> Shared<E, S> {
     pub(crate) fn probe<C>(
         &self,
         hash: u64,
-        pick: impl FnMut(&E) -> C,
+        mut pick: impl FnMut(&E) -> C,
     ) -> Lookup<'_, E, S, Candidates<C>> {
         let table = self.lock();
-        let candidates: Candidates<C> = table
-            .map
-            .iter_hash(hash)
-            .filter(|e| e.hash() == hash)
-            .map(pick)
-            .collect();
+        let mut candidates = Candidates::new();
+        // `find` with a predicate that never matches visits every entry with
+        // this hash, as `iter_hash` does, but inlines into one probe loop.
+        table.map.find(hash, |e| {
+            if e.hash() == hash {
+                candidates.push(pick(e));
+            }
+            false
+        });
         if candidates.is_empty() {
             return Lookup::Vacant(table);
         }
@@ -218,7 +210,7 @@ impl<E: TableEntry, S> Shared<E, S> {
         Lookup::Searched(candidates, version)
     }
 
-    /// The number of entries, with every queued eviction applied.
+    /// The number of entries.
     pub(crate) fn len(&self) -> usize {
         self.lock().map.len()
     }
@@ -230,88 +222,66 @@ impl<E: TableEntry, S> Shared<E, S> {
         table.graveyard.extend(all);
     }
 
-    /// Removes the entry of a dead node, now or as soon as the table is free.
+    /// Removes the entry of a dead node, now or, if the table is held,
+    /// before its holder lets go.
     pub(crate) fn evict(&self, hash: u64, node: RawHandle) {
-        match self.table.try_lock() {
-            Some(table) => {
-                let mut guard = TableGuard::new(self, table);
-                let ptr = node.ptr();
-                guard.holds.push(node);
-                if let Some(dead) = guard.table_mut().remove_node(hash, ptr) {
-                    guard.graveyard.push(dead);
-                }
-                guard.drain_pending();
+        if self.table.try_lock() {
+            // SAFETY: we have just taken the lock.
+            let mut table = unsafe { TableGuard::new(self) };
+            let ptr = node.ptr();
+            table.holds.push(node);
+            if let Some(dead) = table.remove_node(hash, ptr) {
+                table.graveyard.push(dead);
             }
-            None => {
-                {
-                    let mut pending = self.pending.lock();
-                    pending.push(Eviction {
-                        hash,
-                        node,
-                        _entry: PhantomData,
-                    });
-                    // AcqRel: ordered with a holder's look after unlocking
-                    // (see the module docs).
-                    self.queued.fetch_add(1, Ordering::AcqRel);
-                }
-                // The holder may have let go between our try and our push;
-                // then nobody would look at the queue until a later call.
-                if let Some(table) = self.table.try_lock() {
-                    TableGuard::new(self, table).drain_pending();
-                }
-            }
+            return;
+        }
+        self.pending.lock().push(Eviction {
+            hash,
+            node,
+            _entry: PhantomData,
+        });
+        if self.table.flag_queued_or_lock() {
+            // Let go meanwhile, and now ours: so is the queue.
+            // SAFETY: `flag_queued_or_lock` has just taken the lock.
+            unsafe { TableGuard::new(self) }.drain_queued();
         }
     }
 
     /// Takes every queued eviction.
     fn take_pending(&self) -> Vec<Eviction<E>> {
-        // Acquire: whoever queued the evictions this count stands for did so
-        // before incrementing it.
-        if self.queued.load(Ordering::Acquire) == 0 {
-            return Vec::new();
-        }
-        let mut pending = self.pending.lock();
-        self.queued.fetch_sub(pending.len(), Ordering::Relaxed);
-        core::mem::take(&mut *pending)
-    }
-
-    /// Whether evictions were queued, ordered after the caller's unlock of
-    /// the table (see the module docs).
-    fn queued_after_unlock(&self) -> bool {
-        self.queued.fetch_add(0, Ordering::AcqRel) != 0
+        core::mem::take(&mut *self.pending.lock())
     }
 }
 
-/// The locked table. Dropping it applies the queued evictions, unlocks,
-/// and only then drops whatever was removed.
+/// The locked table. Dropping it applies the evictions queued meanwhile,
+/// unlocks, and only then drops whatever was removed.
 pub(crate) struct TableGuard<'a, E: TableEntry, S> {
     shared: &'a Shared<E, S>,
-    table: Option<MutexGuard<'a, Table<E>>>,
     /// Removed entries, dropped after unlocking (their drops run user code).
     pub(crate) graveyard: Vec<E>,
     holds: Vec<RawHandle>,
 }
 
 impl<'a, E: TableEntry, S> TableGuard<'a, E, S> {
-    fn new(shared: &'a Shared<E, S>, table: MutexGuard<'a, Table<E>>) -> Self {
+    /// The guard of the table the caller has just locked.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds `shared`'s table lock and hands it to the guard,
+    /// which lets go of it when dropped.
+    unsafe fn new(shared: &'a Shared<E, S>) -> Self {
         TableGuard {
             shared,
-            table: Some(table),
             graveyard: Vec::new(),
             holds: Vec::new(),
         }
     }
 
-    fn table_mut(&mut self) -> &mut Table<E> {
-        self.table
-            .as_mut()
-            .expect("the guard holds the table until dropped")
-    }
-
-    fn drain_pending(&mut self) {
-        let queued = self.shared.take_pending();
-        for Eviction { hash, node, .. } in queued {
-            if let Some(dead) = self.table_mut().remove_node(hash, node.ptr()) {
+    #[cold]
+    #[inline(never)]
+    fn drain_queued(&mut self) {
+        for Eviction { hash, node, .. } in self.shared.take_pending() {
+            if let Some(dead) = self.remove_node(hash, node.ptr()) {
                 self.graveyard.push(dead);
             }
             self.holds.push(node);
@@ -322,35 +292,33 @@ impl<'a, E: TableEntry, S> TableGuard<'a, E, S> {
 impl<E: TableEntry, S> Deref for TableGuard<'_, E, S> {
     type Target = Table<E>;
     fn deref(&self) -> &Table<E> {
-        self.table
-            .as_ref()
-            .expect("the guard holds the table until dropped")
+        // SAFETY: the guard holds the lock until dropped, and the borrow
+        // cannot outlive the guard.
+        unsafe { &*self.shared.table.get() }
     }
 }
 
 impl<E: TableEntry, S> DerefMut for TableGuard<'_, E, S> {
     fn deref_mut(&mut self) -> &mut Table<E> {
-        self.table_mut()
+        // SAFETY: as in `deref`, and `&mut self` makes this the only borrow.
+        unsafe { &mut *self.shared.table.get() }
     }
 }
 
 impl<E: TableEntry, S> Drop for TableGuard<'_, E, S> {
     fn drop(&mut self) {
-        loop {
-            self.drain_pending();
-            drop(self.table.take());
-            // Dropping removed entries may kill more referents, whose
-            // evictions then find the table free, or queue themselves.
+        // SAFETY: the guard holds the lock; once the unlock succeeds, the
+        // table is not touched again.
+        while !unsafe { self.shared.table.unlock_unless_queued() } {
+            self.drain_queued();
+        }
+        // Dropping removed entries may kill more referents, whose evictions
+        // then find the table free, or flag its next holder.
+        if !self.graveyard.is_empty() {
             drop(core::mem::take(&mut self.graveyard));
+        }
+        if !self.holds.is_empty() {
             drop(core::mem::take(&mut self.holds));
-            if !self.shared.queued_after_unlock() {
-                return;
-            }
-            match self.shared.table.try_lock() {
-                Some(table) => self.table = Some(table),
-                // Its holder will drain the queue before it lets go.
-                None => return,
-            }
         }
     }
 }

@@ -1,0 +1,275 @@
+//! The lock around a weak collection's table, with room in its state word
+//! for "an eviction is queued".
+//!
+//! An eviction runs on the thread where a referent died, and must not wait
+//! for the table: its thread may be the holder, further up the stack. So if
+//! the table is held, it queues itself and sets [`QUEUED`]; the holder's
+//! unlock is a compare-and-swap from exactly [`LOCKED`], which fails while
+//! the bit is set, so the holder cannot let go without seeing it, clearing
+//! it and draining the queue. Because the bit lives in the lock's own word,
+//! the holder's unlock and the evictor's flag are ordered by that word
+//! alone: there is no separate counter to read after unlocking, and no
+//! window in which an eviction could be left behind.
+//!
+//! Waiting is a short spin, then parking on a condition variable (the
+//! [`PARKED`] bit tells the unlocker to wake the sleepers), so a thread
+//! that waits for a table being resized or copied sleeps rather than burns
+//! its core.
+//!
+//! The state word is 0 exactly when the table is free: [`QUEUED`] and
+//! [`PARKED`] are only ever set together with [`LOCKED`], and the unlock
+//! clears all three at once.
+
+use crate::sync::{spin_wait, AtomicUsize, Cell, Condvar, Mutex, Ordering};
+
+/// Someone holds the table.
+const LOCKED: usize = 1;
+/// An eviction was queued while the table was held: its holder must drain
+/// the queue before letting go.
+const QUEUED: usize = 2;
+/// A thread sleeps (or is about to) on `unparked`, waiting for the table.
+const PARKED: usize = 4;
+
+/// How many rounds of [`spin_wait`] a waiter spends before it parks (none
+/// under loom, where a spin is a yield: parking at once keeps the models
+/// small).
+const SPINS: u32 = 6;
+
+/// A mutex around `T` whose holder learns of evictions queued meanwhile.
+///
+/// The guard is the caller's business: [`lock`](Self::lock) and
+/// [`try_lock`](Self::try_lock) only take the lock, and the holder gives it
+/// back with [`unlock_unless_queued`](Self::unlock_unless_queued).
+pub(crate) struct TableLock<T> {
+    state: AtomicUsize,
+    parking: Mutex<()>,
+    unparked: Condvar,
+    value: Cell<T>,
+}
+
+// SAFETY: the value is reached only through `get`, whose callers hold the
+// lock, so at most one thread touches it at a time: `T: Send` is enough to
+// share the lock, as for `std::sync::Mutex`.
+unsafe impl<T: Send> Sync for TableLock<T> {}
+
+impl<T> TableLock<T> {
+    pub(crate) fn new(value: T) -> Self {
+        TableLock {
+            state: AtomicUsize::new(0),
+            parking: Mutex::new(()),
+            unparked: Condvar::new(),
+            value: Cell::new(value),
+        }
+    }
+
+    /// Takes the lock, waiting for it if need be.
+    #[inline]
+    pub(crate) fn lock(&self) {
+        // Acquire: what the previous holder did to the table happens before
+        // what we do with it.
+        if self
+            .state
+            .compare_exchange(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            self.lock_contended();
+        }
+    }
+
+    #[cold]
+    fn lock_contended(&self) {
+        let mut spins = 0;
+        loop {
+            let state = self.state.load(Ordering::Relaxed);
+            if state == 0 {
+                if self
+                    .state
+                    .compare_exchange(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
+                {
+                    return;
+                }
+                continue;
+            }
+            if !cfg!(loom) && spins < SPINS {
+                spin_wait(&mut spins);
+                continue;
+            }
+            // Announce ourselves under `parking`: the unlocker, having
+            // cleared PARKED, takes `parking` before it notifies, which it
+            // can only do once we are waiting, so the wake-up cannot be
+            // lost. If the table was let go meanwhile, the CAS fails and
+            // we try again instead of sleeping.
+            let parking = self.parking.lock();
+            let state = self.state.load(Ordering::Relaxed);
+            if state & LOCKED == 0
+                || (state & PARKED == 0
+                    && self
+                        .state
+                        .compare_exchange(
+                            state,
+                            state | PARKED,
+                            Ordering::Relaxed,
+                            Ordering::Relaxed,
+                        )
+                        .is_err())
+            {
+                continue;
+            }
+            drop(self.unparked.wait(parking));
+        }
+    }
+
+    /// Takes the lock if it is free now.
+    #[inline]
+    pub(crate) fn try_lock(&self) -> bool {
+        self.state
+            .compare_exchange(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// For an evictor that found the table held and queued its eviction:
+    /// flags the queue for the holder and returns `false`, or, if the table
+    /// was let go meanwhile, takes the lock and returns `true`, and the
+    /// caller drains the queue itself. Never waits.
+    pub(crate) fn flag_queued_or_lock(&self) -> bool {
+        let mut state = self.state.load(Ordering::Relaxed);
+        loop {
+            let (new, order) = if state & LOCKED != 0 {
+                // Release: the queued eviction happens before the holder's
+                // Acquire clear of the bit (and the queue's own mutex says
+                // the same).
+                (state | QUEUED, Ordering::Release)
+            } else {
+                (LOCKED, Ordering::Acquire)
+            };
+            match self
+                .state
+                .compare_exchange_weak(state, new, order, Ordering::Relaxed)
+            {
+                Ok(_) => return new == LOCKED,
+                Err(actual) => state = actual,
+            }
+        }
+    }
+
+    /// Lets go of the lock, unless an eviction was queued since the holder
+    /// last looked: then clears the flag, keeps the lock and returns
+    /// `false`, and the holder drains the queue and calls again.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the lock.
+    #[inline]
+    pub(crate) unsafe fn unlock_unless_queued(&self) -> bool {
+        // Release: what we did to the table happens before the next
+        // holder's Acquire.
+        match self
+            .state
+            .compare_exchange(LOCKED, 0, Ordering::Release, Ordering::Relaxed)
+        {
+            Ok(_) => true,
+            Err(state) => self.unlock_contended(state),
+        }
+    }
+
+    #[cold]
+    fn unlock_contended(&self, mut state: usize) -> bool {
+        loop {
+            debug_assert!(state & LOCKED != 0, "unlocking a table nobody holds");
+            let result = if state & QUEUED != 0 {
+                // Acquire: pairs with the evictor's Release in
+                // `flag_queued_or_lock`.
+                self.state.compare_exchange_weak(
+                    state,
+                    state & !QUEUED,
+                    Ordering::Acquire,
+                    Ordering::Relaxed,
+                )
+            } else {
+                self.state
+                    .compare_exchange_weak(state, 0, Ordering::Release, Ordering::Relaxed)
+            };
+            match result {
+                Ok(_) if state & QUEUED != 0 => return false,
+                Ok(_) => {
+                    if state & PARKED != 0 {
+                        // Taking `parking` waits out any waiter between its
+                        // CAS and its wait (see `lock_contended`).
+                        let _parking = self.parking.lock();
+                        self.unparked.notify_all();
+                    }
+                    return true;
+                }
+                Err(actual) => state = actual,
+            }
+        }
+    }
+
+    /// The value, for one exclusive access.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the lock, and does not keep the pointer past its
+    /// unlock.
+    #[inline]
+    pub(crate) unsafe fn get(&self) -> *mut T {
+        self.value.get()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn unlock_fails_once_per_flag_and_the_flagger_never_waits() {
+        let lock = TableLock::new(0u32);
+        assert!(lock.try_lock());
+        assert!(!lock.try_lock());
+        assert!(!lock.flag_queued_or_lock(), "held: the flag is set");
+        // SAFETY: we hold the lock.
+        unsafe {
+            assert!(!lock.unlock_unless_queued(), "the flag keeps the lock");
+            assert!(lock.unlock_unless_queued());
+        }
+        assert!(lock.flag_queued_or_lock(), "free: the flagger takes it");
+        // SAFETY: the flagger holds it now.
+        assert!(unsafe { lock.unlock_unless_queued() });
+        assert!(lock.try_lock());
+        // SAFETY: as above.
+        assert!(unsafe { lock.unlock_unless_queued() });
+    }
+
+    #[test]
+    fn excludes_and_wakes_parked_waiters() {
+        let threads = 4;
+        let rounds = if cfg!(miri) { 20 } else { 20_000 };
+        let lock = Arc::new(TableLock::new(0usize));
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let lock = Arc::clone(&lock);
+                std::thread::spawn(move || {
+                    for _ in 0..rounds {
+                        lock.lock();
+                        // SAFETY: we hold the lock until the unlock below.
+                        unsafe {
+                            let value = lock.get();
+                            let seen = *value;
+                            std::thread::yield_now();
+                            *value = seen + 1;
+                            while !lock.unlock_unless_queued() {}
+                        }
+                    }
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.join().unwrap();
+        }
+        lock.lock();
+        // SAFETY: we hold the lock.
+        assert_eq!(unsafe { *lock.get() }, threads * rounds);
+    }
+}
