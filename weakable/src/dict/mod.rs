@@ -42,27 +42,31 @@ pub(crate) trait TableEntry {
     fn node(&self) -> NonNull<NodeHead>;
 }
 
-/// The entries a lookup clones out of the table to compare after
-/// unlocking: nearly always none or one, so the first is kept inline and
-/// only a hash collision allocates (never while the common path holds the
-/// lock).
-pub(crate) struct Candidates<T> {
+/// A handful of values, nearly always none or one: the first is kept
+/// inline, so only a second allocates. Used for the entries a lookup clones
+/// out of the table to compare after unlocking (a second means a hash
+/// collision), and for what a holder removes and drops after unlocking.
+pub(crate) struct Few<T> {
     first: Option<T>,
     rest: Vec<T>,
 }
 
-impl<T> Candidates<T> {
-    fn new() -> Self {
-        Candidates {
+/// The entries with a lookup's hash, cloned out of the table to compare
+/// after unlocking.
+pub(crate) type Candidates<T> = Few<T>;
+
+impl<T> Few<T> {
+    const fn new() -> Self {
+        Few {
             first: None,
             rest: Vec::new(),
         }
     }
 
-    fn push(&mut self, candidate: T) {
+    pub(crate) fn push(&mut self, value: T) {
         match self.first {
-            None => self.first = Some(candidate),
-            Some(_) => self.rest.push(candidate),
+            None => self.first = Some(value),
+            Some(_) => self.rest.push(value),
         }
     }
 
@@ -71,7 +75,15 @@ impl<T> Candidates<T> {
     }
 }
 
-impl<T> IntoIterator for Candidates<T> {
+impl<T> Extend<T> for Few<T> {
+    fn extend<I: IntoIterator<Item = T>>(&mut self, values: I) {
+        for value in values {
+            self.push(value);
+        }
+    }
+}
+
+impl<T> IntoIterator for Few<T> {
     type Item = T;
     type IntoIter = core::iter::Chain<core::option::IntoIter<T>, std::vec::IntoIter<T>>;
 
@@ -194,7 +206,7 @@ impl<E: TableEntry, S> Shared<E, S> {
         mut pick: impl FnMut(&E) -> C,
     ) -> Lookup<'_, E, S, Candidates<C>> {
         let table = self.lock();
-        let mut candidates = Candidates::new();
+        let mut candidates = Few::new();
         // `find` with a predicate that never matches visits every entry with
         // this hash, as `iter_hash` does, but inlines into one probe loop.
         table.map.find(hash, |e| {
@@ -228,11 +240,11 @@ impl<E: TableEntry, S> Shared<E, S> {
         if self.table.try_lock() {
             // SAFETY: we have just taken the lock.
             let mut table = unsafe { TableGuard::new(self) };
-            let ptr = node.ptr();
-            table.holds.push(node);
-            if let Some(dead) = table.remove_node(hash, ptr) {
-                table.graveyard.push(dead);
-            }
+            let dead = table.remove_node(hash, node.ptr());
+            drop(table);
+            // After unlocking: dropping the entry runs user code.
+            drop(dead);
+            drop(node);
             return;
         }
         self.pending.lock().push(Eviction {
@@ -258,8 +270,9 @@ impl<E: TableEntry, S> Shared<E, S> {
 pub(crate) struct TableGuard<'a, E: TableEntry, S> {
     shared: &'a Shared<E, S>,
     /// Removed entries, dropped after unlocking (their drops run user code).
-    pub(crate) graveyard: Vec<E>,
-    holds: Vec<RawHandle>,
+    pub(crate) graveyard: Few<E>,
+    /// The queued evictions' holds on their nodes, let go after unlocking.
+    holds: Few<RawHandle>,
 }
 
 impl<'a, E: TableEntry, S> TableGuard<'a, E, S> {
@@ -272,8 +285,8 @@ impl<'a, E: TableEntry, S> TableGuard<'a, E, S> {
     unsafe fn new(shared: &'a Shared<E, S>) -> Self {
         TableGuard {
             shared,
-            graveyard: Vec::new(),
-            holds: Vec::new(),
+            graveyard: Few::new(),
+            holds: Few::new(),
         }
     }
 
@@ -315,10 +328,10 @@ impl<E: TableEntry, S> Drop for TableGuard<'_, E, S> {
         // Dropping removed entries may kill more referents, whose evictions
         // then find the table free, or flag its next holder.
         if !self.graveyard.is_empty() {
-            drop(core::mem::take(&mut self.graveyard));
+            drop(core::mem::replace(&mut self.graveyard, Few::new()));
         }
         if !self.holds.is_empty() {
-            drop(core::mem::take(&mut self.holds));
+            drop(core::mem::replace(&mut self.holds, Few::new()));
         }
     }
 }
