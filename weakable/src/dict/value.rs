@@ -86,6 +86,22 @@ where
 ///
 /// Keys are hashed with `S`, by default std's DoS-resistant `RandomState`.
 ///
+/// # Cost
+///
+/// An entry is one allocation (the ref, carrying the key) plus its slot in
+/// the table, and nothing once its value has died. The table's lock is
+/// taken and given back with one compare-and-swap each, and an eviction
+/// queued while it was held is picked up by that same unlock. A lookup pays
+/// six atomic read-modify-writes where a single-threaded map of
+/// `sync::Weak` (the `weak-table` crate's) pays two: the lock and its
+/// unlock, a hold on the candidate entry (and its release) so that the key
+/// can be compared after unlocking, and the value's upgrade (and the drop of
+/// the handle it returns). That makes a hit in a small, cache-resident
+/// dictionary about three times slower than `weak-table`'s, and a hit in a
+/// large one, where memory latency dominates, about as fast. The holds are
+/// the price of calling the key's `Eq` with no lock held. Measurements are
+/// in `BENCHMARKS.md` at the repository's root.
+///
 /// # Examples
 ///
 /// ```
