@@ -145,9 +145,10 @@ unsafe fn die<T: Weakable>(value: NonNull<u8>) {
     impl<T: Weakable> Drop for Release<T> {
         fn drop(&mut self) {
             if T::Slot::HAS_WEAKREFS {
-                // SAFETY: `T` has a `WeakrefSlot`; the allocation is alive
-                // because the strong side still holds its weak count.
-                unsafe { crate::slot::release_weak(self.0) };
+                // SAFETY: `T` has a `WeakrefSlot`; the strong count is zero,
+                // the value dropped (or its drop unwound, which counts as
+                // dropped), and the strong side's weak count is ours.
+                unsafe { crate::slot::release_weak_after_death(self.0) };
             } else {
                 // SAFETY: no ref can point at an object without a slot, so
                 // nothing else holds this memory; `T` is its type.

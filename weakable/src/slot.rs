@@ -330,6 +330,34 @@ pub(crate) unsafe fn release_weak(object: NonNull<u8>) {
     }
 }
 
+/// Releases the weak count the strong side held, at the end of an object's
+/// death, freeing its allocation if no node is left.
+///
+/// # Safety
+///
+/// The object at `object` has a `WeakrefSlot`, its strong count is zero and
+/// its value has been dropped, and the caller owns the strong side's weak
+/// count.
+pub(crate) unsafe fn release_weak_after_death(object: NonNull<u8>) {
+    // SAFETY: the caller's count keeps the allocation alive.
+    let weak = &unsafe { slot(object.as_ptr()) }.weak;
+    // Making a node takes an `Obj`, and none is left: the count can only
+    // fall now, so if it is 1, it is ours alone and the memory can go with
+    // no read-modify-write. Acquire: the last node's Release decrement (the
+    // one that left 1) happens before the free.
+    if weak.load(Ordering::Acquire) == 1 {
+        // SAFETY: no node and no strong count remain, so nothing can reach
+        // the allocation. `info` is read before it is freed.
+        unsafe {
+            let dealloc = tail(object.as_ptr()).info.dealloc;
+            dealloc(object);
+        }
+        return;
+    }
+    // SAFETY: forwarded from the caller.
+    unsafe { release_weak(object) };
+}
+
 /// One count on a node, released on drop.
 pub(crate) struct RawHandle {
     head: NonNull<NodeHead>,
@@ -614,7 +642,14 @@ impl WeakrefSlot {
     /// is this slot's object.
     pub(crate) unsafe fn clear(&self, object: NonNull<u8>) {
         for basic in [&self.basic_ref, &self.basic_proxy] {
-            if let Some(node) = NonNull::new(basic.swap(ptr::null_mut(), Ordering::Acquire)) {
+            // A load, and a store only if there is a node: nobody else
+            // touches the cached nodes any more, since caching one takes an
+            // `Obj` and there is none left, and every caching happened
+            // before the last `Obj` went (our caller's Acquire saw its
+            // Release decrement), so most deaths pay no read-modify-write
+            // here.
+            if let Some(node) = NonNull::new(basic.load(Ordering::Acquire)) {
+                basic.store(ptr::null_mut(), Ordering::Relaxed);
                 // SAFETY: the slot owned this count (field invariant).
                 drop(unsafe { RawHandle::from_count(node) });
             }
