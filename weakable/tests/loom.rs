@@ -9,7 +9,7 @@
 //! check that no wake-up is lost and no eviction is left queued:
 //!
 //! ```text
-//! RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 \
+//! RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 \
 //!     cargo test -p weakable --release --test loom
 //! ```
 //!

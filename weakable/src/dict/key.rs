@@ -251,9 +251,13 @@ impl<K: ?Sized, V, S> WeakKeyDictionary<K, V, S> {
     where
         V: Clone,
     {
+        // Declared before the guard, so that if a `V::clone` panics, the
+        // clones made so far are dropped after the unwinding unlocked.
+        let mut out = Vec::new();
         let table = self.shared.lock();
-        let mut out = Vec::with_capacity(table.map.len());
+        out.reserve(table.map.len());
         out.extend(table.map.iter().map(|e| (e.key.clone(), e.value.clone())));
+        drop(table);
         out
     }
 
@@ -1190,5 +1194,50 @@ mod tests {
             assert_eq!(d.get(o).map(|v| v.0), Some(o.0));
             assert_eq!(getweakrefcount(o), 1);
         }
+    }
+
+    /// A value whose `Clone`, which the dictionary runs under its lock,
+    /// drops the last handle on another key of the same dictionary.
+    struct Killer(Arc<Mutex<Option<Obj<Key>>>>);
+
+    impl Clone for Killer {
+        fn clone(&self) -> Self {
+            drop(self.0.lock().unwrap().take());
+            Killer(Arc::clone(&self.0))
+        }
+    }
+
+    #[test]
+    fn a_value_clone_that_kills_a_key_of_the_same_dictionary() {
+        // The eviction runs on the thread that holds the table, so it must
+        // queue itself, and the holder's own unlock must apply it.
+        let d = WeakKeyDictionary::new();
+        let (a, b) = (Obj::new(Key(1)), Obj::new(Key(2)));
+        d.insert(&b, Killer(Arc::new(Mutex::new(None))));
+        let holder = Arc::new(Mutex::new(Some(b)));
+        d.insert(&a, Killer(Arc::clone(&holder)));
+        assert_eq!(d.len(), 2);
+        assert!(d.get(&Key(1)).is_some());
+        assert!(holder.lock().unwrap().is_none(), "the clone ran");
+        assert_eq!(d.len(), 1, "the queued eviction was left behind");
+    }
+
+    #[test]
+    fn a_panicking_value_clone_leaves_the_dictionary_usable() {
+        #[derive(Debug)]
+        struct Bomb;
+        impl Clone for Bomb {
+            fn clone(&self) -> Self {
+                panic!("a value clone panicked")
+            }
+        }
+        let d = WeakKeyDictionary::new();
+        let a = Obj::new(Key(1));
+        d.insert(&a, Bomb);
+        let lookup = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| d.get(&Key(1))));
+        assert!(lookup.is_err());
+        assert_eq!(d.len(), 1, "the unwinding let go of the table");
+        drop(a);
+        assert_eq!(d.len(), 0);
     }
 }

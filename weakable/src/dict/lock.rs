@@ -99,7 +99,11 @@ impl<T> TableLock<T> {
             // cleared PARKED, takes `parking` before it notifies, which it
             // can only do once we are waiting, so the wake-up cannot be
             // lost. If the table was let go meanwhile, the CAS fails and
-            // we try again instead of sleeping.
+            // we try again instead of sleeping. If PARKED is already set we
+            // sleep without a CAS: the unlocker that clears that PARKED
+            // cannot have taken `parking` before our load (we would then
+            // have read its clear, or something later), so it takes it
+            // after our wait and its notification reaches us.
             let parking = self.parking.lock();
             let state = self.state.load(Ordering::Relaxed);
             if state & LOCKED == 0
@@ -195,7 +199,8 @@ impl<T> TableLock<T> {
                 Ok(_) => {
                     if state & PARKED != 0 {
                         // Taking `parking` waits out any waiter between its
-                        // CAS and its wait (see `lock_contended`).
+                        // load of the state and its wait (see
+                        // `lock_contended`).
                         let _parking = self.parking.lock();
                         self.unparked.notify_all();
                     }

@@ -8,8 +8,10 @@
 //! runs (keys are hashed before locking; candidates with an equal hash are
 //! cloned out and compared after unlocking, and a version number tells
 //! whether the table changed meanwhile), never while a key, value or entry
-//! is dropped (removed entries go to a graveyard dropped after unlocking),
-//! never while a callback runs.
+//! is dropped (removed entries are dropped after unlocking), never while a
+//! callback runs. The one exception is `WeakKeyDictionary`, which clones
+//! its values under the lock (and so runs whatever a `V::clone` does, and
+//! the callbacks of any referent it kills).
 //!
 //! An entry is evicted by its ref's death callback, on the thread where the
 //! referent died. If the table is free it is removed at once. If it is held
@@ -205,8 +207,11 @@ impl<E: TableEntry, S> Shared<E, S> {
         hash: u64,
         mut pick: impl FnMut(&E) -> C,
     ) -> Lookup<'_, E, S, Candidates<C>> {
-        let table = self.lock();
+        // Declared before the guard, so that if `pick` (a `V::clone`)
+        // panics, the clones made so far are dropped after the unwinding
+        // unlocked.
         let mut candidates = Few::new();
+        let table = self.lock();
         // `find` with a predicate that never matches visits every entry with
         // this hash, as `iter_hash` does, but inlines into one probe loop.
         table.map.find(hash, |e| {
