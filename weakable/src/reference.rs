@@ -505,6 +505,11 @@ impl<T: ?Sized, X> Ref<T, X> {
     pub(crate) fn raw(&self) -> &RawHandle {
         &self.raw
     }
+
+    /// The referent's address, the one [`Obj::id`] gives, alive or not.
+    pub(crate) fn referent_id(&self) -> usize {
+        self.raw().head().object.as_ptr().addr()
+    }
 }
 
 impl<T: ?Sized, X> Clone for Ref<T, X> {

@@ -31,8 +31,11 @@ impl<K: ?Sized, V> TableEntry for Entry<K, V> {
     }
 }
 
-/// A live entry found by key: its key ref and its key, kept alive.
-type Found<K> = (Ref<K, u64>, Obj<K>);
+/// A live entry found by key: its node, which names the entry for as long
+/// as the table's version stays the one the lookup saw (so a caller acts
+/// on it only after checking that version under the lock), and its key,
+/// kept alive.
+type Found<K> = (NonNull<NodeHead>, Obj<K>);
 
 /// The death callback of every entry's key ref: evicts the entry.
 struct EvictKey<K: ?Sized, V, S> {
@@ -426,7 +429,7 @@ where
     K: ?Sized + Hash + Eq,
     S: BuildHasher,
 {
-    /// The live entry whose key equals `key` (its ref and its key, kept
+    /// The live entry whose key equals `key` (its node and its key, kept
     /// alive): found under the lock by hash, compared after unlocking.
     /// Returns it with the table version.
     fn find(&self, hash: u64, key: &K) -> (Option<Found<K>>, u64) {
@@ -436,11 +439,16 @@ where
     /// As [`find`](Self::find), but if no entry has this hash, and so no
     /// key needs comparing, returns the table still locked.
     fn find_or_vacant(&self, hash: u64, key: &K) -> Lookup<'_, Entry<K, V>, S, Option<Found<K>>> {
-        let probe = self.shared.probe(hash, |e| e.key.clone());
+        // The candidates' keys are upgraded under the lock: what the
+        // comparison needs is the key object, which the upgrade keeps alive,
+        // not the entry, so no entry needs holding (the key dictionary's
+        // keys live in their objects, unlike the value dictionary's, which
+        // live in the entries' refs).
+        let probe = self.shared.probe(hash, |e| (e.node(), e.key.upgrade()));
         probe.compare(|candidates| {
-            candidates.into_iter().find_map(|r| {
-                let k = r.upgrade()?;
-                (*k == *key).then_some((r, k))
+            candidates.into_iter().find_map(|(node, k)| {
+                let k = k?;
+                (*k == *key).then_some((node, k))
             })
         })
     }
@@ -467,18 +475,18 @@ where
         V: Clone,
     {
         let hash = self.shared.hasher.hash_one(key);
-        // One lock: each candidate's value is cloned with its key's ref, and
-        // the keys compared after unlocking. The answer is the table's state
-        // at that lock, whatever happens after it.
+        // One lock: each candidate with a live key has its key upgraded and
+        // its value cloned, and the keys are compared after unlocking. The
+        // answer is the table's state at that lock, whatever happens after.
         let probe = self
             .shared
-            .probe(hash, |e| (e.key.clone(), e.value.clone()));
+            .probe(hash, |e| e.key.upgrade().map(|k| (k, e.value.clone())));
         probe
             .compare(|candidates| {
-                candidates.into_iter().find_map(|(r, value)| {
-                    let k = r.upgrade()?;
-                    (*k == *key).then_some(value)
-                })
+                candidates
+                    .into_iter()
+                    .flatten()
+                    .find_map(|(k, value)| (*k == *key).then_some(value))
             })
             .found()
             .0
@@ -526,9 +534,15 @@ where
         let hash = self.shared.hasher.hash_one(key);
         loop {
             let (found, version) = self.find(hash, key);
-            let (r, _alive) = found.as_ref()?;
+            let (node, alive) = found.as_ref()?;
             let mut table = self.shared.lock();
-            if let Some(removed) = table.remove_node(hash, r.raw().ptr()) {
+            // Even if the table changed meanwhile, an entry with `node` whose
+            // key is `alive` (which we keep alive, so its address is its
+            // own) is an entry of this very key object: the one we found,
+            // or one made for the same object since.
+            if let Some(removed) = table.remove_where(hash, |e| {
+                e.node() == *node && e.key.referent_id() == Obj::id(alive)
+            }) {
                 drop(table);
                 return Some(removed.value);
             }
@@ -576,8 +590,8 @@ where
                     (found, table)
                 }
             };
-            if let Some((r, _)) = &found {
-                let node = r.raw().ptr();
+            if let Some((node, _)) = &found {
+                let node = *node;
                 let Some(e) = table.map.find_mut(hash, |e| e.node() == node) else {
                     continue;
                 };

@@ -151,7 +151,12 @@ pub(crate) struct Table<E> {
 impl<E: TableEntry> Table<E> {
     /// Removes the entry of `node`, if it is still in the table.
     pub(crate) fn remove_node(&mut self, hash: u64, node: NonNull<NodeHead>) -> Option<E> {
-        let found = self.map.find_entry(hash, |e| e.node() == node).ok()?;
+        self.remove_where(hash, |e| e.node() == node)
+    }
+
+    /// Removes the entry with `hash` that `is` picks, if there is one.
+    pub(crate) fn remove_where(&mut self, hash: u64, is: impl FnMut(&E) -> bool) -> Option<E> {
+        let found = self.map.find_entry(hash, is).ok()?;
         self.version = self.version.wrapping_add(1);
         let removed = found.remove().0;
         // A dead entry costs nothing: once three quarters of the table is
