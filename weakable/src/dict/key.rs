@@ -478,15 +478,23 @@ where
         // One lock: each candidate with a live key has its key upgraded and
         // its value cloned, and the keys are compared after unlocking. The
         // answer is the table's state at that lock, whatever happens after.
-        let probe = self
-            .shared
-            .probe(hash, |e| e.key.upgrade().map(|k| (k, e.value.clone())));
+        // The key is pushed before the value is cloned, so that if the clone
+        // panics, the key (maybe the last handle on it) is dropped after
+        // the unwinding unlocked.
+        let probe = self.shared.probe_into(hash, |e, out| {
+            if let Some(k) = e.key.upgrade() {
+                out.push((k, None));
+                if let Some((_, value)) = out.last_mut() {
+                    *value = Some(e.value.clone());
+                }
+            }
+        });
         probe
             .compare(|candidates| {
                 candidates
                     .into_iter()
-                    .flatten()
                     .find_map(|(k, value)| (*k == *key).then_some(value))
+                    .flatten()
             })
             .found()
             .0
@@ -1253,5 +1261,48 @@ mod tests {
         assert_eq!(d.len(), 1, "the unwinding let go of the table");
         drop(a);
         assert_eq!(d.len(), 0);
+    }
+
+    #[test]
+    fn a_key_whose_last_handle_a_panicking_clone_leaves_to_get_dies_after_unlocking() {
+        // `get` holds the key it upgraded; the value's clone drops the
+        // caller's handle, then panics, so `get`'s is the last one. It must
+        // be dropped after the unwinding unlocked: the key's `Drop` uses
+        // the dictionary, which would otherwise wait for itself for ever.
+        type Dict = WeakKeyDictionary<Reentrant, Dropper>;
+        thread_local! {
+            static DICT: std::cell::RefCell<Option<Arc<Dict>>> = const { std::cell::RefCell::new(None) };
+            static LEN_IN_DROP: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+        }
+        #[derive(Weakable, PartialEq, Eq, Hash)]
+        struct Reentrant(u32);
+        impl Drop for Reentrant {
+            fn drop(&mut self) {
+                let len = DICT.with(|d| d.borrow().as_ref().map(|d| d.len()));
+                LEN_IN_DROP.with(|l| l.set(len));
+            }
+        }
+        struct Dropper(Arc<Mutex<Option<Obj<Reentrant>>>>);
+        impl Clone for Dropper {
+            fn clone(&self) -> Self {
+                drop(self.0.lock().unwrap().take());
+                panic!("a value clone panicked after dropping its key's handle")
+            }
+        }
+        let d = Arc::new(Dict::new());
+        DICT.with(|slot| *slot.borrow_mut() = Some(Arc::clone(&d)));
+        let holder = Arc::new(Mutex::new(Some(Obj::new(Reentrant(7)))));
+        let key = holder.lock().unwrap().clone().unwrap();
+        d.insert(&key, Dropper(Arc::clone(&holder)));
+        drop(key);
+        let lookup =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| d.get(&Reentrant(7))));
+        assert!(lookup.is_err());
+        assert_eq!(
+            LEN_IN_DROP.with(|l| l.get()),
+            Some(0),
+            "the key died, unlocked, evicted"
+        );
+        DICT.with(|slot| slot.borrow_mut().take());
     }
 }

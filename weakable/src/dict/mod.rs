@@ -75,6 +75,14 @@ impl<T> Few<T> {
     pub(crate) fn is_empty(&self) -> bool {
         self.first.is_none()
     }
+
+    /// The value pushed last.
+    pub(crate) fn last_mut(&mut self) -> Option<&mut T> {
+        match self.rest.last_mut() {
+            Some(last) => Some(last),
+            None => self.first.as_mut(),
+        }
+    }
 }
 
 impl<T> Extend<T> for Few<T> {
@@ -212,6 +220,17 @@ impl<E: TableEntry, S> Shared<E, S> {
         hash: u64,
         mut pick: impl FnMut(&E) -> C,
     ) -> Lookup<'_, E, S, Candidates<C>> {
+        self.probe_into(hash, |e, out| out.push(pick(e)))
+    }
+
+    /// As [`probe`](Self::probe), with `pick` pushing what it takes from
+    /// each entry itself: what it has pushed before a panic is dropped
+    /// only after the unwinding unlocked.
+    pub(crate) fn probe_into<C>(
+        &self,
+        hash: u64,
+        mut pick: impl FnMut(&E, &mut Candidates<C>),
+    ) -> Lookup<'_, E, S, Candidates<C>> {
         // Declared before the guard, so that if `pick` (a `V::clone`)
         // panics, the clones made so far are dropped after the unwinding
         // unlocked.
@@ -221,7 +240,7 @@ impl<E: TableEntry, S> Shared<E, S> {
         // this hash, as `iter_hash` does, but inlines into one probe loop.
         table.map.find(hash, |e| {
             if e.hash() == hash {
-                candidates.push(pick(e));
+                pick(e, &mut candidates);
             }
             false
         });
