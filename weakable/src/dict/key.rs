@@ -114,6 +114,17 @@ where
 ///
 /// Keys are hashed with `S`, by default std's DoS-resistant `RandomState`.
 ///
+/// # Cost
+///
+/// An entry is one allocation (the ref to its key, carrying the entry's
+/// hash) plus its slot in the table, and nothing once its key has died. A
+/// lookup takes the table's lock (one compare-and-swap, and one to give it
+/// back), upgrades each key with the looked-up hash there (no user code
+/// runs), compares them after unlocking and drops the upgrades: four atomic
+/// read-modify-writes, against two for the `weak-table` crate's
+/// single-threaded map. Measurements are in `BENCHMARKS.md` at the
+/// repository's root.
+///
 /// # Examples
 ///
 /// ```
