@@ -20,7 +20,8 @@ use crate::object::Obj;
 /// lock held while `T`'s `Eq`, `Hash` or `Drop` runs, and iteration over a
 /// snapshot that never yields a dead element (elements added after it
 /// started are not yielded). Adding an element equal to one already there
-/// keeps the one already there.
+/// keeps the one already there. It costs what the key dictionary costs
+/// (see [`WeakKeyDictionary`'s cost](WeakKeyDictionary#cost)).
 ///
 /// The in-place operations (`update`, `*_update`, `|=`, ...) work from a
 /// snapshot of their argument, so `s.update(&s)` and friends are fine.
