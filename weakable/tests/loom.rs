@@ -29,7 +29,7 @@ use std::sync::Arc as StdArc;
 use loom::sync::atomic::AtomicBool;
 use loom::sync::Arc;
 use loom::thread;
-use weakable::{Obj, Ref, WeakValueDictionary, Weakable};
+use weakable::{Obj, Ref, WeakKeyDictionary, WeakValueDictionary, Weakable};
 
 /// Allocations this aligned are the models' objects and ref nodes, and
 /// nothing else's (loom's and std's own allocations are far less aligned).
@@ -135,6 +135,21 @@ impl Big {
 impl Drop for Big {
     fn drop(&mut self) {
         self.drops.bump();
+    }
+}
+
+/// As a weak key, compared by `id`.
+impl PartialEq for Big {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for Big {}
+
+impl std::hash::Hash for Big {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.id.hash(state);
     }
 }
 
@@ -393,4 +408,61 @@ fn eviction_races_lookup() {
         assert_eq!(d.len(), 0);
         assert_eq!(keys.get(), 0);
     });
+}
+
+/// Hashes every key to 0, so that all keys are candidates of every lookup.
+#[derive(Clone, Copy, Default)]
+struct Collide;
+
+impl std::hash::BuildHasher for Collide {
+    type Hasher = Collide;
+    fn build_hasher(&self) -> Collide {
+        Collide
+    }
+}
+
+impl std::hash::Hasher for Collide {
+    fn finish(&self) -> u64 {
+        0
+    }
+    fn write(&mut self, _: &[u8]) {}
+}
+
+/// (e) the key dictionary's lookup, which upgrades its candidates' keys
+/// under the lock and names the entry it found by its node, racing the
+/// death (and eviction) of the other key with the same hash: `remove`
+/// takes exactly its own entry, the dead key's entry is evicted, and
+/// every key and value is dropped once.
+#[test]
+fn key_dictionary_remove_races_eviction_of_a_colliding_key() {
+    model(
+        "key_dictionary_remove_races_eviction_of_a_colliding_key",
+        || {
+            let (drops, probes) = (Tally::default(), Tally::default());
+            let d: Arc<WeakKeyDictionary<Big, u32, Collide>> =
+                Arc::new(WeakKeyDictionary::with_hasher(Collide));
+            let kept = Obj::new(Big::new(1, &drops));
+            let doomed = Obj::new(Big::new(2, &drops));
+            // The doomed key first: it is the first candidate of every probe.
+            d.insert(&doomed, 20);
+            d.insert(&kept, 10);
+            let remover = {
+                let (d, probe) = (d.clone(), Big::new(1, &probes));
+                thread::spawn(move || {
+                    assert_eq!(d.remove(&probe), Some(10));
+                    assert_eq!(d.get(&probe), None);
+                })
+            };
+            drop(doomed); // the eviction
+            remover.join().unwrap();
+            assert_eq!(
+                drops.get(),
+                1,
+                "the dead key was dropped once, the kept one not"
+            );
+            assert_eq!(d.len(), 0, "the dead key's entry is still in the table");
+            drop(kept);
+            assert_eq!((drops.get(), probes.get()), (2, 1));
+        },
+    );
 }
