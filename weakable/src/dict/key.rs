@@ -457,7 +457,7 @@ where
         // live in the entries' refs).
         let probe = self.shared.probe(hash, |e| (e.node(), e.key.upgrade()));
         probe.compare(|candidates| {
-            candidates.into_iter().find_map(|(node, k)| {
+            candidates.find_map(|(node, k)| {
                 let k = k?;
                 (*k == *key).then_some((node, k))
             })
@@ -503,7 +503,6 @@ where
         probe
             .compare(|candidates| {
                 candidates
-                    .into_iter()
                     .find_map(|(k, value)| (*k == *key).then_some(value))
                     .flatten()
             })

@@ -76,6 +76,16 @@ impl<T> Few<T> {
         self.first.is_none()
     }
 
+    /// The first value (in push order) that `f` maps to something, with
+    /// the others dropped; the usual single candidate takes no iterator.
+    pub(crate) fn find_map<U>(self, mut f: impl FnMut(T) -> Option<U>) -> Option<U> {
+        let Few { first, rest } = self;
+        match f(first?) {
+            Some(found) => Some(found),
+            None => rest.into_iter().find_map(f),
+        }
+    }
+
     /// The value pushed last.
     pub(crate) fn last_mut(&mut self) -> Option<&mut T> {
         match self.rest.last_mut() {

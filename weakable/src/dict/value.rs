@@ -382,9 +382,9 @@ where
         K: Borrow<Q>,
         Q: ?Sized + Eq,
     {
-        self.shared
-            .probe(hash, Entry::clone)
-            .compare(|candidates| candidates.into_iter().find(|e| e.r.data().borrow() == key))
+        self.shared.probe(hash, Entry::clone).compare(|candidates| {
+            candidates.find_map(|e| (e.r.data().borrow() == key).then_some(e))
+        })
     }
 
     /// The value of `key`, if its entry is alive: Python's `d.get(key)`.
