@@ -508,7 +508,7 @@ impl<T: ?Sized, X> Ref<T, X> {
 
     /// The referent's address, the one [`Obj::id`] gives, alive or not.
     pub(crate) fn referent_id(&self) -> usize {
-        self.raw().head().object.as_ptr().addr()
+        self.target.as_ptr().cast::<u8>().addr()
     }
 }
 
@@ -556,7 +556,7 @@ impl<T: ?Sized, X> fmt::Debug for Ref<T, X> {
     /// CPython's repr: `<weakref at 0x..; to 'Image' at 0x..>`, or
     /// `<weakref at 0x..; dead>`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt_weakref(&self.raw, self.target.as_ptr().cast::<u8>().addr(), f)
+        fmt_weakref(&self.raw, self.referent_id(), f)
     }
 }
 

@@ -321,12 +321,8 @@ pub(crate) unsafe fn release_weak(object: NonNull<u8>) {
     if weak.fetch_sub(1, Ordering::Release) == 1 {
         acquire_after_last_release(weak);
         // SAFETY: the count reached zero: the value was dropped (the strong
-        // side's count is gone) and no node remains, so nothing can reach
-        // the allocation. `info` is read before it is freed.
-        unsafe {
-            let dealloc = tail(object.as_ptr()).info.dealloc;
-            dealloc(object);
-        }
+        // side's count is gone) and no node remains.
+        unsafe { free_object(object) };
     }
 }
 
@@ -346,16 +342,29 @@ pub(crate) unsafe fn release_weak_after_death(object: NonNull<u8>) {
     // no read-modify-write. Acquire: the last node's Release decrement (the
     // one that left 1) happens before the free.
     if weak.load(Ordering::Acquire) == 1 {
-        // SAFETY: no node and no strong count remain, so nothing can reach
-        // the allocation. `info` is read before it is freed.
-        unsafe {
-            let dealloc = tail(object.as_ptr()).info.dealloc;
-            dealloc(object);
-        }
+        // SAFETY: no node, no strong count and no other weak count remain.
+        unsafe { free_object(object) };
         return;
     }
     // SAFETY: forwarded from the caller.
     unsafe { release_weak(object) };
+}
+
+/// Frees the allocation of the object at `object`.
+///
+/// # Safety
+///
+/// The object has a `WeakrefSlot`, its value has been dropped, and no
+/// count of any kind (strong, weak, a node's) remains: nothing else can
+/// reach the allocation.
+unsafe fn free_object(object: NonNull<u8>) {
+    // SAFETY: the allocation is alive until the call below, which the
+    // caller's guarantee makes the only access left; `info` (a static) is
+    // read before the memory goes.
+    unsafe {
+        let dealloc = tail(object.as_ptr()).info.dealloc;
+        dealloc(object);
+    }
 }
 
 /// One count on a node, released on drop.

@@ -103,15 +103,6 @@ impl<T> Extend<T> for Few<T> {
     }
 }
 
-impl<T> IntoIterator for Few<T> {
-    type Item = T;
-    type IntoIter = core::iter::Chain<core::option::IntoIter<T>, std::vec::IntoIter<T>>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.first.into_iter().chain(self.rest)
-    }
-}
-
 /// What a lookup found.
 pub(crate) enum Lookup<'a, E: TableEntry, S, F> {
     /// No entry has the hash, so nothing needed comparing: the table is
@@ -279,11 +270,10 @@ impl<E: TableEntry, S> Shared<E, S> {
         if self.table.try_lock() {
             // SAFETY: we have just taken the lock.
             let mut table = unsafe { TableGuard::new(self) };
-            let dead = table.remove_node(hash, node.ptr());
-            drop(table);
-            // After unlocking: dropping the entry runs user code.
-            drop(dead);
-            drop(node);
+            if let Some(dead) = table.remove_node(hash, node.ptr()) {
+                table.graveyard.push(dead);
+            }
+            table.holds.push(node);
             return;
         }
         self.pending.lock().push(Eviction {
