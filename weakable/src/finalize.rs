@@ -32,8 +32,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Once, PoisonError, Weak};
 
-use crate::kind::WeakRefable;
-use crate::object::Obj;
+use crate::traits::WeakRefable;
+use crate::obj::Obj;
 use crate::reference::Ref;
 
 /// Registers `f(args)` to run when `obj` dies, Python's

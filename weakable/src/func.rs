@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::kind::{WeakRefable, Weakable};
+use crate::traits::{WeakRefable, Weakable};
 use crate::slot::WeakrefSlot;
 
 /// A callable object, Python's `__call__`: called with one argument value

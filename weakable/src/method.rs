@@ -37,8 +37,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
 use crate::func::Call;
-use crate::kind::WeakRefable;
-use crate::object::Obj;
+use crate::traits::WeakRefable;
+use crate::obj::Obj;
 use crate::reference::Ref;
 
 /// A weak reference to a bound method, Python's `weakref.WeakMethod`.

@@ -6,9 +6,9 @@ use core::marker::PhantomData;
 use core::ptr::NonNull;
 
 use crate::error::ReferenceError;
-use crate::kind::WeakRefable;
-use crate::object::Obj;
-use crate::slot::{attach_node, basic_node, Callback, RawHandle, KIND_PROXY};
+use crate::traits::WeakRefable;
+use crate::obj::Obj;
+use crate::slot::{attach_node, basic_node, Callback, NodeHandle, KIND_PROXY};
 
 /// A weak reference that stands for its object, Python's `weakref.proxy`.
 ///
@@ -59,7 +59,7 @@ use crate::slot::{attach_node, basic_node, Callback, RawHandle, KIND_PROXY};
 pub struct Proxy<T: ?Sized> {
     /// Invariant: a count on a `Node<()>` of kind proxy whose referent is
     /// `target`'s object.
-    raw: RawHandle,
+    raw: NodeHandle,
     target: NonNull<T>,
     _marker: PhantomData<*const T>,
 }
@@ -84,7 +84,7 @@ impl<T: ?Sized, F> Callback<()> for ProxyCallback<T, F>
 where
     F: FnOnce(&Proxy<T>) + Send,
 {
-    fn call(self, node: RawHandle) {
+    fn call(self, node: NodeHandle) {
         let p = Proxy {
             raw: node,
             target: self.target,
@@ -348,7 +348,7 @@ impl<T: ?Sized> Proxy<T> {
         this.raw.ptr() == other.raw.ptr()
     }
 
-    pub(crate) fn raw(&self) -> &RawHandle {
+    pub(crate) fn raw(&self) -> &NodeHandle {
         &self.raw
     }
 }

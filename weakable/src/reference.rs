@@ -7,10 +7,10 @@ use core::marker::PhantomData;
 use core::ptr::NonNull;
 use std::sync::OnceLock;
 
-use crate::kind::{SlotKind, WeakRefable, Weakable};
-use crate::object::{slot, Obj};
-use crate::slot::{attach_node, basic_node, Callback, NoCallback, RawHandle, RefKind, KIND_REF};
-use crate::sync::Ordering;
+use crate::traits::{SlotKind, WeakRefable, Weakable};
+use crate::obj::{slot, Obj};
+use crate::slot::{attach_node, basic_node, Callback, NoCallback, NodeHandle, RefKind, KIND_REF};
+use crate::rt::Ordering;
 
 /// A weak reference to an object: Python's `weakref.ref`.
 ///
@@ -66,7 +66,7 @@ use crate::sync::Ordering;
 /// ```
 pub struct Ref<T: ?Sized, X = ()> {
     /// Invariant: a count on a `Node<X>` whose referent is `target`'s object.
-    raw: RawHandle,
+    raw: NodeHandle,
     /// The referent's value, with provenance over its allocation.
     target: NonNull<T>,
     _marker: PhantomData<(*const T, X)>,
@@ -96,7 +96,7 @@ impl<T: ?Sized, X, F> Callback<X> for RefCallback<T, F>
 where
     F: FnOnce(&Ref<T, X>) + Send,
 {
-    fn call(self, node: RawHandle) {
+    fn call(self, node: NodeHandle) {
         let r = Ref {
             raw: node,
             target: self.target,
@@ -502,7 +502,7 @@ impl<T: ?Sized, X> Ref<T, X> {
         Ok(h)
     }
 
-    pub(crate) fn raw(&self) -> &RawHandle {
+    pub(crate) fn raw(&self) -> &NodeHandle {
         &self.raw
     }
 
@@ -561,7 +561,7 @@ impl<T: ?Sized, X> fmt::Debug for Ref<T, X> {
 }
 
 pub(crate) fn fmt_weakref(
-    raw: &RawHandle,
+    raw: &NodeHandle,
     target: usize,
     f: &mut fmt::Formatter<'_>,
 ) -> fmt::Result {
@@ -636,7 +636,7 @@ impl std::error::Error for DeadHashError {}
 /// assert!(listed[0].has_callback());
 /// ```
 pub struct AnyRef<T: ?Sized> {
-    raw: RawHandle,
+    raw: NodeHandle,
     target: NonNull<T>,
     _marker: PhantomData<*const T>,
 }

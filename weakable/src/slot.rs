@@ -38,9 +38,9 @@ use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::kind::SlotKind;
-use crate::object::{slot, tail};
-use crate::sync::{
+use crate::traits::SlotKind;
+use crate::obj::{slot, tail};
+use crate::rt::{
     acquire_after_last_release, spin_wait, AtomicPtr, AtomicU64, AtomicUsize, Cell, Ordering,
 };
 
@@ -223,7 +223,7 @@ pub(crate) trait Callback<X>: Send + Sized {
     const PRESENT: bool = true;
     /// Called once, on the thread where the referent died, with no lock held,
     /// with one count on the node, which the callee owns.
-    fn call(self, node: RawHandle);
+    fn call(self, node: NodeHandle);
 }
 
 /// The callback of nodes that have none.
@@ -231,7 +231,7 @@ pub(crate) enum NoCallback {}
 
 impl<X> Callback<X> for NoCallback {
     const PRESENT: bool = false;
-    fn call(self, _: RawHandle) {
+    fn call(self, _: NodeHandle) {
         match self {}
     }
 }
@@ -270,7 +270,7 @@ unsafe fn fire<X, C: Callback<X>>(head: NonNull<NodeHead>) {
     // zero, and clearing fires each node once.
     let callback = unsafe { (*(*node.as_ptr()).callback.get()).take() };
     // SAFETY: the caller transfers its count.
-    let hold = unsafe { RawHandle::from_count(head) };
+    let hold = unsafe { NodeHandle::from_count(head) };
     match callback {
         Some(callback) => callback.call(hold),
         None => drop(hold),
@@ -368,19 +368,19 @@ unsafe fn free_object(object: NonNull<u8>) {
 }
 
 /// One count on a node, released on drop.
-pub(crate) struct RawHandle {
+pub(crate) struct NodeHandle {
     head: NonNull<NodeHead>,
 }
 
-impl RawHandle {
+impl NodeHandle {
     /// Takes ownership of one count the caller holds.
     ///
     /// # Safety
     ///
     /// The caller owns one count on the live node `head`.
     #[inline]
-    pub(crate) unsafe fn from_count(head: NonNull<NodeHead>) -> RawHandle {
-        RawHandle { head }
+    pub(crate) unsafe fn from_count(head: NonNull<NodeHead>) -> NodeHandle {
+        NodeHandle { head }
     }
 
     #[inline]
@@ -431,7 +431,7 @@ impl RawHandle {
     }
 }
 
-impl Clone for RawHandle {
+impl Clone for NodeHandle {
     #[inline]
     fn clone(&self) -> Self {
         // Relaxed, as `Arc::clone`: the new count comes from an existing one.
@@ -439,11 +439,11 @@ impl Clone for RawHandle {
         if old > isize::MAX as usize {
             std::process::abort();
         }
-        RawHandle { head: self.head }
+        NodeHandle { head: self.head }
     }
 }
 
-impl Drop for RawHandle {
+impl Drop for NodeHandle {
     #[inline]
     fn drop(&mut self) {
         if self.head().vtable.has_callback {
@@ -660,7 +660,7 @@ impl WeakrefSlot {
             if let Some(node) = NonNull::new(basic.load(Ordering::Acquire)) {
                 basic.store(ptr::null_mut(), Ordering::Relaxed);
                 // SAFETY: the slot owned this count (field invariant).
-                drop(unsafe { RawHandle::from_count(node) });
+                drop(unsafe { NodeHandle::from_count(node) });
             }
         }
         if self.list.load(Ordering::Acquire).is_null() {
@@ -743,7 +743,7 @@ impl WeakrefSlot {
     /// Handles to every live ref and proxy of this (live) object: the basic
     /// ref, the basic proxy, then the others newest first, as CPython lists
     /// them.
-    pub(crate) fn weakrefs(&self) -> Vec<RawHandle> {
+    pub(crate) fn weakrefs(&self) -> Vec<NodeHandle> {
         let mut out = Vec::new();
         for basic in [&self.basic_ref, &self.basic_proxy] {
             if let Some(node) = NonNull::new(basic.load(Ordering::Acquire)) {
@@ -753,7 +753,7 @@ impl WeakrefSlot {
                 if head.handles.load(Ordering::Relaxed) > 1 {
                     head.handles.fetch_add(1, Ordering::Relaxed);
                     // SAFETY: we just took this count.
-                    out.push(unsafe { RawHandle::from_count(node) });
+                    out.push(unsafe { NodeHandle::from_count(node) });
                 }
             }
         }
@@ -777,7 +777,7 @@ impl WeakrefSlot {
                             break;
                         }
                         if try_hold(&(*cur).handles) {
-                            out.push(RawHandle::from_count(NonNull::new_unchecked(cur)));
+                            out.push(NodeHandle::from_count(NonNull::new_unchecked(cur)));
                             taken += 1;
                         }
                     }
@@ -816,7 +816,7 @@ pub(crate) unsafe fn attach_node<X, C: Callback<X>, const KIND: u8>(
     object: NonNull<u8>,
     data: X,
     callback: Option<C>,
-) -> RawHandle {
+) -> NodeHandle {
     // SAFETY: the caller guarantees a live object with a slot.
     let slot = unsafe { slot(object.as_ptr()) };
     let head = new_node::<X, C, KIND, false>(object, data, callback, 1);
@@ -825,7 +825,7 @@ pub(crate) unsafe fn attach_node<X, C: Callback<X>, const KIND: u8>(
     slot.weak.fetch_add(1, Ordering::Relaxed);
     slot.link(head);
     // SAFETY: the node was created with one count, which is this handle's.
-    unsafe { RawHandle::from_count(head) }
+    unsafe { NodeHandle::from_count(head) }
 }
 
 fn new_node<X, C: Callback<X>, const KIND: u8, const BASIC: bool>(
@@ -858,7 +858,7 @@ fn new_node<X, C: Callback<X>, const KIND: u8, const BASIC: bool>(
 ///
 /// As for [`attach_node`].
 #[inline]
-pub(crate) unsafe fn basic_node<const KIND: u8>(object: NonNull<u8>) -> RawHandle {
+pub(crate) unsafe fn basic_node<const KIND: u8>(object: NonNull<u8>) -> NodeHandle {
     // SAFETY: the caller guarantees a live object with a slot.
     let slot = unsafe { slot(object.as_ptr()) };
     let cached = slot.basic(KIND).load(Ordering::Acquire);
@@ -867,7 +867,7 @@ pub(crate) unsafe fn basic_node<const KIND: u8>(object: NonNull<u8>) -> RawHandl
         // node, so it is alive and its count is not zero.
         unsafe {
             node.as_ref().handles.fetch_add(1, Ordering::Relaxed);
-            return RawHandle::from_count(node);
+            return NodeHandle::from_count(node);
         }
     }
     // SAFETY: forwarded from the caller.
@@ -875,7 +875,7 @@ pub(crate) unsafe fn basic_node<const KIND: u8>(object: NonNull<u8>) -> RawHandl
 }
 
 #[cold]
-unsafe fn new_basic_node<const KIND: u8>(object: NonNull<u8>) -> RawHandle {
+unsafe fn new_basic_node<const KIND: u8>(object: NonNull<u8>) -> NodeHandle {
     // SAFETY: the caller guarantees a live object with a slot.
     let slot = unsafe { slot(object.as_ptr()) };
     // Two counts: the slot's and the returned handle's.
@@ -888,7 +888,7 @@ unsafe fn new_basic_node<const KIND: u8>(object: NonNull<u8>) -> RawHandle {
         Ordering::Acquire,
     ) {
         // SAFETY: one of the two counts is the handle's.
-        Ok(_) => unsafe { RawHandle::from_count(node) },
+        Ok(_) => unsafe { NodeHandle::from_count(node) },
         Err(winner) => {
             // Another thread cached its node first: use that one, and
             // destroy ours, which nobody else has seen.
@@ -896,7 +896,7 @@ unsafe fn new_basic_node<const KIND: u8>(object: NonNull<u8>) -> RawHandle {
             unsafe {
                 (*winner).handles.fetch_add(1, Ordering::Relaxed);
                 (node.as_ref().vtable.destroy)(node, false);
-                RawHandle::from_count(NonNull::new_unchecked(winner))
+                NodeHandle::from_count(NonNull::new_unchecked(winner))
             }
         }
     }

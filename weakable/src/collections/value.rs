@@ -8,11 +8,11 @@ use core::ptr::NonNull;
 use std::collections::hash_map::RandomState;
 use std::sync::{Arc, Weak};
 
-use super::{Lookup, Shared, TableEntry};
-use crate::kind::WeakRefable;
-use crate::object::Obj;
+use crate::core::table::{Lookup, Shared, TableEntry};
+use crate::traits::WeakRefable;
+use crate::obj::Obj;
 use crate::reference::Ref;
-use crate::slot::{Callback, NodeHead, RawHandle};
+use crate::slot::{Callback, NodeHead, NodeHandle};
 
 /// One entry: the value's ref, which carries the key (CPython's `KeyedRef`).
 struct Entry<K, V: ?Sized> {
@@ -50,7 +50,7 @@ where
     S: BuildHasher,
     Weak<Shared<Entry<K, V>, S>>: Send,
 {
-    fn call(self, node: RawHandle) {
+    fn call(self, node: NodeHandle) {
         if let Some(dict) = self.dict.upgrade() {
             // SAFETY: entries' nodes are `Node<K>`.
             let hash = dict.hasher.hash_one(unsafe { node.data::<K>() });

@@ -7,11 +7,11 @@ use core::ptr::NonNull;
 use std::collections::hash_map::RandomState;
 use std::sync::{Arc, Weak};
 
-use super::{Lookup, Shared, TableEntry};
-use crate::kind::WeakRefable;
-use crate::object::Obj;
+use crate::core::table::{Lookup, Shared, TableEntry};
+use crate::traits::WeakRefable;
+use crate::obj::Obj;
 use crate::reference::Ref;
-use crate::slot::{Callback, NodeHead, RawHandle};
+use crate::slot::{Callback, NodeHead, NodeHandle};
 
 /// One entry: the key's ref, which carries the entry's hash (the key may be
 /// dead when the entry is evicted, so the hash cannot be recomputed), and
@@ -47,7 +47,7 @@ where
     K: ?Sized,
     Weak<Shared<Entry<K, V>, S>>: Send,
 {
-    fn call(self, node: RawHandle) {
+    fn call(self, node: NodeHandle) {
         if let Some(dict) = self.dict.upgrade() {
             // SAFETY: entries' key nodes are `Node<u64>`.
             let hash = *unsafe { node.data::<u64>() };

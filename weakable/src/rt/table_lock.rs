@@ -20,7 +20,7 @@
 //! [`PARKED`] are only ever set together with [`LOCKED`], and the unlock
 //! clears all three at once.
 
-use crate::sync::{spin_wait, AtomicUsize, Cell, Condvar, Mutex, Ordering};
+use crate::rt::{spin_wait, AtomicUsize, Cell, Condvar, Mutex, Ordering};
 
 /// Someone holds the table.
 const LOCKED: usize = 1;

@@ -29,9 +29,9 @@ use core::ops::Deref;
 use core::ptr::{self, NonNull};
 use std::alloc;
 
-use crate::kind::{SlotKind, Weakable};
+use crate::traits::{SlotKind, Weakable};
 use crate::slot::WeakrefSlot;
-use crate::sync::{acquire_after_last_release, AtomicUsize, Ordering};
+use crate::rt::{acquire_after_last_release, AtomicUsize, Ordering};
 
 /// What a type-erased header knows about its concrete type.
 pub(crate) struct ObjInfo {

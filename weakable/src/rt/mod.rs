@@ -7,6 +7,8 @@
 //!
 //! [loom]: https://docs.rs/loom
 
+pub(crate) mod table_lock;
+
 #[cfg(not(loom))]
 pub(crate) use core::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 #[cfg(loom)]

@@ -3,7 +3,7 @@
 //!
 //! # Locking
 //!
-//! Each collection has one lock around its table ([`lock::TableLock`]). It
+//! Each collection has one lock around its table ([`TableLock`]). It
 //! is held only for table operations: never while a key's `Hash` or `Eq`
 //! runs (keys are hashed before locking; candidates with an equal hash are
 //! cloned out and compared after unlocking, and a version number tells
@@ -23,20 +23,16 @@
 //! never lost, never waits for a later call, and never deadlocks; and an
 //! operation that finds nothing queued never touches the queue.
 
-pub(crate) mod key;
-mod lock;
-pub(crate) mod set;
-pub(crate) mod value;
-
-use crate::sync::Mutex;
 use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};
 use core::ptr::NonNull;
 
 use hashbrown::HashTable;
 
-use self::lock::TableLock;
-use crate::slot::{NodeHead, RawHandle};
+use crate::core::first_inline::FirstInline;
+use crate::rt::table_lock::TableLock;
+use crate::rt::Mutex;
+use crate::slot::{NodeHead, NodeHandle};
 
 /// An entry of a weak table: it knows its hash and its ref's node.
 pub(crate) trait TableEntry {
@@ -44,64 +40,10 @@ pub(crate) trait TableEntry {
     fn node(&self) -> NonNull<NodeHead>;
 }
 
-/// A handful of values, nearly always none or one: the first is kept
-/// inline, so only a second allocates. Used for the entries a lookup clones
-/// out of the table to compare after unlocking (a second means a hash
-/// collision), and for what a holder removes and drops after unlocking.
-pub(crate) struct Few<T> {
-    first: Option<T>,
-    rest: Vec<T>,
-}
 
 /// The entries with a lookup's hash, cloned out of the table to compare
 /// after unlocking.
-pub(crate) type Candidates<T> = Few<T>;
-
-impl<T> Few<T> {
-    const fn new() -> Self {
-        Few {
-            first: None,
-            rest: Vec::new(),
-        }
-    }
-
-    pub(crate) fn push(&mut self, value: T) {
-        match self.first {
-            None => self.first = Some(value),
-            Some(_) => self.rest.push(value),
-        }
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.first.is_none()
-    }
-
-    /// The first value (in push order) that `f` maps to something, with
-    /// the others dropped; the usual single candidate takes no iterator.
-    pub(crate) fn find_map<U>(self, mut f: impl FnMut(T) -> Option<U>) -> Option<U> {
-        let Few { first, rest } = self;
-        match f(first?) {
-            Some(found) => Some(found),
-            None => rest.into_iter().find_map(f),
-        }
-    }
-
-    /// The value pushed last.
-    pub(crate) fn last_mut(&mut self) -> Option<&mut T> {
-        match self.rest.last_mut() {
-            Some(last) => Some(last),
-            None => self.first.as_mut(),
-        }
-    }
-}
-
-impl<T> Extend<T> for Few<T> {
-    fn extend<I: IntoIterator<Item = T>>(&mut self, values: I) {
-        for value in values {
-            self.push(value);
-        }
-    }
-}
+pub(crate) type Candidates<T> = FirstInline<T>;
 
 /// What a lookup found.
 pub(crate) enum Lookup<'a, E: TableEntry, S, F> {
@@ -137,7 +79,7 @@ impl<E: TableEntry, S, X> Lookup<'_, E, S, Option<X>> {
 /// A queued eviction: the dead entry's hash and a hold on its node.
 pub(crate) struct Eviction<E> {
     hash: u64,
-    node: RawHandle,
+    node: NodeHandle,
     _entry: PhantomData<E>,
 }
 
@@ -235,7 +177,7 @@ impl<E: TableEntry, S> Shared<E, S> {
         // Declared before the guard, so that if `pick` (a `V::clone`)
         // panics, the clones made so far are dropped after the unwinding
         // unlocked.
-        let mut candidates = Few::new();
+        let mut candidates = FirstInline::new();
         let table = self.lock();
         // `find` with a predicate that never matches visits every entry with
         // this hash, as `iter_hash` does, but inlines into one probe loop.
@@ -266,7 +208,7 @@ impl<E: TableEntry, S> Shared<E, S> {
 
     /// Removes the entry of a dead node, now or, if the table is held,
     /// before its holder lets go.
-    pub(crate) fn evict(&self, hash: u64, node: RawHandle) {
+    pub(crate) fn evict(&self, hash: u64, node: NodeHandle) {
         if self.table.try_lock() {
             // SAFETY: we have just taken the lock.
             let mut table = unsafe { TableGuard::new(self) };
@@ -299,9 +241,9 @@ impl<E: TableEntry, S> Shared<E, S> {
 pub(crate) struct TableGuard<'a, E: TableEntry, S> {
     shared: &'a Shared<E, S>,
     /// Removed entries, dropped after unlocking (their drops run user code).
-    pub(crate) graveyard: Few<E>,
+    pub(crate) graveyard: FirstInline<E>,
     /// The queued evictions' holds on their nodes, let go after unlocking.
-    holds: Few<RawHandle>,
+    holds: FirstInline<NodeHandle>,
 }
 
 impl<'a, E: TableEntry, S> TableGuard<'a, E, S> {
@@ -314,8 +256,8 @@ impl<'a, E: TableEntry, S> TableGuard<'a, E, S> {
     unsafe fn new(shared: &'a Shared<E, S>) -> Self {
         TableGuard {
             shared,
-            graveyard: Few::new(),
-            holds: Few::new(),
+            graveyard: FirstInline::new(),
+            holds: FirstInline::new(),
         }
     }
 
@@ -357,10 +299,10 @@ impl<E: TableEntry, S> Drop for TableGuard<'_, E, S> {
         // Dropping removed entries may kill more referents, whose evictions
         // then find the table free, or flag its next holder.
         if !self.graveyard.is_empty() {
-            drop(core::mem::replace(&mut self.graveyard, Few::new()));
+            drop(core::mem::replace(&mut self.graveyard, FirstInline::new()));
         }
         if !self.holds.is_empty() {
-            drop(core::mem::replace(&mut self.holds, Few::new()));
+            drop(core::mem::replace(&mut self.holds, FirstInline::new()));
         }
     }
 }
