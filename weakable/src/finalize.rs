@@ -32,9 +32,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Once, PoisonError, Weak};
 
-use crate::traits::WeakRefable;
 use crate::obj::Obj;
 use crate::reference::Ref;
+use crate::traits::WeakRefable;
 
 /// Registers `f(args)` to run when `obj` dies, Python's
 /// `weakref.finalize(obj, f, *args)`.

@@ -2,8 +2,8 @@
 
 use core::fmt;
 
+use crate::core::slot::WeakrefSlot;
 use crate::traits::{WeakRefable, Weakable};
-use crate::slot::WeakrefSlot;
 
 /// A callable object, Python's `__call__`: called with one argument value
 /// (a tuple for several, `()` for none).

@@ -274,10 +274,11 @@ mod obj;
 mod proxy;
 mod reference;
 mod rt;
-mod slot;
 mod traits;
 mod unraisable;
 
+pub use crate::core::node::RefKind;
+pub use crate::core::slot::{NoSlot, WeakrefSlot};
 pub use coerce::CoerceFrom;
 pub use collections::key::{WeakKeyDictionary, WeakKeyItems, WeakKeys};
 pub use collections::set::WeakSet;
@@ -285,12 +286,11 @@ pub use collections::value::{WeakValueDictionary, WeakValueItems};
 pub use error::ReferenceError;
 pub use finalize::{finalize, Finalizer};
 pub use func::{Call, Func};
-pub use traits::{SlotKind, WeakRefable, Weakable};
 pub use method::{BoundMethod, WeakMethod};
 pub use obj::Obj;
 pub use proxy::Proxy;
 pub use reference::{getweakrefcount, getweakrefs, AnyRef, DeadHashError, Ref};
-pub use slot::{NoSlot, RefKind, WeakrefSlot};
+pub use traits::{SlotKind, WeakRefable, Weakable};
 pub use unraisable::{set_unraisable_hook, take_unraisable_hook, Unraisable, UnraisableHook};
 
 /// Derives [`Weakable`](trait@Weakable) (and [`WeakRefable`] unless

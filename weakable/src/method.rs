@@ -37,9 +37,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
 use crate::func::Call;
-use crate::traits::WeakRefable;
 use crate::obj::Obj;
 use crate::reference::Ref;
+use crate::traits::WeakRefable;
 
 /// A weak reference to a bound method, Python's `weakref.WeakMethod`.
 ///

@@ -1,186 +1,17 @@
-//! `Obj<T>`, a strong reference to an object, and the allocation header
-//! every object carries in front of its value.
-//!
-//! # Layout
-//!
-//! An object is one heap allocation:
-//!
-//! ```text
-//! [padding][slot: T::Slot][info: &ObjInfo][strong: AtomicUsize][value: T]
-//!                          \_________ Tail (16 bytes) _________/ ^
-//!                                                                `Obj<T>` points here
-//! ```
-//!
-//! `Obj<T>` holds a pointer to the value itself, so `Deref` costs nothing and
-//! an `Obj<dyn Trait>` is an ordinary fat pointer. The header is packed
-//! against the value, so the tail (type info and strong count) is always 16
-//! bytes below the value and the slot right below the tail, whatever the
-//! value's alignment or the view's type: every view of one object finds the
-//! same header. Any padding the value's alignment needs goes in front.
-//! [`NoSlot`](crate::NoSlot) is zero-sized, so an object without a
-//! `__weakref__` slot has a 16-byte header, the same as `Arc`'s.
+//! `Obj<T>`, a strong reference to an object (its header and death are in
+//! `core::header` and `core::death`).
 
-use core::alloc::Layout;
 use core::fmt;
 use core::hash::{Hash, Hasher};
 use core::marker::PhantomData;
-use core::mem::{align_of, size_of};
 use core::ops::Deref;
 use core::ptr::{self, NonNull};
-use std::alloc;
 
-use crate::traits::{SlotKind, Weakable};
-use crate::slot::WeakrefSlot;
-use crate::rt::{acquire_after_last_release, AtomicUsize, Ordering};
-
-/// What a type-erased header knows about its concrete type.
-pub(crate) struct ObjInfo {
-    /// The name reprs show (`Weakable::NAME`).
-    pub(crate) name: &'static str,
-    /// Runs the death sequence; called once, when the strong count reaches zero.
-    pub(crate) die: unsafe fn(NonNull<u8>),
-    /// Frees the allocation; called once, after the value was dropped and
-    /// the last ref node let go.
-    pub(crate) dealloc: unsafe fn(NonNull<u8>),
-}
-
-/// The part of the header every object has, directly below the value.
-#[repr(C)]
-pub(crate) struct Tail {
-    pub(crate) info: &'static ObjInfo,
-    /// Invariant: the number of live `Obj` handles. Once it reaches zero it
-    /// never leaves zero again: `upgrade` refuses to move it from 0 to 1.
-    pub(crate) strong: AtomicUsize,
-}
-
-/// The full header of an object whose type has slot `S`.
-#[repr(C)]
-pub(crate) struct Header<S> {
-    pub(crate) slot: S,
-    pub(crate) tail: Tail,
-}
-
-const TAIL_SIZE: usize = size_of::<Tail>();
-const SLOT_HEADER_SIZE: usize = size_of::<Header<WeakrefSlot>>();
-
-// The tail is flush against the value in both layouts only if the slot
-// leaves no padding before it; checked here once for all.
-const _: () = {
-    assert!(core::mem::offset_of!(Header<WeakrefSlot>, tail) == size_of::<WeakrefSlot>());
-    assert!(SLOT_HEADER_SIZE == size_of::<WeakrefSlot>() + TAIL_SIZE);
-    assert!(size_of::<Header<crate::NoSlot>>() == TAIL_SIZE);
-    assert!(align_of::<Header<WeakrefSlot>>() == align_of::<Tail>());
-    assert!(align_of::<Header<crate::NoSlot>>() == align_of::<Tail>());
-};
-
-/// A guard against reference-count overflow, as `Arc` has: a program would
-/// need this many handles to leak memory faster than it can allocate it.
-const MAX_REFCOUNT: usize = isize::MAX as usize;
-
-/// The tail of the object whose value starts at `value`.
-///
-/// # Safety
-///
-/// `value` must point at the value of a live object allocation (one whose
-/// memory has not been freed), with provenance over the whole allocation.
-#[inline(always)]
-pub(crate) unsafe fn tail<'a>(value: *const u8) -> &'a Tail {
-    // SAFETY: the caller guarantees `value` is the value address of a live
-    // allocation laid out by `layout_of`; the tail lies `TAIL_SIZE` bytes
-    // below it, initialised by `Obj::new` and never moved.
-    unsafe { &*value.sub(TAIL_SIZE).cast::<Tail>() }
-}
-
-/// The `__weakref__` slot of the object whose value starts at `value`.
-///
-/// # Safety
-///
-/// As for [`tail`], and the object's type must have `Slot = WeakrefSlot`.
-#[inline(always)]
-pub(crate) unsafe fn slot<'a>(value: *const u8) -> &'a WeakrefSlot {
-    // SAFETY: the caller guarantees a live allocation whose header is a
-    // `Header<WeakrefSlot>`, which starts `SLOT_HEADER_SIZE` bytes below the
-    // value; its first field is the slot.
-    unsafe { &*value.sub(SLOT_HEADER_SIZE).cast::<WeakrefSlot>() }
-}
-
-/// The allocation layout of an object of type `T`, and the value's offset in it.
-fn layout_of<T: Weakable>() -> (Layout, usize) {
-    let header = Layout::new::<Header<T::Slot>>();
-    let value = Layout::new::<T>();
-    // The header's size is a multiple of its alignment (8), so rounding up to
-    // the value's alignment keeps the header start aligned too.
-    let offset = header.size().next_multiple_of(value.align());
-    let size = offset
-        .checked_add(value.size())
-        .expect("object too large for the address space");
-    let layout = Layout::from_size_align(size, header.align().max(value.align()))
-        .expect("object too large for the address space")
-        .pad_to_align();
-    (layout, offset)
-}
-
-/// The static type information of `T`'s objects.
-struct InfoOf<T>(PhantomData<T>);
-
-impl<T: Weakable> InfoOf<T> {
-    const INFO: &'static ObjInfo = &ObjInfo {
-        name: T::NAME,
-        die: die::<T>,
-        dealloc: dealloc::<T>,
-    };
-}
-
-/// The death sequence of an object of type `T` (SPEC 3): every ref is
-/// already dead (the strong count is zero); run the callbacks, drop the value,
-/// release the memory.
-///
-/// # Safety
-///
-/// `value` is the value address of an object of type `T` whose strong count
-/// just reached zero; called once.
-unsafe fn die<T: Weakable>(value: NonNull<u8>) {
-    /// Releases the allocation even if the value's `Drop` panics.
-    struct Release<T: Weakable>(NonNull<u8>, PhantomData<T>);
-    impl<T: Weakable> Drop for Release<T> {
-        fn drop(&mut self) {
-            if T::Slot::HAS_WEAKREFS {
-                // SAFETY: `T` has a `WeakrefSlot`; the strong count is zero,
-                // the value dropped (or its drop unwound, which counts as
-                // dropped), and the strong side's weak count is ours.
-                unsafe { crate::slot::release_weak_after_death(self.0) };
-            } else {
-                // SAFETY: no ref can point at an object without a slot, so
-                // nothing else holds this memory; `T` is its type.
-                unsafe { dealloc::<T>(self.0) };
-            }
-        }
-    }
-
-    if T::Slot::HAS_WEAKREFS {
-        // SAFETY: `T`'s slot is a `WeakrefSlot` and the allocation is alive.
-        unsafe { slot(value.as_ptr()).clear(value) };
-    }
-    let release = Release::<T>(value, PhantomData);
-    // SAFETY: the strong count is zero and stays zero, no ref can upgrade,
-    // and the callbacks are done: nobody else can reach the value, which
-    // is still initialised. It is dropped exactly once, here.
-    unsafe { ptr::drop_in_place(value.cast::<T>().as_ptr()) };
-    drop(release);
-}
-
-/// Frees the allocation of an object of type `T`.
-///
-/// # Safety
-///
-/// `value` is the value address of an object of type `T` whose value has
-/// been dropped and which nothing references any more.
-unsafe fn dealloc<T: Weakable>(value: NonNull<u8>) {
-    let (layout, offset) = layout_of::<T>();
-    // SAFETY: `Obj::new` allocated this block with `layout` and placed the
-    // value `offset` bytes into it.
-    unsafe { alloc::dealloc(value.as_ptr().sub(offset), layout) };
-}
+use crate::core::death::info_of;
+use crate::core::header::{allocate, HeaderPtr, ObjAddr};
+use crate::core::slot::{LiveSlotPtr, SlotPtr};
+use crate::traits::{SlotKind, WeakRefable, Weakable};
+use crate::WeakrefSlot;
 
 /// A strong reference to an object: Python's ordinary reference.
 ///
@@ -225,7 +56,7 @@ pub struct Obj<T: ?Sized> {
     _owns: PhantomData<T>,
 }
 
-// SAFETY: as for `Arc<T>`: an `Obj` hands out `&T` on any thread holding one
+// SAFETY: the argument of `Arc<T>`'s: an `Obj` hands out `&T` on any thread holding one
 // (so `T: Sync`), and the last one to drop drops the `T` on its own thread
 // (so `T: Send`). The header is atomics and immutable data.
 unsafe impl<T: ?Sized + Send + Sync> Send for Obj<T> {}
@@ -248,29 +79,9 @@ impl<T: Weakable> Obj<T> {
     /// ```
     #[must_use = "an object dies as soon as its last Obj is dropped"]
     pub fn new(value: T) -> Obj<T> {
-        let (layout, offset) = layout_of::<T>();
-        // SAFETY: `layout` has a non-zero size (the header alone is 16 bytes).
-        let base = unsafe { alloc::alloc(layout) };
-        if base.is_null() {
-            alloc::handle_alloc_error(layout);
-        }
-        // SAFETY: `offset + size_of::<T>() <= layout.size()`, and the header
-        // fits below `offset` (see `layout_of`); both are suitably aligned.
-        unsafe {
-            let value_ptr = base.add(offset);
-            value_ptr
-                .sub(size_of::<Header<T::Slot>>())
-                .cast::<Header<T::Slot>>()
-                .write(Header {
-                    slot: T::Slot::__new(),
-                    tail: Tail {
-                        info: InfoOf::<T>::INFO,
-                        strong: AtomicUsize::new(1),
-                    },
-                });
-            value_ptr.cast::<T>().write(value);
-            Obj::from_raw_value(NonNull::new_unchecked(value_ptr.cast::<T>()))
-        }
+        let ptr = allocate(value, info_of::<T>());
+        // SAFETY: a new object, whose one strong count is ours.
+        unsafe { Obj::from_raw_value(ptr) }
     }
 }
 
@@ -336,51 +147,22 @@ impl<T: ?Sized> Obj<T> {
         }
     }
 
-    /// A new strong count on the object at `ptr`, unless it is dead:
-    /// one compare-and-swap that never moves the count from zero.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` points at the value of an object whose allocation is alive
-    /// (the value itself may be dead), with provenance over it.
-    #[inline]
-    pub(crate) unsafe fn try_upgrade(ptr: NonNull<T>) -> Option<Obj<T>> {
-        // SAFETY: the caller guarantees the allocation is alive.
-        let strong = unsafe { &tail(ptr.as_ptr().cast::<u8>()).strong };
-        let mut n = strong.load(Ordering::Relaxed);
-        loop {
-            if n == 0 {
-                return None;
-            }
-            if n > MAX_REFCOUNT {
-                std::process::abort();
-            }
-            // Acquire on success, as `Weak::upgrade`: the new handle must see
-            // everything done to the value before the count was published.
-            match strong.compare_exchange_weak(n, n + 1, Ordering::Acquire, Ordering::Relaxed) {
-                // SAFETY: we took a strong count on a live object.
-                Ok(_) => return Some(unsafe { Obj::from_raw_value(ptr) }),
-                Err(actual) => n = actual,
-            }
-        }
-    }
-
     /// The value pointer, with provenance over the whole allocation.
     #[inline]
     pub(crate) fn value_ptr(this: &Self) -> NonNull<T> {
         this.ptr
     }
 
-    /// The value's address as a thin pointer.
+    /// The `__weakref__` slot, if the object's type has one.
     #[inline]
-    pub(crate) fn thin(this: &Self) -> NonNull<u8> {
-        this.ptr.cast::<u8>()
-    }
-
-    #[inline]
-    fn tail(&self) -> &Tail {
-        // SAFETY: `self` owns a strong count, so the allocation is alive.
-        unsafe { tail(self.ptr.as_ptr().cast::<u8>()) }
+    pub(crate) fn weakref_slot(this: &Self) -> Option<&WeakrefSlot>
+    where
+        T: Weakable,
+    {
+        // SAFETY: `this` keeps the allocation alive for the borrow, and
+        // every object behind an `Obj<T>` has `T::Slot`'s header, which
+        // `HAS_WEAKREFS` says is a `WeakrefSlot`.
+        T::Slot::HAS_WEAKREFS.then(|| unsafe { this.object().slot::<WeakrefSlot>() })
     }
 
     /// The object's identity, Python's `id(o)`: its value's address, the
@@ -401,7 +183,7 @@ impl<T: ?Sized> Obj<T> {
     /// ```
     #[inline]
     pub fn id(this: &Self) -> usize {
-        this.ptr.as_ptr().cast::<u8>().addr()
+        this.object().addr()
     }
 
     /// Whether two handles are the same object, Python's `a is b`.
@@ -449,7 +231,7 @@ impl<T: ?Sized> Obj<T> {
     /// ```
     #[inline]
     pub fn strong_count(this: &Self) -> usize {
-        this.tail().strong.load(Ordering::Relaxed)
+        this.tail().strong.get()
     }
 
     /// The name of the object's concrete type as reprs show it
@@ -491,16 +273,29 @@ impl<T: ?Sized> Obj<T> {
     }
 }
 
+// SAFETY: an `Obj` owns a strong count, which keeps the allocation alive
+// (field invariant).
+unsafe impl<T: ?Sized> HeaderPtr for Obj<T> {
+    #[inline(always)]
+    fn object(&self) -> ObjAddr {
+        ObjAddr::of(self.ptr)
+    }
+}
+
+// SAFETY: `T: WeakRefable` means `T::Slot` is `WeakrefSlot`, and every
+// object behind an `Obj<T>` has `T::Slot`'s header.
+unsafe impl<T: ?Sized + WeakRefable> SlotPtr for Obj<T> {}
+
+// SAFETY: `T: WeakRefable` gives the `WeakrefSlot` header, as for
+// `SlotPtr` above, and an `Obj` owns a strong count (field invariant), so
+// the count is not zero while it is borrowed.
+unsafe impl<T: ?Sized + WeakRefable> LiveSlotPtr for Obj<T> {}
+
 impl<T: ?Sized> Clone for Obj<T> {
     /// Another strong reference to the same object.
     #[inline]
     fn clone(&self) -> Self {
-        // Relaxed suffices, as in `Arc::clone`: a new handle can only come
-        // from an existing one, which already keeps the object alive.
-        let old = self.tail().strong.fetch_add(1, Ordering::Relaxed);
-        if old > MAX_REFCOUNT {
-            std::process::abort();
-        }
+        self.tail().strong.increment();
         Obj {
             ptr: self.ptr,
             _owns: PhantomData,
@@ -512,16 +307,13 @@ impl<T: ?Sized> Drop for Obj<T> {
     #[inline]
     fn drop(&mut self) {
         let tail = self.tail();
-        // Release publishes this handle's uses of the value to whoever drops
-        // it; the acquire below makes the last dropper see all of them.
-        if tail.strong.fetch_sub(1, Ordering::Release) != 1 {
+        if !tail.strong.decrement() {
             return;
         }
-        acquire_after_last_release(&tail.strong);
         let die = tail.info.die;
         // SAFETY: the strong count just reached zero, so this is the one
         // call of `die` for this object, and the allocation is alive.
-        unsafe { die(Obj::thin(self)) };
+        unsafe { die(self.object()) };
     }
 }
 
@@ -613,8 +405,11 @@ impl<T: ?Sized> fmt::Pointer for Obj<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::header::{layout_of, Header};
     use crate::Weakable;
+    use core::mem::size_of;
     use std::sync::atomic::AtomicUsize as Counter;
+    use std::sync::atomic::Ordering;
 
     static DROPS: Counter = Counter::new(0);
 

@@ -3,12 +3,12 @@
 
 use core::fmt;
 use core::marker::PhantomData;
-use core::ptr::NonNull;
 
+use crate::core::handle::Handle;
+use crate::core::node::ProxyTag;
 use crate::error::ReferenceError;
-use crate::traits::WeakRefable;
 use crate::obj::Obj;
-use crate::slot::{attach_node, basic_node, Callback, NodeHandle, KIND_PROXY};
+use crate::traits::WeakRefable;
 
 /// A weak reference that stands for its object, Python's `weakref.proxy`.
 ///
@@ -57,42 +57,18 @@ use crate::slot::{attach_node, basic_node, Callback, NodeHandle, KIND_PROXY};
 /// assert!(p.get().is_err());
 /// ```
 pub struct Proxy<T: ?Sized> {
-    /// Invariant: a count on a `Node<()>` of kind proxy whose referent is
-    /// `target`'s object.
-    raw: NodeHandle,
-    target: NonNull<T>,
+    handle: Handle<T, ()>,
     _marker: PhantomData<*const T>,
 }
 
-// SAFETY: as for `Ref<T>`: a proxy hands out `Obj<T>` on whatever thread has
-// it, so `T: Send + Sync`; its node holds no data.
+// SAFETY: a proxy hands out an `Obj<T>` (`get`) on whatever thread has it,
+// so it may cross threads only if `Obj<T>` may: `T: Send + Sync`. Its node
+// holds no data, and everything else in a node (counts, links, the cached
+// hash) is atomics, or guarded by the slot's lock, or immutable.
 unsafe impl<T: ?Sized + Send + Sync> Send for Proxy<T> {}
-// SAFETY: as for `Send`.
+// SAFETY: `&Proxy` allows `clone` (a new `Proxy` on this thread, which may
+// then be sent) and `get`, so sharing one needs what sending one does.
 unsafe impl<T: ?Sized + Send + Sync> Sync for Proxy<T> {}
-
-/// A proxy callback with the view it was registered through.
-struct ProxyCallback<T: ?Sized, F> {
-    target: NonNull<T>,
-    f: F,
-}
-
-// SAFETY: as for `RefCallback`: `f` is `Send`, and `target` only builds the
-// (dead) proxy handed to `f` on the thread where the referent dies.
-unsafe impl<T: ?Sized, F: Send> Send for ProxyCallback<T, F> {}
-
-impl<T: ?Sized, F> Callback<()> for ProxyCallback<T, F>
-where
-    F: FnOnce(&Proxy<T>) + Send,
-{
-    fn call(self, node: NodeHandle) {
-        let p = Proxy {
-            raw: node,
-            target: self.target,
-            _marker: PhantomData,
-        };
-        (self.f)(&p);
-    }
-}
 
 impl<T: ?Sized + WeakRefable> Proxy<T> {
     /// A proxy to `obj`, Python's `weakref.proxy(obj)`; the object's basic
@@ -111,13 +87,7 @@ impl<T: ?Sized + WeakRefable> Proxy<T> {
     /// ```
     #[must_use = "a proxy that is never used does nothing"]
     pub fn new(obj: &Obj<T>) -> Proxy<T> {
-        // SAFETY: `obj` keeps the object alive and `T: WeakRefable`.
-        let raw = unsafe { basic_node::<KIND_PROXY>(Obj::thin(obj)) };
-        Proxy {
-            raw,
-            target: Obj::value_ptr(obj),
-            _marker: PhantomData,
-        }
+        Proxy::from_handle(Handle::basic::<ProxyTag>(obj))
     }
 
     /// A proxy to `obj` whose `callback` runs once when `obj` dies, Python's
@@ -147,23 +117,9 @@ impl<T: ?Sized + WeakRefable> Proxy<T> {
     where
         F: FnOnce(&Proxy<T>) + Send + 'static,
     {
-        let target = Obj::value_ptr(obj);
-        // SAFETY: `obj` keeps the object alive and `T: WeakRefable`.
-        let raw = unsafe {
-            attach_node::<(), ProxyCallback<T, F>, KIND_PROXY>(
-                Obj::thin(obj),
-                (),
-                Some(ProxyCallback {
-                    target,
-                    f: callback,
-                }),
-            )
-        };
-        Proxy {
-            raw,
-            target,
-            _marker: PhantomData,
-        }
+        Proxy::from_handle(Handle::attach_with::<ProxyTag, _>(obj, (), move |h| {
+            callback(&Proxy::from_handle(h));
+        }))
     }
 }
 
@@ -197,14 +153,7 @@ impl<T: crate::Weakable> Proxy<T> {
     where
         U: ?Sized + crate::CoerceFrom<T> + crate::Weakable<Slot = T::Slot>,
     {
-        let target = U::coerce(this.target.as_ptr());
-        debug_assert!(core::ptr::addr_eq(target, this.target.as_ptr()));
-        Proxy {
-            raw: this.raw,
-            // SAFETY: `CoerceFrom`'s contract: the same non-null pointer, unsized.
-            target: unsafe { NonNull::new_unchecked(target.cast_mut()) },
-            _marker: PhantomData,
-        }
+        Proxy::from_handle(this.handle.unsize())
     }
 }
 
@@ -234,9 +183,7 @@ impl<T: ?Sized> Proxy<T> {
     /// ```
     #[inline]
     pub fn get(&self) -> Result<Obj<T>, ReferenceError> {
-        // SAFETY: the node holds a weak count, so the referent's allocation
-        // is alive.
-        unsafe { Obj::try_upgrade(self.target) }.ok_or(ReferenceError::new())
+        self.handle.upgrade().ok_or(ReferenceError::new())
     }
 
     /// Runs `f` on the object, keeping it alive for the call.
@@ -306,7 +253,7 @@ impl<T: ?Sized> Proxy<T> {
     /// ```
     #[inline]
     pub fn is_alive(&self) -> bool {
-        self.raw.referent_alive()
+        self.handle.is_alive()
     }
 
     /// Whether this proxy still has a callback to call (false once dead).
@@ -325,7 +272,7 @@ impl<T: ?Sized> Proxy<T> {
     /// ```
     #[inline]
     pub fn has_callback(&self) -> bool {
-        self.raw.has_live_callback()
+        self.handle.has_callback()
     }
 
     /// Whether two handles are the same proxy, Python's `p1 is p2`.
@@ -345,22 +292,25 @@ impl<T: ?Sized> Proxy<T> {
     /// ```
     #[inline]
     pub fn ptr_eq(this: &Self, other: &Self) -> bool {
-        this.raw.ptr() == other.raw.ptr()
+        this.handle.node().ptr() == other.handle.node().ptr()
     }
 
-    pub(crate) fn raw(&self) -> &NodeHandle {
-        &self.raw
+    pub(crate) fn handle(&self) -> &Handle<T, ()> {
+        &self.handle
+    }
+
+    fn from_handle(handle: Handle<T, ()>) -> Self {
+        Proxy {
+            handle,
+            _marker: PhantomData,
+        }
     }
 }
 
 impl<T: ?Sized> Clone for Proxy<T> {
     /// The same proxy once more: clones are [`Proxy::ptr_eq`].
     fn clone(&self) -> Self {
-        Proxy {
-            raw: self.raw.clone(),
-            target: self.target,
-            _marker: PhantomData,
-        }
+        Proxy::from_handle(self.handle.clone())
     }
 }
 
@@ -387,6 +337,6 @@ impl<T: ?Sized> fmt::Debug for Proxy<T> {
     /// CPython's repr, `<weakproxy at 0x.. to Image at 0x..>`; once dead,
     /// `<weakproxy at 0x..; dead>`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        crate::reference::fmt_weakref(&self.raw, self.target.as_ptr().cast::<u8>().addr(), f)
+        self.handle.fmt_repr(f)
     }
 }

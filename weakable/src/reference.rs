@@ -4,13 +4,14 @@
 use core::fmt;
 use core::hash::{BuildHasher, Hash, Hasher};
 use core::marker::PhantomData;
-use core::ptr::NonNull;
 use std::sync::OnceLock;
 
-use crate::traits::{SlotKind, WeakRefable, Weakable};
-use crate::obj::{slot, Obj};
-use crate::slot::{attach_node, basic_node, Callback, NoCallback, NodeHandle, RefKind, KIND_REF};
+use crate::core::handle::{Erased, Handle};
+use crate::core::node::{Callback, NoCallback, RefKind, RefTag};
+use crate::core::slot::{SlotPtr, WeakrefSlot};
+use crate::obj::Obj;
 use crate::rt::Ordering;
+use crate::traits::{WeakRefable, Weakable};
 
 /// A weak reference to an object: Python's `weakref.ref`.
 ///
@@ -65,10 +66,7 @@ use crate::rt::Ordering;
 /// assert!(died.load(Ordering::SeqCst));
 /// ```
 pub struct Ref<T: ?Sized, X = ()> {
-    /// Invariant: a count on a `Node<X>` whose referent is `target`'s object.
-    raw: NodeHandle,
-    /// The referent's value, with provenance over its allocation.
-    target: NonNull<T>,
+    handle: Handle<T, X>,
     _marker: PhantomData<(*const T, X)>,
 }
 
@@ -79,32 +77,6 @@ pub struct Ref<T: ?Sized, X = ()> {
 unsafe impl<T: ?Sized + Send + Sync, X: Send + Sync> Send for Ref<T, X> {}
 // SAFETY: `&Ref` allows `clone`, so the same conditions as `Send`.
 unsafe impl<T: ?Sized + Send + Sync, X: Send + Sync> Sync for Ref<T, X> {}
-
-/// A user callback, with the view it was registered through.
-struct RefCallback<T: ?Sized, F> {
-    target: NonNull<T>,
-    f: F,
-}
-
-// SAFETY: `f` is `Send`. `target` is only used to build the `Ref` handed to
-// `f` on the thread where the referent dies; that `Ref` is dead, so it
-// never yields a `&T`. If `T` is not `Send + Sync`, no `Obj<T>` can leave
-// its thread, so the referent dies on the thread that registered `f`.
-unsafe impl<T: ?Sized, F: Send> Send for RefCallback<T, F> {}
-
-impl<T: ?Sized, X, F> Callback<X> for RefCallback<T, F>
-where
-    F: FnOnce(&Ref<T, X>) + Send,
-{
-    fn call(self, node: NodeHandle) {
-        let r = Ref {
-            raw: node,
-            target: self.target,
-            _marker: PhantomData,
-        };
-        (self.f)(&r);
-    }
-}
 
 impl<T: ?Sized + WeakRefable> Ref<T> {
     /// A weak reference to `obj`, without a callback: Python's
@@ -135,14 +107,7 @@ impl<T: ?Sized + WeakRefable> Ref<T> {
     #[inline]
     #[must_use = "a weak reference that is never used does nothing"]
     pub fn new(obj: &Obj<T>) -> Ref<T> {
-        // SAFETY: `obj` keeps the object alive, and `T: WeakRefable` means
-        // every object behind an `Obj<T>` has a `WeakrefSlot`.
-        let raw = unsafe { basic_node::<KIND_REF>(Obj::thin(obj)) };
-        Ref {
-            raw,
-            target: Obj::value_ptr(obj),
-            _marker: PhantomData,
-        }
+        Ref::from_handle(Handle::basic::<RefTag>(obj))
     }
 
     /// A weak reference to `obj` whose `callback` runs once when `obj` dies:
@@ -205,14 +170,7 @@ impl<T: ?Sized + WeakRefable, X: Send + Sync> Ref<T, X> {
     /// ```
     #[must_use = "a weak reference that is never used does nothing"]
     pub fn with_data(obj: &Obj<T>, data: X) -> Ref<T, X> {
-        // SAFETY: `obj` keeps the object alive; `T: WeakRefable` means it
-        // has a `WeakrefSlot`.
-        let raw = unsafe { attach_node::<X, NoCallback, KIND_REF>(Obj::thin(obj), data, None) };
-        Ref {
-            raw,
-            target: Obj::value_ptr(obj),
-            _marker: PhantomData,
-        }
+        Ref::from_handle(Handle::attach::<RefTag, NoCallback>(obj, data, None))
     }
 
     /// A weak reference to `obj` carrying `data`, whose `callback` runs once
@@ -248,21 +206,9 @@ impl<T: ?Sized + WeakRefable, X: Send + Sync> Ref<T, X> {
     where
         F: FnOnce(&Ref<T, X>) + Send + 'static,
     {
-        let target = Obj::value_ptr(obj);
-        // SAFETY: `obj` keeps the object alive; `T: WeakRefable` means it
-        // has a `WeakrefSlot`.
-        let raw = unsafe {
-            attach_node::<X, RefCallback<T, F>, KIND_REF>(
-                Obj::thin(obj),
-                data,
-                Some(RefCallback { target, f }),
-            )
-        };
-        Ref {
-            raw,
-            target,
-            _marker: PhantomData,
-        }
+        Ref::from_handle(Handle::attach_with::<RefTag, _>(obj, data, move |h| {
+            f(&Ref::from_handle(h));
+        }))
     }
 }
 
@@ -293,32 +239,21 @@ impl<T: Weakable, X> Ref<T, X> {
     where
         U: ?Sized + crate::CoerceFrom<T> + Weakable<Slot = T::Slot>,
     {
-        let target = U::coerce(this.target.as_ptr());
-        debug_assert!(core::ptr::addr_eq(target, this.target.as_ptr()));
-        Ref {
-            raw: this.raw,
-            // SAFETY: `CoerceFrom`'s contract: the same non-null pointer, unsized.
-            target: unsafe { NonNull::new_unchecked(target.cast_mut()) },
-            _marker: PhantomData,
-        }
+        Ref::from_handle(this.handle.unsize())
     }
 }
 
-impl<T: ?Sized + WeakRefable, X> Ref<T, X> {
+impl<T: ?Sized + WeakRefable, X: Send + Sync> Ref<T, X> {
     /// A ref carrying `data` whose death callback is crate-internal (the
-    /// weak collections' evictions).
+    /// weak collections' evictions). `X: Send + Sync`, as for every ref
+    /// with data: an [`AnyRef`] from [`getweakrefs`] may be the last handle
+    /// to drop the data, on any thread (see `AnyRef`'s `Send`).
     pub(crate) fn with_internal_callback<C: Callback<X>>(
         obj: &Obj<T>,
         data: X,
         callback: C,
     ) -> Ref<T, X> {
-        // SAFETY: `obj` keeps the object alive and `T: WeakRefable`.
-        let raw = unsafe { attach_node::<X, C, KIND_REF>(Obj::thin(obj), data, Some(callback)) };
-        Ref {
-            raw,
-            target: Obj::value_ptr(obj),
-            _marker: PhantomData,
-        }
+        Ref::from_handle(Handle::attach::<RefTag, C>(obj, data, Some(callback)))
     }
 }
 
@@ -355,9 +290,7 @@ impl<T: ?Sized, X> Ref<T, X> {
     #[inline]
     #[must_use = "upgrading has no effect besides returning the object"]
     pub fn upgrade(&self) -> Option<Obj<T>> {
-        // SAFETY: the node holds a weak count, so the referent's allocation
-        // is alive.
-        unsafe { Obj::try_upgrade(self.target) }
+        self.handle.upgrade()
     }
 
     /// Whether the referent is still alive, Python's `r() is not None`.
@@ -381,7 +314,7 @@ impl<T: ?Sized, X> Ref<T, X> {
     /// ```
     #[inline]
     pub fn is_alive(&self) -> bool {
-        self.raw.referent_alive()
+        self.handle.is_alive()
     }
 
     /// Whether this ref still has a callback to call, Python's
@@ -405,7 +338,7 @@ impl<T: ?Sized, X> Ref<T, X> {
     /// ```
     #[inline]
     pub fn has_callback(&self) -> bool {
-        self.raw.has_live_callback()
+        self.handle.has_callback()
     }
 
     /// Whether two handles are the same ref, Python's `r1 is r2`.
@@ -425,7 +358,7 @@ impl<T: ?Sized, X> Ref<T, X> {
     /// ```
     #[inline]
     pub fn ptr_eq(this: &Self, other: &Self) -> bool {
-        this.raw.ptr() == other.raw.ptr()
+        this.handle.node().ptr() == other.handle.node().ptr()
     }
 
     /// The data this ref carries (`()` for a plain `Ref<T>`).
@@ -444,8 +377,7 @@ impl<T: ?Sized, X> Ref<T, X> {
     /// ```
     #[inline]
     pub fn data(&self) -> &X {
-        // SAFETY: the invariant of `raw`: the node is a `Node<X>`.
-        unsafe { self.raw.data::<X>() }
+        self.handle.data()
     }
 
     /// The referent's hash, Python's `hash(r)`: taken from the referent
@@ -485,7 +417,7 @@ impl<T: ?Sized, X> Ref<T, X> {
     where
         T: Hash,
     {
-        let cached = &self.raw.head().hash;
+        let cached = self.handle.cached_hash();
         let h = cached.load(Ordering::Relaxed);
         if h != 0 {
             return Ok(h);
@@ -502,13 +434,20 @@ impl<T: ?Sized, X> Ref<T, X> {
         Ok(h)
     }
 
-    pub(crate) fn raw(&self) -> &NodeHandle {
-        &self.raw
+    pub(crate) fn handle(&self) -> &Handle<T, X> {
+        &self.handle
+    }
+
+    fn from_handle(handle: Handle<T, X>) -> Self {
+        Ref {
+            handle,
+            _marker: PhantomData,
+        }
     }
 
     /// The referent's address, the one [`Obj::id`] gives, alive or not.
     pub(crate) fn referent_id(&self) -> usize {
-        self.target.as_ptr().cast::<u8>().addr()
+        self.handle.referent_id()
     }
 }
 
@@ -516,11 +455,7 @@ impl<T: ?Sized, X> Clone for Ref<T, X> {
     /// The same ref, once more: clones are [`Ref::ptr_eq`].
     #[inline]
     fn clone(&self) -> Self {
-        Ref {
-            raw: self.raw.clone(),
-            target: self.target,
-            _marker: PhantomData,
-        }
+        Ref::from_handle(self.handle.clone())
     }
 }
 
@@ -556,30 +491,7 @@ impl<T: ?Sized, X> fmt::Debug for Ref<T, X> {
     /// CPython's repr: `<weakref at 0x..; to 'Image' at 0x..>`, or
     /// `<weakref at 0x..; dead>`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt_weakref(&self.raw, self.referent_id(), f)
-    }
-}
-
-pub(crate) fn fmt_weakref(
-    raw: &NodeHandle,
-    target: usize,
-    f: &mut fmt::Formatter<'_>,
-) -> fmt::Result {
-    let at = raw.ptr().as_ptr().addr();
-    let kind = raw.head().vtable.kind;
-    match (raw.referent_alive(), kind) {
-        (true, RefKind::Proxy) => write!(
-            f,
-            "<weakproxy at {at:#x} to {} at {target:#x}>",
-            raw.referent_name()
-        ),
-        (false, RefKind::Proxy) => write!(f, "<weakproxy at {at:#x}; dead>"),
-        (true, _) => write!(
-            f,
-            "<weakref at {at:#x}; to '{}' at {target:#x}>",
-            raw.referent_name()
-        ),
-        (false, _) => write!(f, "<weakref at {at:#x}; dead>"),
+        self.handle.fmt_repr(f)
     }
 }
 
@@ -636,15 +548,20 @@ impl std::error::Error for DeadHashError {}
 /// assert!(listed[0].has_callback());
 /// ```
 pub struct AnyRef<T: ?Sized> {
-    raw: NodeHandle,
-    target: NonNull<T>,
+    handle: Handle<T, Erased>,
     _marker: PhantomData<*const T>,
 }
 
-// SAFETY: as for `Ref`. The node's data, which an `AnyRef` may be the last
-// to drop, is `Send + Sync` (every constructor of a ref with data asks it).
+// SAFETY: an `AnyRef` hands out an `Obj<T>` (`upgrade`) on whatever thread
+// has it, so `T: Send + Sync`, as for `Obj`. It may be the last handle of
+// a node, and then drops the node's data and callback on its own thread:
+// every constructor of a node with data asks `X: Send + Sync`
+// (`Ref::with_data`, `Ref::with_data_and_callback`,
+// `Ref::with_internal_callback`), and every callback is `Send`
+// (`Callback: Send`). It never reads the data (it is `Erased`).
 unsafe impl<T: ?Sized + Send + Sync> Send for AnyRef<T> {}
-// SAFETY: as for `Send`.
+// SAFETY: `&AnyRef` allows `clone` and `upgrade`, so sharing one needs what
+// sending one does.
 unsafe impl<T: ?Sized + Send + Sync> Sync for AnyRef<T> {}
 
 impl<T: ?Sized> AnyRef<T> {
@@ -663,7 +580,7 @@ impl<T: ?Sized> AnyRef<T> {
     /// assert_eq!(getweakrefs(&o)[0].kind(), RefKind::Ref);
     /// ```
     pub fn kind(&self) -> RefKind {
-        self.raw.head().vtable.kind
+        self.handle.kind()
     }
 
     /// A strong reference to the referent, as [`Ref::upgrade`].
@@ -683,9 +600,7 @@ impl<T: ?Sized> AnyRef<T> {
     /// ```
     #[must_use = "upgrading has no effect besides returning the object"]
     pub fn upgrade(&self) -> Option<Obj<T>> {
-        // SAFETY: the node holds a weak count, so the referent's allocation
-        // is alive.
-        unsafe { Obj::try_upgrade(self.target) }
+        self.handle.upgrade()
     }
 
     /// Whether it still has a callback to call (false once dead).
@@ -703,7 +618,7 @@ impl<T: ?Sized> AnyRef<T> {
     /// assert!(!getweakrefs(&o)[0].has_callback());
     /// ```
     pub fn has_callback(&self) -> bool {
-        self.raw.has_live_callback()
+        self.handle.has_callback()
     }
 
     /// Whether two listed refs are the same ref.
@@ -721,15 +636,14 @@ impl<T: ?Sized> AnyRef<T> {
     /// assert!(weakable::AnyRef::ptr_eq(&getweakrefs(&o)[0], &getweakrefs(&o)[0]));
     /// ```
     pub fn ptr_eq(this: &Self, other: &Self) -> bool {
-        this.raw.ptr() == other.raw.ptr()
+        this.handle.node().ptr() == other.handle.node().ptr()
     }
 }
 
 impl<T: ?Sized> Clone for AnyRef<T> {
     fn clone(&self) -> Self {
         AnyRef {
-            raw: self.raw.clone(),
-            target: self.target,
+            handle: self.handle.clone(),
             _marker: PhantomData,
         }
     }
@@ -738,35 +652,35 @@ impl<T: ?Sized> Clone for AnyRef<T> {
 impl<T: ?Sized, U: ?Sized, X> PartialEq<Ref<U, X>> for AnyRef<T> {
     /// Identity: whether `other` is this very ref (through any view).
     fn eq(&self, other: &Ref<U, X>) -> bool {
-        self.raw.ptr() == other.raw().ptr()
+        self.handle.node().ptr() == other.handle().node().ptr()
     }
 }
 
 impl<T: ?Sized, U: ?Sized, X> PartialEq<AnyRef<U>> for Ref<T, X> {
     /// Identity: whether `other` is this very ref (through any view).
     fn eq(&self, other: &AnyRef<U>) -> bool {
-        self.raw.ptr() == other.raw.ptr()
+        self.handle.node().ptr() == other.handle.node().ptr()
     }
 }
 
 impl<T: ?Sized, U: ?Sized> PartialEq<crate::Proxy<U>> for AnyRef<T> {
     /// Identity: whether `other` is this very proxy (through any view).
     fn eq(&self, other: &crate::Proxy<U>) -> bool {
-        self.raw.ptr() == other.raw().ptr()
+        self.handle.node().ptr() == other.handle().node().ptr()
     }
 }
 
 impl<T: ?Sized, U: ?Sized> PartialEq<AnyRef<U>> for crate::Proxy<T> {
     /// Identity: whether `other` is this very proxy (through any view).
     fn eq(&self, other: &AnyRef<U>) -> bool {
-        self.raw().ptr() == other.raw.ptr()
+        self.handle().node().ptr() == other.handle.node().ptr()
     }
 }
 
 impl<T: ?Sized> fmt::Debug for AnyRef<T> {
     /// The repr of the ref or proxy it is.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt_weakref(&self.raw, self.target.as_ptr().cast::<u8>().addr(), f)
+        self.handle.fmt_repr(f)
     }
 }
 
@@ -796,12 +710,7 @@ impl<T: ?Sized> fmt::Debug for AnyRef<T> {
 /// assert_eq!(getweakrefcount(&Obj::new(Point)), 0);
 /// ```
 pub fn getweakrefcount<T: ?Sized + Weakable>(obj: &Obj<T>) -> usize {
-    if !T::Slot::HAS_WEAKREFS {
-        return 0;
-    }
-    // SAFETY: `obj` keeps the object alive; `T::Slot` says it has a slot,
-    // and every object behind an `Obj<T>` has `T::Slot`'s layout.
-    unsafe { slot(Obj::thin(obj).as_ptr()) }.weakref_count()
+    Obj::weakref_slot(obj).map_or(0, WeakrefSlot::weakref_count)
 }
 
 /// Every weak reference and proxy to `obj`, Python's
@@ -823,12 +732,12 @@ pub fn getweakrefcount<T: ?Sized + Weakable>(obj: &Obj<T>) -> usize {
 /// assert!(listed[0] == basic && listed[1] == cb);
 /// ```
 pub fn getweakrefs<T: ?Sized + WeakRefable>(obj: &Obj<T>) -> Vec<AnyRef<T>> {
-    // SAFETY: `obj` keeps the object alive and `T: WeakRefable`.
-    let raws = unsafe { slot(Obj::thin(obj).as_ptr()) }.weakrefs();
-    raws.into_iter()
-        .map(|raw| AnyRef {
-            raw,
-            target: Obj::value_ptr(obj),
+    obj.slot()
+        .weakrefs()
+        .into_iter()
+        .filter_map(|node| Handle::listed(node, obj))
+        .map(|handle| AnyRef {
+            handle,
             _marker: PhantomData,
         })
         .collect()

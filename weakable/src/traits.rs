@@ -1,6 +1,6 @@
 //! The traits `#[derive(Weakable)]` implements: what kind of object a type makes.
 
-use crate::slot::{NoSlot, WeakrefSlot};
+use crate::core::slot::{NoSlot, WeakrefSlot};
 
 mod sealed {
     pub trait Sealed {}

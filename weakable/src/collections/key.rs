@@ -7,11 +7,11 @@ use core::ptr::NonNull;
 use std::collections::hash_map::RandomState;
 use std::sync::{Arc, Weak};
 
+use crate::core::node::{Callback, DataHandle, NodeHead};
 use crate::core::table::{Lookup, Shared, TableEntry};
-use crate::traits::WeakRefable;
 use crate::obj::Obj;
 use crate::reference::Ref;
-use crate::slot::{Callback, NodeHead, NodeHandle};
+use crate::traits::WeakRefable;
 
 /// One entry: the key's ref, which carries the entry's hash (the key may be
 /// dead when the entry is evicted, so the hash cannot be recomputed), and
@@ -27,7 +27,7 @@ impl<K: ?Sized, V> TableEntry for Entry<K, V> {
         self.hash
     }
     fn node(&self) -> NonNull<NodeHead> {
-        self.key.raw().ptr()
+        self.key.handle().node().ptr()
     }
 }
 
@@ -47,11 +47,10 @@ where
     K: ?Sized,
     Weak<Shared<Entry<K, V>, S>>: Send,
 {
-    fn call(self, node: NodeHandle) {
+    fn call(self, node: DataHandle<u64>) {
         if let Some(dict) = self.dict.upgrade() {
-            // SAFETY: entries' key nodes are `Node<u64>`.
-            let hash = *unsafe { node.data::<u64>() };
-            dict.evict(hash, node);
+            let hash = *node.data();
+            dict.evict(hash, node.into_handle());
         }
     }
 }

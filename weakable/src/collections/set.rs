@@ -7,8 +7,8 @@ use core::ops::{BitAnd, BitAndAssign, BitOr, BitOrAssign, BitXor, BitXorAssign, 
 use std::collections::hash_map::RandomState;
 
 use super::key::{WeakKeyDictionary, WeakKeys};
-use crate::traits::WeakRefable;
 use crate::obj::Obj;
+use crate::traits::WeakRefable;
 
 /// A set of objects that does not keep its elements alive, Python's
 /// `weakref.WeakSet`: an element disappears the moment it dies.

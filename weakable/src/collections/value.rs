@@ -8,11 +8,11 @@ use core::ptr::NonNull;
 use std::collections::hash_map::RandomState;
 use std::sync::{Arc, Weak};
 
+use crate::core::node::{Callback, DataHandle, NodeHead};
 use crate::core::table::{Lookup, Shared, TableEntry};
-use crate::traits::WeakRefable;
 use crate::obj::Obj;
 use crate::reference::Ref;
-use crate::slot::{Callback, NodeHead, NodeHandle};
+use crate::traits::WeakRefable;
 
 /// One entry: the value's ref, which carries the key (CPython's `KeyedRef`).
 struct Entry<K, V: ?Sized> {
@@ -25,7 +25,7 @@ impl<K, V: ?Sized> TableEntry for Entry<K, V> {
         self.hash
     }
     fn node(&self) -> NonNull<NodeHead> {
-        self.r.raw().ptr()
+        self.r.handle().node().ptr()
     }
 }
 
@@ -50,11 +50,10 @@ where
     S: BuildHasher,
     Weak<Shared<Entry<K, V>, S>>: Send,
 {
-    fn call(self, node: NodeHandle) {
+    fn call(self, node: DataHandle<K>) {
         if let Some(dict) = self.dict.upgrade() {
-            // SAFETY: entries' nodes are `Node<K>`.
-            let hash = dict.hasher.hash_one(unsafe { node.data::<K>() });
-            dict.evict(hash, node);
+            let hash = dict.hasher.hash_one(node.data());
+            dict.evict(hash, node.into_handle());
         }
     }
 }

@@ -30,16 +30,15 @@ use core::ptr::NonNull;
 use hashbrown::HashTable;
 
 use crate::core::first_inline::FirstInline;
+use crate::core::node::{NodeHandle, NodeHead};
 use crate::rt::table_lock::TableLock;
 use crate::rt::Mutex;
-use crate::slot::{NodeHead, NodeHandle};
 
 /// An entry of a weak table: it knows its hash and its ref's node.
 pub(crate) trait TableEntry {
     fn hash(&self) -> u64;
     fn node(&self) -> NonNull<NodeHead>;
 }
-
 
 /// The entries with a lookup's hash, cloned out of the table to compare
 /// after unlocking.
@@ -284,7 +283,9 @@ impl<E: TableEntry, S> Deref for TableGuard<'_, E, S> {
 
 impl<E: TableEntry, S> DerefMut for TableGuard<'_, E, S> {
     fn deref_mut(&mut self) -> &mut Table<E> {
-        // SAFETY: as in `deref`, and `&mut self` makes this the only borrow.
+        // SAFETY: the guard holds the lock until dropped, so no other
+        // thread touches the table, and `&mut self` makes this the only
+        // borrow of it on this one; the borrow cannot outlive the guard.
         unsafe { &mut *self.shared.table.get() }
     }
 }

@@ -7,7 +7,10 @@
 //!
 //! [loom]: https://docs.rs/loom
 
+mod count;
 pub(crate) mod table_lock;
+
+pub(crate) use count::Count;
 
 #[cfg(not(loom))]
 pub(crate) use core::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};

@@ -243,7 +243,7 @@ mod tests {
         // SAFETY: the flagger holds it now.
         assert!(unsafe { lock.unlock_unless_queued() });
         assert!(lock.try_lock());
-        // SAFETY: as above.
+        // SAFETY: `try_lock` just took it, so we hold it.
         assert!(unsafe { lock.unlock_unless_queued() });
     }
 

@@ -1,14 +1,7 @@
-//! The `__weakref__` slot: the list of an object's weak references, the
-//! cached basic ref and proxy, and clearing on death.
+//! The `__weakref__` slot: the list of an object's ref nodes, the cached
+//! basic ref and proxy, the allocation's weak count, and clearing on death.
 //!
 //! # Design
-//!
-//! Every weak reference is a *node*: a small separate allocation that starts
-//! with a type-erased [`NodeHead`] (vtable, handle count, referent, cached
-//! hash, list links) followed by the ref's data and, if it has one, its
-//! callback. `Ref`, `Proxy` and `AnyRef` handles each own one count on a node.
-//! Nodes do not depend on the view type (`Image` or `dyn Listener`), so one
-//! object has one list whatever view its refs were taken through.
 //!
 //! The slot holds:
 //! - `weak`: the allocation's own count. The strong side holds 1 until the
@@ -17,32 +10,39 @@
 //!   freed when it reaches zero.
 //! - `basic_ref`, `basic_proxy`: the callback-less ref and proxy that
 //!   `Ref::new` and `Proxy::new` hand out again and again (CPython reuses
-//!   them too). The slot owns one count on each, so the fast path of
-//!   `Ref::new` is a load and an increment, with no lock. A cached node whose
-//!   only count is the slot's does not exist as far as Python can tell: it
-//!   is not counted and not listed.
+//!   them too: its "basic ref"). The slot owns one count on each, so the
+//!   fast path of `Ref::new` is a load and an increment, with no lock. A
+//!   cached node whose only count is the slot's does not exist as far as
+//!   Python can tell: it is not counted and not listed.
 //! - `list`: every other node (with a callback, or with data), newest first,
 //!   so clearing calls back newest first. Bit 0 of the head pointer is a
 //!   lock held only for a few pointer writes: never while allocating, never
 //!   while running user code.
 //!
-//! Death (`clear`) happens after the strong count reached zero, so no new
+//! Death ([`clear`]) happens after the strong count reached zero, so no new
 //! node can be attached. Under the lock the whole list is detached; each
 //! node with a callback whose handle count is not already zero gets one more
 //! count, so that it stays alive until its callback ran; the others are just
 //! marked unlinked (a node whose count reached zero is being destroyed by a
 //! thread waiting for the lock, and its callback must not run). Then, with
 //! no lock held, the callbacks run one by one, each under `catch_unwind`.
+//!
+//! This module builds every node's vtable, so the node layer below never
+//! needs to know about slots: a node's last release comes back here through
+//! `destroy` and `release_callback`.
 
 use core::marker::PhantomData;
+use core::mem::{align_of, offset_of, size_of};
 use core::ptr::{self, NonNull};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::traits::SlotKind;
-use crate::obj::{slot, tail};
-use crate::rt::{
-    acquire_after_last_release, spin_wait, AtomicPtr, AtomicU64, AtomicUsize, Cell, Ordering,
+use crate::core::header::{self, Header, HeaderPtr, ObjAddr, Tail};
+use crate::core::node::{
+    first, links, Callback, KindTag, Links, NoCallback, NodeBox, NodeHandle, NodeHead, NodeVTable,
+    RefKind, UNLINKED,
 };
+use crate::rt::{spin_wait, AtomicPtr, Count, Ordering};
+use crate::traits::SlotKind;
 
 /// The `__weakref__` slot that objects of weakly referenceable types carry
 /// in their header.
@@ -66,7 +66,7 @@ use crate::rt::{
 pub struct WeakrefSlot {
     /// Invariant: 1 while the value is not yet dropped, plus 1 per node
     /// whose `object` is this object. The allocation is freed at zero.
-    weak: AtomicUsize,
+    weak: Count,
     /// The nodes that are not cached basic ones, newest first; bit 0 is the
     /// lock. Invariant: while unlocked, the pointer is the true head.
     list: AtomicPtr<NodeHead>,
@@ -101,7 +101,7 @@ impl SlotKind for WeakrefSlot {
     const HAS_WEAKREFS: bool = true;
     fn __new() -> Self {
         WeakrefSlot {
-            weak: AtomicUsize::new(1),
+            weak: Count::new(1),
             list: AtomicPtr::new(ptr::null_mut()),
             basic_ref: AtomicPtr::new(ptr::null_mut()),
             basic_proxy: AtomicPtr::new(ptr::null_mut()),
@@ -122,207 +122,104 @@ impl core::fmt::Debug for WeakrefSlot {
     }
 }
 
-/// What a weak reference node is, as `getweakrefs` reports it.
-///
-/// # Examples
-///
-/// ```
-/// use weakable::{getweakrefs, Obj, Ref, RefKind, Weakable};
-///
-/// #[derive(Weakable)]
-/// struct Image;
-///
-/// let o = Obj::new(Image);
-/// let _r = Ref::new(&o);
-/// assert_eq!(getweakrefs(&o)[0].kind(), RefKind::Ref);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum RefKind {
-    /// A [`Ref`](crate::Ref), Python's `weakref.ref`.
-    Ref,
-    /// A proxy, Python's `weakref.proxy`.
-    Proxy,
-}
-
-pub(crate) const KIND_REF: u8 = 0;
-pub(crate) const KIND_PROXY: u8 = 1;
-
-/// The per-type operations of a node.
-pub(crate) struct NodeVTable {
-    pub(crate) kind: RefKind,
-    /// Cached in the slot's `basic_ref`/`basic_proxy`, never in the list.
-    pub(crate) basic: bool,
-    pub(crate) has_callback: bool,
-    /// What to call it in an unraisable report ("weakref callback").
-    pub(crate) what: &'static str,
-    /// Runs the callback, consuming one count held by the caller.
-    fire: unsafe fn(NonNull<NodeHead>),
-    /// Drops the node's data and callback and frees it; its count is zero.
-    /// With `unlink`, first takes it out of its slot's list.
-    destroy: unsafe fn(NonNull<NodeHead>, bool),
-}
-
-/// The type-erased start of every node.
-#[repr(C)]
-pub(crate) struct NodeHead {
-    pub(crate) vtable: &'static NodeVTable,
-    /// Invariant: the number of handles to this node, plus one while the
-    /// slot caches it, plus one while clearing holds it for its callback.
-    /// At zero the node is destroyed; nothing increments it from zero.
-    pub(crate) handles: AtomicUsize,
-    /// The referent's value address. The node holds one `weak` count of the
-    /// referent's slot, so this memory outlives the node.
-    pub(crate) object: NonNull<u8>,
-    /// The referent's hash, stored by the first hash taken while it lived;
-    /// 0 means not yet taken (a real 0 is stored as 1).
-    pub(crate) hash: AtomicU64,
-    /// Guarded by the slot's lock, or owned by the clearing thread once
-    /// detached.
-    links: Cell<Links>,
-}
-
-struct Links {
-    /// Null when not linked; `FIRST` for the list's head.
-    prev: *mut NodeHead,
-    next: *mut NodeHead,
-    /// Set when the last handle of a callback node was released after its
-    /// referent died but before clearing reached it: the node stays in the
-    /// list, owned by the list, for clearing to call back and free.
-    handed_over: bool,
-}
-
-const UNLINKED: Links = Links {
-    prev: ptr::null_mut(),
-    next: ptr::null_mut(),
-    handed_over: false,
+// The tail is flush against the value in both layouts only if the slot
+// leaves no padding before it; `ObjAddr::slot` relies on it.
+const _: () = {
+    let tail = size_of::<Tail>();
+    assert!(offset_of!(Header<WeakrefSlot>, tail) == size_of::<WeakrefSlot>());
+    assert!(size_of::<Header<WeakrefSlot>>() == size_of::<WeakrefSlot>() + tail);
+    assert!(size_of::<Header<NoSlot>>() == tail);
+    assert!(align_of::<Header<WeakrefSlot>>() == align_of::<Tail>());
+    assert!(align_of::<Header<NoSlot>>() == align_of::<Tail>());
 };
 
-/// The `prev` of the list's first node. Never dereferenced.
-fn first() -> *mut NodeHead {
-    NonNull::<NodeHead>::dangling().as_ptr()
-}
-
-/// A node with data `X`; its callback, if any, follows.
-#[repr(C)]
-pub(crate) struct Node<X> {
-    pub(crate) head: NodeHead,
-    pub(crate) data: X,
-}
-
-#[repr(C)]
-struct NodeBox<X, C> {
-    node: Node<X>,
-    /// Taken once, by clearing; whatever is left is dropped with the node.
-    callback: Cell<Option<C>>,
-}
-
-/// What runs when a node's referent dies.
-pub(crate) trait Callback<X>: Send + Sized {
-    /// False only for [`NoCallback`].
-    const PRESENT: bool = true;
-    /// Called once, on the thread where the referent died, with no lock held,
-    /// with one count on the node, which the callee owns.
-    fn call(self, node: NodeHandle);
-}
-
-/// The callback of nodes that have none.
-pub(crate) enum NoCallback {}
-
-impl<X> Callback<X> for NoCallback {
-    const PRESENT: bool = false;
-    fn call(self, _: NodeHandle) {
-        match self {}
-    }
-}
-
-struct VTableOf<X, C, const KIND: u8, const BASIC: bool>(PhantomData<(X, C)>);
-
-impl<X, C: Callback<X>, const KIND: u8, const BASIC: bool> VTableOf<X, C, KIND, BASIC> {
-    const VTABLE: &'static NodeVTable = &NodeVTable {
-        kind: if KIND == KIND_PROXY {
-            RefKind::Proxy
-        } else {
-            RefKind::Ref
-        },
-        basic: BASIC,
-        has_callback: C::PRESENT,
-        what: if KIND == KIND_PROXY {
-            "weakproxy callback"
-        } else {
-            "weakref callback"
-        },
-        fire: fire::<X, C>,
-        destroy: destroy::<X, C>,
-    };
-}
-
-/// Runs a node's callback.
+/// A [`HeaderPtr`] whose object has a `WeakrefSlot`: the one safe way to
+/// an object's slot.
 ///
 /// # Safety
 ///
-/// Called once per node, by the thread clearing its referent, which owns
-/// one count on it and transfers it here.
-unsafe fn fire<X, C: Callback<X>>(head: NonNull<NodeHead>) {
-    let node = head.cast::<NodeBox<X, C>>();
-    // SAFETY: clearing detached this node and holds a count, so it is alive
-    // and nobody else touches its callback: `destroy` needs the count at
-    // zero, and clearing fires each node once.
-    let callback = unsafe { (*(*node.as_ptr()).callback.get()).take() };
-    // SAFETY: the caller transfers its count.
-    let hold = unsafe { NodeHandle::from_count(head) };
-    match callback {
-        Some(callback) => callback.call(hold),
-        None => drop(hold),
+/// As for [`HeaderPtr`], and the object's header is a
+/// `Header<WeakrefSlot>`.
+pub(crate) unsafe trait SlotPtr: HeaderPtr {
+    #[inline(always)]
+    fn slot(&self) -> &WeakrefSlot {
+        // SAFETY: the trait's contract: the allocation is alive while `self`
+        // is borrowed, and its header has a `WeakrefSlot`.
+        unsafe { self.object().slot::<WeakrefSlot>() }
     }
+}
+
+// SAFETY: nodes are only ever attached to objects with a `WeakrefSlot`
+// (`attach_node` and `basic_node` ask for a `SlotPtr`).
+unsafe impl SlotPtr for NodeHead {}
+
+/// Builds the vtable of the nodes of kind `K` with data `X` and callback
+/// `C`, cached in the slot when `BASIC`.
+struct VTableOf<X, C, K, const BASIC: bool>(PhantomData<(X, C, K)>);
+
+impl<X, C: Callback<X>, K: KindTag, const BASIC: bool> VTableOf<X, C, K, BASIC> {
+    const VTABLE: &'static NodeVTable = &NodeVTable {
+        kind: K::KIND,
+        basic: BASIC,
+        has_callback: C::PRESENT,
+        what: match K::KIND {
+            RefKind::Proxy => "weakproxy callback",
+            RefKind::Ref => "weakref callback",
+        },
+        fire: NodeBox::<X, C>::fire,
+        destroy: destroy::<X, C>,
+        release_callback: release_callback_node,
+    };
 }
 
 /// Destroys a node whose count reached zero.
 ///
 /// # Safety
 ///
-/// `head` is a `NodeBox<X, C>` whose handle count just reached zero (so
-/// this runs once, with no other access but the slot's list under its lock);
-/// without `unlink`, it is already out of the list.
-unsafe fn destroy<X, C: Callback<X>>(head: NonNull<NodeHead>, unlink: bool) {
+/// `head` is a `NodeBox<X, C>` whose handle count reached zero (so this
+/// runs once, with no other access but the slot's list under its lock);
+/// without `unlink`, it is already out of the list (or was never in it).
+unsafe fn destroy<X, C>(head: NonNull<NodeHead>, unlink: bool) {
     // SAFETY: the node is alive until freed below.
-    let (object, basic) = unsafe { (head.as_ref().object, head.as_ref().vtable.basic) };
-    if unlink && !basic {
-        // SAFETY: the node holds a weak count, so the referent's allocation
-        // (and its slot) is alive.
-        unsafe { slot(object.as_ptr()).unlink(head) };
+    let node = unsafe { head.as_ref() };
+    let object = node.object;
+    if unlink && !node.vtable.basic {
+        let mut list = node.slot().lock();
+        // SAFETY: we hold the lock of the node's own slot, and the node is
+        // alive.
+        unsafe { unlink_locked(&mut list, head.as_ptr()) };
     }
     // Whatever the data's or callback's `Drop` does, even panic, the node's
     // weak count is released afterwards.
-    struct ReleaseWeak(NonNull<u8>);
+    struct ReleaseWeak(ObjAddr);
     impl Drop for ReleaseWeak {
         fn drop(&mut self) {
-            // SAFETY: the node held this weak count and is gone.
+            // SAFETY: the node held this weak count, and is gone.
             unsafe { release_weak(self.0) };
         }
     }
     let _release = ReleaseWeak(object);
-    // SAFETY: allocated by `Box::into_raw` in `attach_node`; unlinked, count
-    // zero: this is the only access left.
-    drop(unsafe { Box::from_raw(head.cast::<NodeBox<X, C>>().as_ptr()) });
+    // SAFETY: out of the list and at count zero: nothing else touches the
+    // node again; it was made as a `NodeBox<X, C>` (the vtable is that
+    // type's).
+    unsafe { NodeBox::<X, C>::free(head) };
 }
 
-/// Releases one weak count of the object at `object`, freeing its
-/// allocation at zero.
+/// Releases one weak count of `object`, freeing its allocation at zero.
 ///
 /// # Safety
 ///
-/// The caller owns one weak count of that object, which has a `WeakrefSlot`.
-pub(crate) unsafe fn release_weak(object: NonNull<u8>) {
+/// The caller owns one weak count of that object, which has a
+/// `WeakrefSlot`; it is not used again.
+pub(crate) unsafe fn release_weak(object: ObjAddr) {
     // SAFETY: the caller's count keeps the allocation alive until our
     // decrement; `weak` is last used by the acquire below, before the
     // memory is freed (as `&self.inner().weak` in `Arc`'s `Weak::drop`).
-    let weak = &unsafe { slot(object.as_ptr()) }.weak;
-    if weak.fetch_sub(1, Ordering::Release) == 1 {
-        acquire_after_last_release(weak);
+    let weak = &unsafe { object.slot::<WeakrefSlot>() }.weak;
+    if weak.decrement() {
         // SAFETY: the count reached zero: the value was dropped (the strong
         // side's count is gone) and no node remains.
-        unsafe { free_object(object) };
+        unsafe { header::free(object) };
     }
 }
 
@@ -331,134 +228,23 @@ pub(crate) unsafe fn release_weak(object: NonNull<u8>) {
 ///
 /// # Safety
 ///
-/// The object at `object` has a `WeakrefSlot`, its strong count is zero and
-/// its value has been dropped, and the caller owns the strong side's weak
-/// count.
-pub(crate) unsafe fn release_weak_after_death(object: NonNull<u8>) {
+/// `object` has a `WeakrefSlot`, its strong count is zero and its value
+/// has been dropped, and the caller owns the strong side's weak count.
+pub(crate) unsafe fn release_weak_after_death(object: ObjAddr) {
     // SAFETY: the caller's count keeps the allocation alive.
-    let weak = &unsafe { slot(object.as_ptr()) }.weak;
+    let weak = &unsafe { object.slot::<WeakrefSlot>() }.weak;
     // Making a node takes an `Obj`, and none is left: the count can only
     // fall now, so if it is 1, it is ours alone and the memory can go with
     // no read-modify-write. Acquire: the last node's Release decrement (the
     // one that left 1) happens before the free.
-    if weak.load(Ordering::Acquire) == 1 {
+    if weak.get_acquire() == 1 {
         // SAFETY: no node, no strong count and no other weak count remain.
-        unsafe { free_object(object) };
+        unsafe { header::free(object) };
         return;
     }
-    // SAFETY: forwarded from the caller.
+    // SAFETY: the caller owns the strong side's weak count and hands it
+    // over; the object has a `WeakrefSlot`.
     unsafe { release_weak(object) };
-}
-
-/// Frees the allocation of the object at `object`.
-///
-/// # Safety
-///
-/// The object has a `WeakrefSlot`, its value has been dropped, and no
-/// count of any kind (strong, weak, a node's) remains: nothing else can
-/// reach the allocation.
-unsafe fn free_object(object: NonNull<u8>) {
-    // SAFETY: the allocation is alive until the call below, which the
-    // caller's guarantee makes the only access left; `info` (a static) is
-    // read before the memory goes.
-    unsafe {
-        let dealloc = tail(object.as_ptr()).info.dealloc;
-        dealloc(object);
-    }
-}
-
-/// One count on a node, released on drop.
-pub(crate) struct NodeHandle {
-    head: NonNull<NodeHead>,
-}
-
-impl NodeHandle {
-    /// Takes ownership of one count the caller holds.
-    ///
-    /// # Safety
-    ///
-    /// The caller owns one count on the live node `head`.
-    #[inline]
-    pub(crate) unsafe fn from_count(head: NonNull<NodeHead>) -> NodeHandle {
-        NodeHandle { head }
-    }
-
-    #[inline]
-    pub(crate) fn head(&self) -> &NodeHead {
-        // SAFETY: our count keeps the node alive.
-        unsafe { self.head.as_ref() }
-    }
-
-    #[inline]
-    pub(crate) fn ptr(&self) -> NonNull<NodeHead> {
-        self.head
-    }
-
-    /// The node's data.
-    ///
-    /// # Safety
-    ///
-    /// The node is a `Node<X>`.
-    #[inline]
-    pub(crate) unsafe fn data<X>(&self) -> &X {
-        // SAFETY: our count keeps the node alive; the caller vouches for `X`.
-        unsafe { &(*self.head.cast::<Node<X>>().as_ptr()).data }
-    }
-
-    /// Whether the referent is still alive (racy by nature).
-    #[inline]
-    pub(crate) fn referent_alive(&self) -> bool {
-        // SAFETY: the node holds a weak count, so the referent's allocation
-        // is alive.
-        unsafe { tail(self.head().object.as_ptr()) }
-            .strong
-            .load(Ordering::Relaxed)
-            != 0
-    }
-
-    /// Whether the node has a callback still to call: false for nodes
-    /// made without one, and for every node once the referent died.
-    #[inline]
-    pub(crate) fn has_live_callback(&self) -> bool {
-        self.head().vtable.has_callback && self.referent_alive()
-    }
-
-    /// The referent's type name.
-    #[inline]
-    pub(crate) fn referent_name(&self) -> &'static str {
-        // SAFETY: as in `referent_alive`.
-        unsafe { tail(self.head().object.as_ptr()) }.info.name
-    }
-}
-
-impl Clone for NodeHandle {
-    #[inline]
-    fn clone(&self) -> Self {
-        // Relaxed, as `Arc::clone`: the new count comes from an existing one.
-        let old = self.head().handles.fetch_add(1, Ordering::Relaxed);
-        if old > isize::MAX as usize {
-            std::process::abort();
-        }
-        NodeHandle { head: self.head }
-    }
-}
-
-impl Drop for NodeHandle {
-    #[inline]
-    fn drop(&mut self) {
-        if self.head().vtable.has_callback {
-            // SAFETY: we own one count on this live callback node.
-            return unsafe { release_callback_node(self.head) };
-        }
-        let handles = &self.head().handles;
-        if handles.fetch_sub(1, Ordering::Release) != 1 {
-            return;
-        }
-        acquire_after_last_release(handles);
-        let destroy = self.head().vtable.destroy;
-        // SAFETY: the count reached zero: this is the one call.
-        unsafe { destroy(self.head, true) };
-    }
 }
 
 /// Releases one count on a node with a callback.
@@ -472,34 +258,24 @@ impl Drop for NodeHandle {
 ///
 /// # Safety
 ///
-/// The caller owns one count on `head`, a live non-basic node.
+/// The caller owns one count on `head`, a live non-basic node, and gives
+/// it up.
 unsafe fn release_callback_node(head: NonNull<NodeHead>) {
     // SAFETY: our count keeps the node alive.
     let node = unsafe { head.as_ref() };
-    let mut n = node.handles.load(Ordering::Relaxed);
-    while n > 1 {
-        match node
-            .handles
-            .compare_exchange_weak(n, n - 1, Ordering::Release, Ordering::Relaxed)
-        {
-            Ok(_) => return,
-            Err(actual) => n = actual,
-        }
+    if node.handles.decrement_unless_last() {
+        return;
     }
-    let object = node.object;
-    // SAFETY: the node holds a weak count, so the referent's allocation and
-    // slot are alive.
-    let slot = unsafe { slot(object.as_ptr()) };
-    let mut list = slot.lock();
-    if node.handles.fetch_sub(1, Ordering::Release) != 1 {
+    let mut list = node.slot().lock();
+    if !node.handles.decrement() {
         return; // cloned meanwhile (by a holder of another count)
     }
-    acquire_after_last_release(&node.handles);
-    // SAFETY: we hold the lock; the node is alive (count zero, but only we
-    // can free it now).
+    // SAFETY: we hold the lock of the node's slot; the node is alive (count
+    // zero, but only we can free it now).
     unsafe {
         if !(*links(head.as_ptr())).prev.is_null() {
-            if tail(object.as_ptr()).strong.load(Ordering::Acquire) == 0 {
+            // Acquire: ordered after the death's last strong decrement.
+            if node.tail().strong.get_acquire() == 0 {
                 (*links(head.as_ptr())).handed_over = true;
                 return;
             }
@@ -510,20 +286,6 @@ unsafe fn release_callback_node(head: NonNull<NodeHead>) {
     let destroy = node.vtable.destroy;
     // SAFETY: the count is zero and the node is out of the list: the one call.
     unsafe { destroy(head, false) };
-}
-
-/// Increments `handles` unless it is zero.
-fn try_hold(handles: &AtomicUsize) -> bool {
-    let mut n = handles.load(Ordering::Relaxed);
-    loop {
-        if n == 0 {
-            return false;
-        }
-        match handles.compare_exchange_weak(n, n + 1, Ordering::Acquire, Ordering::Relaxed) {
-            Ok(_) => return true,
-            Err(actual) => n = actual,
-        }
-    }
 }
 
 /// The locked list; unlocks on drop, publishing `head`.
@@ -563,17 +325,6 @@ unsafe fn unlink_locked(list: &mut ListGuard<'_>, node: *mut NodeHead) {
         }
         *links(node) = UNLINKED;
     }
-}
-
-/// Reads a node's links.
-///
-/// # Safety
-///
-/// The caller holds the node's slot lock (or owns the detached node), and
-/// the node is alive.
-unsafe fn links(node: *mut NodeHead) -> *mut Links {
-    // SAFETY: the caller guarantees `node` is alive.
-    unsafe { (*node).links.get() }
 }
 
 impl WeakrefSlot {
@@ -623,94 +374,10 @@ impl WeakrefSlot {
         list.head = node;
     }
 
-    /// Takes `node` out of the list if it is still in it.
-    ///
-    /// # Safety
-    ///
-    /// `node` is alive and its referent is this slot's object.
-    unsafe fn unlink(&self, node: NonNull<NodeHead>) {
-        let mut list = self.lock();
-        // SAFETY: forwarded; we hold the lock.
-        unsafe { unlink_locked(&mut list, node.as_ptr()) };
-    }
-
-    fn basic(&self, kind: u8) -> &AtomicPtr<NodeHead> {
-        if kind == KIND_PROXY {
-            &self.basic_proxy
-        } else {
-            &self.basic_ref
-        }
-    }
-
-    /// The death sequence's first half: refs are already dead (the strong
-    /// count is zero); detach them all, then run the callbacks newest first.
-    ///
-    /// # Safety
-    ///
-    /// Called once, by `die`, after the strong count reached zero; `object`
-    /// is this slot's object.
-    pub(crate) unsafe fn clear(&self, object: NonNull<u8>) {
-        for basic in [&self.basic_ref, &self.basic_proxy] {
-            // A load, and a store only if there is a node: nobody else
-            // touches the cached nodes any more, since caching one takes an
-            // `Obj` and there is none left, and every caching happened
-            // before the last `Obj` went (our caller's Acquire saw its
-            // Release decrement), so most deaths pay no read-modify-write
-            // here.
-            if let Some(node) = NonNull::new(basic.load(Ordering::Acquire)) {
-                basic.store(ptr::null_mut(), Ordering::Relaxed);
-                // SAFETY: the slot owned this count (field invariant).
-                drop(unsafe { NodeHandle::from_count(node) });
-            }
-        }
-        if self.list.load(Ordering::Acquire).is_null() {
-            return; // unlocked and empty; nothing can be attached any more
-        }
-        let mut chain: *mut NodeHead = ptr::null_mut();
-        {
-            let mut list = self.lock();
-            let mut cur = core::mem::replace(&mut list.head, ptr::null_mut());
-            let mut last: *mut NodeHead = ptr::null_mut();
-            while !cur.is_null() {
-                // SAFETY: we hold the lock; linked nodes are alive. A node we
-                // keep is held by the count `try_hold` took; the others are
-                // only marked unlinked and never touched again.
-                unsafe {
-                    let Links {
-                        next, handed_over, ..
-                    } = ptr::read(links(cur));
-                    *links(cur) = UNLINKED;
-                    if handed_over {
-                        // Its last handle went after the death: the list
-                        // owned it since, and now clearing does.
-                        (*cur).handles.store(1, Ordering::Relaxed);
-                    }
-                    if (*cur).vtable.has_callback && (handed_over || try_hold(&(*cur).handles)) {
-                        if last.is_null() {
-                            chain = cur;
-                        } else {
-                            (*links(last)).next = cur;
-                        }
-                        last = cur;
-                    }
-                    cur = next;
-                }
-            }
-        }
-        while let Some(node) = NonNull::new(chain) {
-            // SAFETY: we own a count on every node of the chain, and nobody
-            // else reads or writes a detached node's links.
-            let (fire, what) = unsafe {
-                chain = (*links(node.as_ptr())).next;
-                (node.as_ref().vtable.fire, node.as_ref().vtable.what)
-            };
-            // SAFETY: our count on `node` is transferred to `fire`, once.
-            let result = catch_unwind(AssertUnwindSafe(|| unsafe { fire(node) }));
-            if let Err(payload) = result {
-                // SAFETY: the object's allocation is alive (we are its death).
-                let name = unsafe { tail(object.as_ptr()) }.info.name;
-                crate::unraisable::report(what, name, payload);
-            }
+    fn basic(&self, kind: RefKind) -> &AtomicPtr<NodeHead> {
+        match kind {
+            RefKind::Proxy => &self.basic_proxy,
+            RefKind::Ref => &self.basic_ref,
         }
     }
 
@@ -721,23 +388,28 @@ impl WeakrefSlot {
             if let Some(node) = NonNull::new(basic.load(Ordering::Acquire)) {
                 // SAFETY: the caller's `Obj` keeps the object alive, so the
                 // slot still owns the cached node.
-                if unsafe { node.as_ref() }.handles.load(Ordering::Relaxed) > 1 {
+                if unsafe { node.as_ref() }.handles.get() > 1 {
                     count += 1;
                 }
             }
         }
+        count + self.list_count()
+    }
+
+    fn list_count(&self) -> usize {
         let list = self.lock();
+        let mut n = 0;
         let mut cur = list.head;
         while !cur.is_null() {
             // SAFETY: we hold the lock; linked nodes are alive.
             unsafe {
-                if (*cur).handles.load(Ordering::Relaxed) > 0 {
-                    count += 1;
+                if (*cur).handles.get() > 0 {
+                    n += 1;
                 }
                 cur = (*links(cur)).next;
             }
         }
-        count
+        n
     }
 
     /// Handles to every live ref and proxy of this (live) object: the basic
@@ -750,8 +422,8 @@ impl WeakrefSlot {
                 // SAFETY: the slot owns a count on the cached node while the
                 // caller's `Obj` keeps the object alive.
                 let head = unsafe { node.as_ref() };
-                if head.handles.load(Ordering::Relaxed) > 1 {
-                    head.handles.fetch_add(1, Ordering::Relaxed);
+                if head.handles.get() > 1 {
+                    head.handles.increment();
                     // SAFETY: we just took this count.
                     out.push(unsafe { NodeHandle::from_count(node) });
                 }
@@ -761,7 +433,7 @@ impl WeakrefSlot {
         // in the rare case the list grew in between.
         let base = out.len();
         loop {
-            let wanted = self.weakref_count_list();
+            let wanted = self.list_count();
             out.reserve(wanted);
             let capacity = out.capacity() - base;
             let list = self.lock();
@@ -771,12 +443,12 @@ impl WeakrefSlot {
             while !cur.is_null() {
                 // SAFETY: we hold the lock; linked nodes are alive.
                 unsafe {
-                    if (*cur).handles.load(Ordering::Relaxed) > 0 {
+                    if (*cur).handles.get() > 0 {
                         if taken == capacity {
                             fits = false;
                             break;
                         }
-                        if try_hold(&(*cur).handles) {
+                        if (*cur).handles.try_increment() {
                             out.push(NodeHandle::from_count(NonNull::new_unchecked(cur)));
                             taken += 1;
                         }
@@ -791,97 +463,145 @@ impl WeakrefSlot {
             out.truncate(base); // drops the handles taken, outside the lock
         }
     }
-
-    fn weakref_count_list(&self) -> usize {
-        let list = self.lock();
-        let mut n = 0;
-        let mut cur = list.head;
-        while !cur.is_null() {
-            n += 1;
-            // SAFETY: we hold the lock; linked nodes are alive.
-            cur = unsafe { (*links(cur)).next };
-        }
-        n
-    }
 }
 
-/// Attaches a new node with `data` and `callback` to the live object at
-/// `object` and returns the one handle to it.
+/// The death sequence's first half: refs are already dead (the strong count
+/// is zero); detach them all, then run the callbacks newest first.
 ///
 /// # Safety
 ///
-/// `object` is the value address of a live object (the caller holds an
-/// `Obj`) whose type has a `WeakrefSlot`.
-pub(crate) unsafe fn attach_node<X, C: Callback<X>, const KIND: u8>(
-    object: NonNull<u8>,
+/// Called once, by the object's death, after its strong count reached zero
+/// and before the strong side's weak count is released; `object` has a
+/// `WeakrefSlot`.
+pub(crate) unsafe fn clear(object: ObjAddr) {
+    // SAFETY: the strong side's weak count, not yet released, keeps the
+    // allocation alive for the whole call; the caller vouches for the slot.
+    let slot = unsafe { object.slot::<WeakrefSlot>() };
+    for basic in [&slot.basic_ref, &slot.basic_proxy] {
+        // A load, and a store only if there is a node: nobody else touches
+        // the cached nodes any more, since caching one takes an `Obj` and
+        // there is none left, and every caching happened before the last
+        // `Obj` went (our caller's Acquire saw its Release decrement), so
+        // most deaths pay no read-modify-write here.
+        if let Some(node) = NonNull::new(basic.load(Ordering::Acquire)) {
+            basic.store(ptr::null_mut(), Ordering::Relaxed);
+            // SAFETY: the slot owned this count (field invariant).
+            drop(unsafe { NodeHandle::from_count(node) });
+        }
+    }
+    if slot.list.load(Ordering::Acquire).is_null() {
+        return; // unlocked and empty; nothing can be attached any more
+    }
+    let mut chain: *mut NodeHead = ptr::null_mut();
+    {
+        let mut list = slot.lock();
+        let mut cur = core::mem::replace(&mut list.head, ptr::null_mut());
+        let mut last: *mut NodeHead = ptr::null_mut();
+        while !cur.is_null() {
+            // SAFETY: we hold the lock; linked nodes are alive. A node we
+            // keep is held by the count `try_increment` took (or, handed over,
+            // by the one we store); the others are only marked unlinked and
+            // never touched again.
+            unsafe {
+                let Links {
+                    next, handed_over, ..
+                } = ptr::read(links(cur));
+                *links(cur) = UNLINKED;
+                if handed_over {
+                    // Its last handle went after the death: the list owned
+                    // it since, and now clearing does (the one increment
+                    // from zero, see `NodeHead::handles`).
+                    (*cur).handles.set(1);
+                }
+                if (*cur).vtable.has_callback && (handed_over || (*cur).handles.try_increment()) {
+                    if last.is_null() {
+                        chain = cur;
+                    } else {
+                        (*links(last)).next = cur;
+                    }
+                    last = cur;
+                }
+                cur = next;
+            }
+        }
+    }
+    while let Some(node) = NonNull::new(chain) {
+        // SAFETY: we own a count on every node of the chain, and nobody
+        // else reads or writes a detached node's links.
+        let (fire, what) = unsafe {
+            chain = (*links(node.as_ptr())).next;
+            (node.as_ref().vtable.fire, node.as_ref().vtable.what)
+        };
+        // SAFETY: our count on `node` is transferred to `fire`, once.
+        let result = catch_unwind(AssertUnwindSafe(|| unsafe { fire(node) }));
+        if let Err(payload) = result {
+            // SAFETY: the allocation is alive (see above).
+            let name = unsafe { object.tail() }.info.name;
+            crate::unraisable::report(what, name, payload);
+        }
+    }
+}
+
+/// Attaches a new node of kind `K` with `data` and `callback` to the live
+/// object `obj` and returns the one handle to it.
+///
+/// `obj` holds a strong count: no node is ever made for a dead object,
+/// which is what lets a death free its memory without a read-modify-write
+/// (`release_weak_after_death`).
+pub(crate) fn attach_node<X, C: Callback<X>, K: KindTag>(
+    obj: &impl LiveSlotPtr,
     data: X,
     callback: Option<C>,
 ) -> NodeHandle {
-    // SAFETY: the caller guarantees a live object with a slot.
-    let slot = unsafe { slot(object.as_ptr()) };
-    let head = new_node::<X, C, KIND, false>(object, data, callback, 1);
+    let slot = obj.slot();
+    let head = NodeBox::allocate(
+        VTableOf::<X, C, K, false>::VTABLE,
+        obj.object(),
+        data,
+        callback,
+        1,
+    );
     // Relaxed, as `Arc::downgrade`: the caller's strong count keeps the
     // allocation alive while we add ours.
-    slot.weak.fetch_add(1, Ordering::Relaxed);
+    slot.weak.increment();
     slot.link(head);
     // SAFETY: the node was created with one count, which is this handle's.
     unsafe { NodeHandle::from_count(head) }
 }
 
-fn new_node<X, C: Callback<X>, const KIND: u8, const BASIC: bool>(
-    object: NonNull<u8>,
-    data: X,
-    callback: Option<C>,
-    handles: usize,
-) -> NonNull<NodeHead> {
-    let node = Box::new(NodeBox {
-        node: Node {
-            head: NodeHead {
-                vtable: VTableOf::<X, C, KIND, BASIC>::VTABLE,
-                handles: AtomicUsize::new(handles),
-                object,
-                hash: AtomicU64::new(0),
-                links: Cell::new(UNLINKED),
-            },
-            data,
-        },
-        callback: Cell::new(callback),
-    });
-    // SAFETY: `Box::into_raw` never returns null.
-    unsafe { NonNull::new_unchecked(Box::into_raw(node)) }.cast::<NodeHead>()
-}
-
-/// A handle to the live object's basic ref (`KIND_REF`) or basic proxy
-/// (`KIND_PROXY`), created on first use.
+/// A handle to the live object's basic ref (`RefTag`) or basic proxy
+/// (`ProxyTag`), created on first use.
 ///
-/// # Safety
-///
-/// As for [`attach_node`].
+/// `obj` must keep the object alive (hold a strong count): a basic node
+/// is cached only while the object lives.
 #[inline]
-pub(crate) unsafe fn basic_node<const KIND: u8>(object: NonNull<u8>) -> NodeHandle {
-    // SAFETY: the caller guarantees a live object with a slot.
-    let slot = unsafe { slot(object.as_ptr()) };
-    let cached = slot.basic(KIND).load(Ordering::Acquire);
+pub(crate) fn basic_node<K: KindTag>(obj: &impl LiveSlotPtr) -> NodeHandle {
+    let cached = obj.slot().basic(K::KIND).load(Ordering::Acquire);
     if let Some(node) = NonNull::new(cached) {
-        // SAFETY: while the object lives the slot owns a count on its cached
-        // node, so it is alive and its count is not zero.
+        // SAFETY: while the object lives (the caller's strong count) the
+        // slot owns a count on its cached node, so it is alive and its
+        // count is not zero.
         unsafe {
-            node.as_ref().handles.fetch_add(1, Ordering::Relaxed);
+            node.as_ref().handles.increment();
             return NodeHandle::from_count(node);
         }
     }
-    // SAFETY: forwarded from the caller.
-    unsafe { new_basic_node::<KIND>(object) }
+    new_basic_node::<K>(obj)
 }
 
 #[cold]
-unsafe fn new_basic_node<const KIND: u8>(object: NonNull<u8>) -> NodeHandle {
-    // SAFETY: the caller guarantees a live object with a slot.
-    let slot = unsafe { slot(object.as_ptr()) };
+fn new_basic_node<K: KindTag>(obj: &impl LiveSlotPtr) -> NodeHandle {
+    let slot = obj.slot();
     // Two counts: the slot's and the returned handle's.
-    let node = new_node::<(), NoCallback, KIND, true>(object, (), None, 2);
-    slot.weak.fetch_add(1, Ordering::Relaxed);
-    match slot.basic(KIND).compare_exchange(
+    let node = NodeBox::<(), NoCallback>::allocate(
+        VTableOf::<(), NoCallback, K, true>::VTABLE,
+        obj.object(),
+        (),
+        None,
+        2,
+    );
+    slot.weak.increment();
+    match slot.basic(K::KIND).compare_exchange(
         ptr::null_mut(),
         node.as_ptr(),
         Ordering::AcqRel,
@@ -891,16 +611,28 @@ unsafe fn new_basic_node<const KIND: u8>(object: NonNull<u8>) -> NodeHandle {
         Ok(_) => unsafe { NodeHandle::from_count(node) },
         Err(winner) => {
             // Another thread cached its node first: use that one, and
-            // destroy ours, which nobody else has seen.
-            // SAFETY: `winner` is cached, so alive while the object lives.
+            // discard ours, which nobody else has seen (its two counts were
+            // never handed out, so dropping them is ours to do).
+            // SAFETY: `winner` is cached, so alive while the object lives
+            // (the caller's strong count), with the slot's count on it.
             unsafe {
-                (*winner).handles.fetch_add(1, Ordering::Relaxed);
-                (node.as_ref().vtable.destroy)(node, false);
+                (*winner).handles.increment();
+                node.as_ref().handles.set(0);
+                destroy::<(), NoCallback>(node, false);
                 NodeHandle::from_count(NonNull::new_unchecked(winner))
             }
         }
     }
 }
+
+/// A [`SlotPtr`] that also holds a strong count on the object (an `Obj`):
+/// what caching a basic node needs.
+///
+/// # Safety
+///
+/// As for [`SlotPtr`], and while `&self` is borrowed the object's strong
+/// count is not zero.
+pub(crate) unsafe trait LiveSlotPtr: SlotPtr {}
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,65 @@
+//! An object's death (SPEC 3): when its strong count reaches zero, every
+//! ref is already dead; the slot is cleared (callbacks run newest first),
+//! then the value is dropped, then the memory is released.
+
+use core::marker::PhantomData;
+use core::ptr;
+
+use crate::core::header::{self, ObjAddr, ObjInfo};
+use crate::core::slot;
+use crate::traits::{SlotKind, Weakable};
+
+/// The static type information of `T`'s objects.
+struct InfoOf<T>(PhantomData<T>);
+
+impl<T: Weakable> InfoOf<T> {
+    const INFO: &'static ObjInfo = &ObjInfo {
+        name: T::NAME,
+        die: die::<T>,
+        dealloc: header::dealloc::<T>,
+    };
+}
+
+/// The type information every object of type `T` points to.
+pub(crate) fn info_of<T: Weakable>() -> &'static ObjInfo {
+    InfoOf::<T>::INFO
+}
+
+/// The death sequence of an object of type `T`.
+///
+/// # Safety
+///
+/// `object` is an object of type `T` whose strong count just reached zero
+/// (so every write through its handles happens before this call); called
+/// once.
+unsafe fn die<T: Weakable>(object: ObjAddr) {
+    /// Releases the allocation even if the value's `Drop` panics.
+    struct Release<T: Weakable>(ObjAddr, PhantomData<T>);
+    impl<T: Weakable> Drop for Release<T> {
+        fn drop(&mut self) {
+            if T::Slot::HAS_WEAKREFS {
+                // SAFETY: `T` has a `WeakrefSlot`; the strong count is zero,
+                // the value dropped (or its drop unwound, which counts as
+                // dropped), and the strong side's weak count is ours.
+                unsafe { slot::release_weak_after_death(self.0) };
+            } else {
+                // SAFETY: no ref can point at an object without a slot, so
+                // nothing else holds this memory; `T` is its type.
+                unsafe { header::dealloc::<T>(self.0) };
+            }
+        }
+    }
+
+    if T::Slot::HAS_WEAKREFS {
+        // SAFETY: `T`'s slot is a `WeakrefSlot`, the allocation is alive
+        // (the strong side's weak count is not released yet), and this is
+        // the one death.
+        unsafe { slot::clear(object) };
+    }
+    let release = Release::<T>(object, PhantomData);
+    // SAFETY: the strong count is zero and stays zero, no ref can upgrade,
+    // and the callbacks are done: nobody else can reach the value, which
+    // is still initialised. It is dropped exactly once, here.
+    unsafe { ptr::drop_in_place(object.as_ptr().cast::<T>().as_ptr()) };
+    drop(release);
+}

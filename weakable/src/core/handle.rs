@@ -1,0 +1,224 @@
+//! The one handle under `Ref`, `Proxy` and `AnyRef`: a count on a ref node
+//! and the referent's pointer, typed by the view it was taken through.
+
+use core::fmt;
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+
+use crate::core::header::{HeaderPtr, ObjAddr};
+use crate::core::node::{Callback, DataHandle, KindTag, NodeHandle, RefKind};
+use crate::core::slot::{attach_node, basic_node};
+use crate::obj::Obj;
+use crate::rt::AtomicU64;
+use crate::traits::{WeakRefable, Weakable};
+
+/// What an [`AnyRef`](crate::AnyRef)'s handle reads its node's data as:
+/// nothing. A zero-sized type with alignment 1, so a reference to it at
+/// any node's data address is valid whatever the data really is.
+pub(crate) struct Erased {
+    _private: (),
+}
+
+/// A count on a ref node whose data is a `D` (or anything, for
+/// [`Erased`]), and the referent's value pointer as a `T`.
+pub(crate) struct Handle<T: ?Sized, D> {
+    node: NodeHandle,
+    // Invariant: the value address of the node's referent (the same
+    // address as the node's `object`), with provenance over its allocation;
+    // every object reachable as a `T` through it has `T`'s layout.
+    target: NonNull<T>,
+    _data: PhantomData<fn() -> D>,
+}
+
+/// A callback that gets back a handle typed as the one it was registered
+/// through.
+struct WithTarget<T: ?Sized, F> {
+    target: NonNull<T>,
+    f: F,
+}
+
+// SAFETY: `f` is `Send`. `target` is only used to build the handle handed
+// to `f` on the thread where the referent dies; that handle is to a dead
+// object, so it never yields a `&T`. (If `T` is not `Send + Sync`, no
+// `Obj<T>` can leave its thread, so the referent dies on the thread that
+// registered `f`.)
+unsafe impl<T: ?Sized, F: Send> Send for WithTarget<T, F> {}
+
+impl<T: ?Sized, D, F> Callback<D> for WithTarget<T, F>
+where
+    F: FnOnce(Handle<T, D>) + Send,
+{
+    fn call(self, node: DataHandle<D>) {
+        (self.f)(Handle {
+            node: node.into_handle(),
+            target: self.target,
+            _data: PhantomData,
+        });
+    }
+}
+
+impl<T: ?Sized + WeakRefable> Handle<T, ()> {
+    /// A handle to `obj`'s basic node of kind `K` (Python's shared basic
+    /// ref or proxy), created on first use.
+    #[inline]
+    pub(crate) fn basic<K: KindTag>(obj: &Obj<T>) -> Self {
+        Handle {
+            node: basic_node::<K>(obj),
+            target: Obj::value_ptr(obj),
+            _data: PhantomData,
+        }
+    }
+}
+
+impl<T: ?Sized + WeakRefable, D> Handle<T, D> {
+    /// A new node of kind `K` on `obj`, with `data` and the internal
+    /// `callback`, which gets the bare node.
+    pub(crate) fn attach<K: KindTag, C: Callback<D>>(
+        obj: &Obj<T>,
+        data: D,
+        callback: Option<C>,
+    ) -> Self {
+        Handle {
+            node: attach_node::<D, C, K>(obj, data, callback),
+            target: Obj::value_ptr(obj),
+            _data: PhantomData,
+        }
+    }
+
+    /// A new node of kind `K` on `obj`, with `data` and a callback `f`
+    /// that gets the handle back, typed as this one.
+    pub(crate) fn attach_with<K: KindTag, F>(obj: &Obj<T>, data: D, f: F) -> Self
+    where
+        F: FnOnce(Handle<T, D>) + Send + 'static,
+    {
+        let target = Obj::value_ptr(obj);
+        Self::attach::<K, _>(obj, data, Some(WithTarget { target, f }))
+    }
+}
+
+impl<T: Weakable, D> Handle<T, D> {
+    /// The same handle seen through the view `U` (`dyn Trait`).
+    pub(crate) fn unsize<U>(self) -> Handle<U, D>
+    where
+        U: ?Sized + crate::CoerceFrom<T> + Weakable<Slot = T::Slot>,
+    {
+        let target = U::coerce(self.target.as_ptr());
+        debug_assert!(core::ptr::addr_eq(target, self.target.as_ptr()));
+        Handle {
+            node: self.node,
+            // SAFETY: `CoerceFrom`'s contract: the same non-null pointer
+            // (address and provenance), unsized.
+            target: unsafe { NonNull::new_unchecked(target.cast_mut()) },
+            _data: PhantomData,
+        }
+    }
+}
+
+impl<T: ?Sized> Handle<T, Erased> {
+    /// A handle to `node`, whose referent is `obj`.
+    ///
+    /// Returns `None` if `node` is not a node of `obj`.
+    pub(crate) fn listed(node: NodeHandle, obj: &Obj<T>) -> Option<Self> {
+        (node.head().object() == ObjAddr::of(Obj::value_ptr(obj))).then(|| Handle {
+            node,
+            target: Obj::value_ptr(obj),
+            _data: PhantomData,
+        })
+    }
+}
+
+impl<T: ?Sized, D> Handle<T, D> {
+    /// The object, if it is still alive.
+    #[inline]
+    pub(crate) fn upgrade(&self) -> Option<Obj<T>> {
+        // The node's weak count keeps the allocation alive.
+        if !self.node.head().tail().strong.try_increment() {
+            return None;
+        }
+        // SAFETY: we just took a strong count on the live object `target`
+        // points at (type invariant).
+        Some(unsafe { Obj::from_raw_value(self.target) })
+    }
+
+    #[inline]
+    pub(crate) fn is_alive(&self) -> bool {
+        self.node.referent_alive()
+    }
+
+    #[inline]
+    pub(crate) fn has_callback(&self) -> bool {
+        self.node.has_live_callback()
+    }
+
+    #[inline]
+    pub(crate) fn kind(&self) -> RefKind {
+        self.node.head().vtable.kind
+    }
+
+    /// The node: a ref's identity (`r1 is r2`).
+    #[inline]
+    pub(crate) fn node(&self) -> &NodeHandle {
+        &self.node
+    }
+
+    /// Python's `id()` of the referent.
+    #[inline]
+    pub(crate) fn referent_id(&self) -> usize {
+        ObjAddr::of(self.target).addr()
+    }
+
+    /// The referent's hash, cached in the node by the first hash taken.
+    #[inline]
+    pub(crate) fn cached_hash(&self) -> &AtomicU64 {
+        &self.node.head().hash
+    }
+
+    /// The node's data.
+    #[inline]
+    pub(crate) fn data(&self) -> &D {
+        // SAFETY: the node is a `Node<D>` (type invariant), or `D` is
+        // `Erased`, a zero-sized type with alignment 1 that any non-null
+        // address can hold; our count keeps the node alive, and a node's
+        // data is never written after it is made.
+        unsafe {
+            &(*self
+                .node
+                .ptr()
+                .cast::<crate::core::node::Node<D>>()
+                .as_ptr())
+            .data
+        }
+    }
+
+    /// CPython's repr: `<weakref at 0x..; to 'Image' at 0x..>`,
+    /// `<weakproxy at 0x.. to Image at 0x..>`, or `; dead>`.
+    pub(crate) fn fmt_repr(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = self.node.ptr().as_ptr().addr();
+        let target = self.referent_id();
+        match (self.node.referent_alive(), self.kind()) {
+            (true, RefKind::Proxy) => write!(
+                f,
+                "<weakproxy at {at:#x} to {} at {target:#x}>",
+                self.node.referent_name()
+            ),
+            (false, RefKind::Proxy) => write!(f, "<weakproxy at {at:#x}; dead>"),
+            (true, RefKind::Ref) => write!(
+                f,
+                "<weakref at {at:#x}; to '{}' at {target:#x}>",
+                self.node.referent_name()
+            ),
+            (false, RefKind::Ref) => write!(f, "<weakref at {at:#x}; dead>"),
+        }
+    }
+}
+
+impl<T: ?Sized, D> Clone for Handle<T, D> {
+    #[inline]
+    fn clone(&self) -> Self {
+        Handle {
+            node: self.node.clone(),
+            target: self.target,
+            _data: PhantomData,
+        }
+    }
+}

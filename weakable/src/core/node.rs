@@ -1,0 +1,350 @@
+//! Ref nodes: every weak reference is a small allocation that starts with a
+//! type-erased [`NodeHead`] (vtable, handle count, referent, cached hash,
+//! list links), followed by the ref's data and, if it has one, its
+//! callback. `Ref`, `Proxy` and `AnyRef` handles each own one count on a
+//! node ([`NodeHandle`]). Nodes do not depend on the view type (`Image` or
+//! `dyn Listener`), so one object has one list whatever view its refs were
+//! taken through.
+//!
+//! This layer knows a node's memory and counts; linking nodes into a slot,
+//! and what happens when the last count goes, belong to the slot, which
+//! builds every node's vtable (`core::slot`).
+
+use core::marker::PhantomData;
+use core::ptr::{self, NonNull};
+
+use crate::core::header::{HeaderPtr, ObjAddr};
+use crate::rt::{AtomicU64, Cell, Count};
+
+/// What a weak reference node is, as `getweakrefs` reports it.
+///
+/// # Examples
+///
+/// ```
+/// use weakable::{getweakrefs, Obj, Ref, RefKind, Weakable};
+///
+/// #[derive(Weakable)]
+/// struct Image;
+///
+/// let o = Obj::new(Image);
+/// let _r = Ref::new(&o);
+/// assert_eq!(getweakrefs(&o)[0].kind(), RefKind::Ref);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RefKind {
+    /// A [`Ref`](crate::Ref), Python's `weakref.ref`.
+    Ref,
+    /// A proxy, Python's `weakref.proxy`.
+    Proxy,
+}
+
+/// The per-type operations of a node, built by the slot for each node type.
+pub(crate) struct NodeVTable {
+    pub(crate) kind: RefKind,
+    /// Cached in the slot's `basic_ref`/`basic_proxy`, never in the list.
+    pub(crate) basic: bool,
+    pub(crate) has_callback: bool,
+    /// What to call it in an unraisable report ("weakref callback").
+    pub(crate) what: &'static str,
+    /// Runs the callback, consuming one count held by the caller.
+    pub(crate) fire: unsafe fn(NonNull<NodeHead>),
+    /// Drops the node's data and callback and frees it, then releases its
+    /// weak count of the referent. With `unlink`, first takes it out of its
+    /// slot's list. Called once, when the node's count is zero.
+    pub(crate) destroy: unsafe fn(NonNull<NodeHead>, bool),
+    /// Gives back one count on a node with a callback (see
+    /// `core::slot::release_callback_node`).
+    pub(crate) release_callback: unsafe fn(NonNull<NodeHead>),
+}
+
+/// The type-erased start of every node.
+#[repr(C)]
+pub(crate) struct NodeHead {
+    pub(crate) vtable: &'static NodeVTable,
+    /// Invariant: the number of handles to this node, plus one while the
+    /// slot caches it, plus one while clearing holds it for its callback.
+    /// At zero the node is destroyed, with one exception: a callback node
+    /// whose last handle went after its referent died but before clearing
+    /// detached it stays in the list at zero, marked `handed_over`, and
+    /// clearing takes it back by storing 1. Nothing else increments it
+    /// from zero ([`Count::try_increment`] refuses to).
+    pub(crate) handles: Count,
+    /// The referent. The node holds one weak count of the referent's
+    /// allocation, so this memory outlives the node.
+    pub(crate) object: ObjAddr,
+    /// The referent's hash, stored by the first hash taken while it lived;
+    /// 0 means not yet taken (a real 0 is stored as 1).
+    pub(crate) hash: AtomicU64,
+    /// Guarded by the slot's lock, or owned by the clearing thread once
+    /// detached.
+    links: Cell<Links>,
+}
+
+// SAFETY: a live node holds one weak count of its referent's allocation
+// (taken before the node was linked, released only after it is freed), so
+// the allocation outlives every borrow of the node.
+unsafe impl HeaderPtr for NodeHead {
+    #[inline(always)]
+    fn object(&self) -> ObjAddr {
+        self.object
+    }
+}
+
+/// A node's place in its slot's list.
+pub(crate) struct Links {
+    /// Null when not linked; [`first`] for the list's head.
+    pub(crate) prev: *mut NodeHead,
+    pub(crate) next: *mut NodeHead,
+    /// Set when the last handle of a callback node was released after its
+    /// referent died but before clearing reached it: the node stays in the
+    /// list, owned by the list, for clearing to call back and free.
+    pub(crate) handed_over: bool,
+}
+
+pub(crate) const UNLINKED: Links = Links {
+    prev: ptr::null_mut(),
+    next: ptr::null_mut(),
+    handed_over: false,
+};
+
+/// The `prev` of the list's first node. Never dereferenced.
+pub(crate) fn first() -> *mut NodeHead {
+    NonNull::<NodeHead>::dangling().as_ptr()
+}
+
+/// A node's links.
+///
+/// # Safety
+///
+/// The node is alive, and the caller holds its slot's list lock (or owns
+/// the detached node) for as long as it uses the pointer.
+#[inline]
+pub(crate) unsafe fn links(node: *mut NodeHead) -> *mut Links {
+    // SAFETY: the caller guarantees `node` is alive.
+    unsafe { (*node).links.get() }
+}
+
+/// A node with data `X`; its callback, if any, follows.
+#[repr(C)]
+pub(crate) struct Node<X> {
+    pub(crate) head: NodeHead,
+    pub(crate) data: X,
+}
+
+#[repr(C)]
+pub(crate) struct NodeBox<X, C> {
+    node: Node<X>,
+    /// Taken once, by clearing; whatever is left is dropped with the node.
+    callback: Cell<Option<C>>,
+}
+
+impl<X, C> NodeBox<X, C> {
+    /// Allocates a node, not yet linked, with `handles` counts.
+    pub(crate) fn allocate(
+        vtable: &'static NodeVTable,
+        object: ObjAddr,
+        data: X,
+        callback: Option<C>,
+        handles: usize,
+    ) -> NonNull<NodeHead> {
+        let node = Box::new(NodeBox {
+            node: Node {
+                head: NodeHead {
+                    vtable,
+                    handles: Count::new(handles),
+                    object,
+                    hash: AtomicU64::new(0),
+                    links: Cell::new(UNLINKED),
+                },
+                data,
+            },
+            callback: Cell::new(callback),
+        });
+        NonNull::from(Box::leak(node)).cast::<NodeHead>()
+    }
+
+    /// Drops the node's data and what is left of its callback, and frees it.
+    ///
+    /// # Safety
+    ///
+    /// `head` is a `NodeBox<X, C>` made by [`allocate`](Self::allocate),
+    /// out of any list, that nothing else will touch again.
+    pub(crate) unsafe fn free(head: NonNull<NodeHead>) {
+        // SAFETY: allocated as a `Box<NodeBox<X, C>>` by `allocate`; the
+        // caller makes this the last access.
+        drop(unsafe { Box::from_raw(head.cast::<NodeBox<X, C>>().as_ptr()) });
+    }
+
+    /// Runs the node's callback.
+    ///
+    /// # Safety
+    ///
+    /// Called once per node, by the thread clearing its referent, which
+    /// owns one count on it and transfers it here; `head` is a
+    /// `NodeBox<X, C>`.
+    pub(crate) unsafe fn fire(head: NonNull<NodeHead>)
+    where
+        C: Callback<X>,
+    {
+        let node = head.cast::<NodeBox<X, C>>();
+        // SAFETY: clearing detached this node and holds a count, so it is
+        // alive and nobody else touches its callback: the node is destroyed
+        // only once its count is zero, and clearing fires each node once.
+        let callback = unsafe { (*(*node.as_ptr()).callback.get()).take() };
+        // SAFETY: the caller transfers its count, and the node is a
+        // `Node<X>`.
+        let hold = unsafe { DataHandle::new(NodeHandle::from_count(head)) };
+        match callback {
+            Some(callback) => callback.call(hold),
+            None => drop(hold),
+        }
+    }
+}
+
+/// What runs when a node's referent dies.
+pub(crate) trait Callback<X>: Send + Sized {
+    /// False only for [`NoCallback`].
+    const PRESENT: bool = true;
+    /// Called once, on the thread where the referent died, with no lock held,
+    /// with one count on the node, which the callee owns.
+    fn call(self, node: DataHandle<X>);
+}
+
+/// The callback of nodes that have none.
+pub(crate) enum NoCallback {}
+
+impl<X> Callback<X> for NoCallback {
+    const PRESENT: bool = false;
+    fn call(self, _: DataHandle<X>) {
+        match self {}
+    }
+}
+
+/// One count on a node, released on drop.
+pub(crate) struct NodeHandle {
+    // Invariant: points at a live node on which this handle owns one count.
+    head: NonNull<NodeHead>,
+}
+
+impl NodeHandle {
+    /// Takes ownership of one count the caller holds.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns one count on the live node `head`.
+    #[inline]
+    pub(crate) unsafe fn from_count(head: NonNull<NodeHead>) -> NodeHandle {
+        NodeHandle { head }
+    }
+
+    #[inline]
+    pub(crate) fn head(&self) -> &NodeHead {
+        // SAFETY: our count keeps the node alive.
+        unsafe { self.head.as_ref() }
+    }
+
+    /// The node's address: its identity.
+    #[inline]
+    pub(crate) fn ptr(&self) -> NonNull<NodeHead> {
+        self.head
+    }
+
+    /// Whether the referent is still alive (racy by nature).
+    #[inline]
+    pub(crate) fn referent_alive(&self) -> bool {
+        self.head().tail().is_alive()
+    }
+
+    /// Whether the node has a callback still to call: false for nodes
+    /// made without one, and for every node once the referent died.
+    #[inline]
+    pub(crate) fn has_live_callback(&self) -> bool {
+        self.head().vtable.has_callback && self.referent_alive()
+    }
+
+    /// The referent's type name.
+    #[inline]
+    pub(crate) fn referent_name(&self) -> &'static str {
+        self.head().tail().info.name
+    }
+}
+
+impl Clone for NodeHandle {
+    #[inline]
+    fn clone(&self) -> Self {
+        self.head().handles.increment();
+        NodeHandle { head: self.head }
+    }
+}
+
+impl Drop for NodeHandle {
+    #[inline]
+    fn drop(&mut self) {
+        let vtable = self.head().vtable;
+        if vtable.has_callback {
+            // SAFETY: we own one count on this live callback node, and give
+            // it to the slot, which releases it under its lock.
+            return unsafe { (vtable.release_callback)(self.head) };
+        }
+        if !self.head().handles.decrement() {
+            return;
+        }
+        // SAFETY: the count reached zero: this is the one call.
+        unsafe { (vtable.destroy)(self.head, true) };
+    }
+}
+
+/// One count on a node whose data is an `X`, so that the data can be read
+/// safely: what a callback receives, and what a typed ref holds.
+pub(crate) struct DataHandle<X> {
+    handle: NodeHandle,
+    _data: PhantomData<fn() -> X>,
+}
+
+impl<X> DataHandle<X> {
+    /// # Safety
+    ///
+    /// `handle`'s node is a `Node<X>`.
+    #[inline]
+    pub(crate) unsafe fn new(handle: NodeHandle) -> Self {
+        DataHandle {
+            handle,
+            _data: PhantomData,
+        }
+    }
+
+    /// The node's data.
+    #[inline]
+    pub(crate) fn data(&self) -> &X {
+        // SAFETY: our count keeps the node alive, and the invariant of the
+        // type says it is a `Node<X>`, whose data is never written after
+        // the node is made.
+        unsafe { &(*self.handle.head.cast::<Node<X>>().as_ptr()).data }
+    }
+
+    #[inline]
+    pub(crate) fn into_handle(self) -> NodeHandle {
+        self.handle
+    }
+}
+
+/// A node kind as a type, so that which kind a constructor makes is
+/// settled at compile time: [`RefTag`] or [`ProxyTag`].
+pub(crate) trait KindTag: 'static {
+    const KIND: RefKind;
+}
+
+/// Nodes of `Ref`s, Python's `weakref.ref`.
+pub(crate) enum RefTag {}
+
+/// Nodes of `Proxy`s, Python's `weakref.proxy`.
+pub(crate) enum ProxyTag {}
+
+impl KindTag for RefTag {
+    const KIND: RefKind = RefKind::Ref;
+}
+
+impl KindTag for ProxyTag {
+    const KIND: RefKind = RefKind::Proxy;
+}

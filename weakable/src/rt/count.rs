@@ -1,0 +1,101 @@
+//! A reference count: the one shape of atomic the core counts with (an
+//! object's strong and weak counts, a node's handle count), with the
+//! orderings `Arc` uses for each step.
+
+use super::{AtomicUsize, Ordering};
+
+/// A guard against reference-count overflow, as `Arc` has: a program would
+/// need this many handles to leak memory faster than it can allocate it.
+const MAX_REFCOUNT: usize = isize::MAX as usize;
+
+pub(crate) struct Count(AtomicUsize);
+
+impl Count {
+    pub(crate) fn new(n: usize) -> Count {
+        Count(AtomicUsize::new(n))
+    }
+
+    /// The count now: a snapshot another thread may change at once.
+    #[inline]
+    pub(crate) fn get(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// The count, with everything done before the decrements that brought
+    /// it there visible here.
+    #[inline]
+    pub(crate) fn get_acquire(&self) -> usize {
+        self.0.load(Ordering::Acquire)
+    }
+
+    /// Sets a count nobody else can be changing (one that is zero, or
+    /// that the caller owns entirely).
+    #[inline]
+    pub(crate) fn set(&self, n: usize) {
+        self.0.store(n, Ordering::Relaxed);
+    }
+
+    /// Adds one; the caller holds one already, so the count is not zero.
+    #[inline]
+    pub(crate) fn increment(&self) {
+        // Relaxed, as `Arc::clone`: a new count can only come from an
+        // existing one, which already keeps the counted thing alive.
+        if self.0.fetch_add(1, Ordering::Relaxed) > MAX_REFCOUNT {
+            std::process::abort();
+        }
+    }
+
+    /// Adds one unless the count is zero: one compare-and-swap that never
+    /// moves it from zero.
+    #[inline]
+    pub(crate) fn try_increment(&self) -> bool {
+        let mut n = self.0.load(Ordering::Relaxed);
+        loop {
+            if n == 0 {
+                return false;
+            }
+            if n > MAX_REFCOUNT {
+                std::process::abort();
+            }
+            // Acquire on success, as `Weak::upgrade`: the new count must see
+            // everything done before the one it was taken from was published.
+            match self
+                .0
+                .compare_exchange_weak(n, n + 1, Ordering::Acquire, Ordering::Relaxed)
+            {
+                Ok(_) => return true,
+                Err(actual) => n = actual,
+            }
+        }
+    }
+
+    /// Takes one away; true if it was the last, and then everything done
+    /// under the other counts happens before the caller's next step.
+    #[inline]
+    pub(crate) fn decrement(&self) -> bool {
+        // Release publishes this count's uses to whoever takes the last one
+        // away; the acquire below makes the last one see all of them.
+        if self.0.fetch_sub(1, Ordering::Release) != 1 {
+            return false;
+        }
+        super::acquire_after_last_release(&self.0);
+        true
+    }
+
+    /// Takes one away unless it is the last one: false, and nothing
+    /// changed, if the count is 1.
+    #[inline]
+    pub(crate) fn decrement_unless_last(&self) -> bool {
+        let mut n = self.0.load(Ordering::Relaxed);
+        while n > 1 {
+            match self
+                .0
+                .compare_exchange_weak(n, n - 1, Ordering::Release, Ordering::Relaxed)
+            {
+                Ok(_) => return true,
+                Err(actual) => n = actual,
+            }
+        }
+        false
+    }
+}
