@@ -444,11 +444,6 @@ impl<T: ?Sized, X> Ref<T, X> {
             _marker: PhantomData,
         }
     }
-
-    /// The referent's address, the one [`Obj::id`] gives, alive or not.
-    pub(crate) fn referent_id(&self) -> usize {
-        self.handle.referent_id()
-    }
 }
 
 impl<T: ?Sized, X> Clone for Ref<T, X> {

@@ -3,12 +3,10 @@
 use core::fmt;
 use core::hash::{BuildHasher, Hash};
 use core::ops::{BitOr, BitOrAssign};
-use core::ptr::NonNull;
 use std::collections::hash_map::RandomState;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
-use crate::core::node::{Callback, DataHandle, NodeHead};
-use crate::core::table::{Lookup, Shared, TableEntry};
+use crate::core::table::{Candidate, EntryId, Put, Slot, TableEntry, WeakTable};
 use crate::obj::Obj;
 use crate::reference::Ref;
 use crate::traits::WeakRefable;
@@ -26,32 +24,32 @@ impl<K: ?Sized, V> TableEntry for Entry<K, V> {
     fn hash(&self) -> u64 {
         self.hash
     }
-    fn node(&self) -> NonNull<NodeHead> {
-        self.key.handle().node().ptr()
+    fn id(&self) -> EntryId {
+        EntryId::of(self.key.handle())
     }
 }
 
-/// A live entry found by key: its node, which names the entry for as long
-/// as the table's version stays the one the lookup saw (so a caller acts
-/// on it only after checking that version under the lock), and its key,
-/// kept alive.
-type Found<K> = (NonNull<NodeHead>, Obj<K>);
-
-/// The death callback of every entry's key ref: evicts the entry.
-struct EvictKey<K: ?Sized, V, S> {
-    dict: Weak<Shared<Entry<K, V>, S>>,
+/// A live entry's key, as a put or remove compares it: its ref (which
+/// holds the entry's node) and the key object, kept alive.
+struct KeyCandidate<K: ?Sized> {
+    r: Ref<K, u64>,
+    key: Obj<K>,
 }
 
-impl<K, V, S> Callback<u64> for EvictKey<K, V, S>
-where
-    K: ?Sized,
-    Weak<Shared<Entry<K, V>, S>>: Send,
-{
-    fn call(self, node: DataHandle<u64>) {
-        if let Some(dict) = self.dict.upgrade() {
-            let hash = *node.data();
-            dict.evict(hash, node.into_handle());
-        }
+impl<K: ?Sized> Candidate for KeyCandidate<K> {
+    fn id(&self) -> EntryId {
+        EntryId::of(self.r.handle())
+    }
+}
+
+impl<K: ?Sized, V> Entry<K, V> {
+    /// The entry's key as a candidate, if it is alive.
+    fn candidate(&self) -> Option<KeyCandidate<K>> {
+        let key = self.key.upgrade()?;
+        Some(KeyCandidate {
+            r: self.key.clone(),
+            key,
+        })
     }
 }
 
@@ -141,7 +139,7 @@ where
 /// assert!(extra.is_empty());
 /// ```
 pub struct WeakKeyDictionary<K: ?Sized, V, S = RandomState> {
-    shared: Arc<Shared<Entry<K, V>, S>>,
+    table: Arc<WeakTable<Entry<K, V>, S>>,
 }
 
 impl<K: ?Sized, V> WeakKeyDictionary<K, V> {
@@ -182,7 +180,7 @@ impl<K: ?Sized, V, S> WeakKeyDictionary<K, V, S> {
     #[must_use]
     pub fn with_hasher(hasher: S) -> Self {
         WeakKeyDictionary {
-            shared: Arc::new(Shared::new(hasher)),
+            table: Arc::new(WeakTable::new(hasher)),
         }
     }
 
@@ -206,7 +204,7 @@ impl<K: ?Sized, V, S> WeakKeyDictionary<K, V, S> {
     /// assert_eq!(d.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.shared.len()
+        self.table.len()
     }
 
     /// Whether there is no entry (Python's `not d`).
@@ -245,18 +243,15 @@ impl<K: ?Sized, V, S> WeakKeyDictionary<K, V, S> {
     /// assert!(d.is_empty());
     /// ```
     pub fn clear(&self) {
-        self.shared.clear();
+        self.table.clear();
     }
 
     pub(crate) fn hasher(&self) -> &S {
-        &self.shared.hasher
+        self.table.hasher()
     }
 
     fn key_snapshot(&self) -> Vec<Ref<K, u64>> {
-        let table = self.shared.lock();
-        let mut out = Vec::with_capacity(table.map.len());
-        out.extend(table.map.iter().map(|e| e.key.clone()));
-        out
+        self.table.snapshot(|e| e.key.clone())
     }
 
     /// Clones every value with the lock held.
@@ -264,14 +259,9 @@ impl<K: ?Sized, V, S> WeakKeyDictionary<K, V, S> {
     where
         V: Clone,
     {
-        // Declared before the guard, so that if a `V::clone` panics, the
-        // clones made so far are dropped after the unwinding unlocked.
-        let mut out = Vec::new();
-        let table = self.shared.lock();
-        out.reserve(table.map.len());
-        out.extend(table.map.iter().map(|e| (e.key.clone(), e.value.clone())));
-        drop(table);
-        out
+        // If a `V::clone` panics, the clones made so far are dropped after
+        // the unwinding unlocked.
+        self.table.snapshot(|e| (e.key.clone(), e.value.clone()))
     }
 
     /// The entries' own key refs, each carrying its entry's hash as
@@ -417,20 +407,8 @@ impl<K: ?Sized, V, S> WeakKeyDictionary<K, V, S> {
     /// assert!(d.popitem().is_none());
     /// ```
     pub fn popitem(&self) -> Option<(Obj<K>, V)> {
-        let mut table = self.shared.lock();
-        loop {
-            let (hash, node) = {
-                let any = table.map.iter().next()?;
-                (any.hash, any.node())
-            };
-            let removed = table.remove_node(hash, node)?;
-            if let Some(key) = removed.key.upgrade() {
-                drop(table);
-                return Some((key, removed.value));
-            }
-            // Its key died and its eviction is on the way: skip it.
-            table.graveyard.push(removed);
-        }
+        let (removed, key) = self.table.pop(|e| e.key.upgrade())?;
+        Some((key, removed.value))
     }
 }
 
@@ -439,30 +417,6 @@ where
     K: ?Sized + Hash + Eq,
     S: BuildHasher,
 {
-    /// The live entry whose key equals `key` (its node and its key, kept
-    /// alive): found under the lock by hash, compared after unlocking.
-    /// Returns it with the table version.
-    fn find(&self, hash: u64, key: &K) -> (Option<Found<K>>, u64) {
-        self.find_or_vacant(hash, key).found()
-    }
-
-    /// As [`find`](Self::find), but if no entry has this hash, and so no
-    /// key needs comparing, returns the table still locked.
-    fn find_or_vacant(&self, hash: u64, key: &K) -> Lookup<'_, Entry<K, V>, S, Option<Found<K>>> {
-        // The candidates' keys are upgraded under the lock: what the
-        // comparison needs is the key object, which the upgrade keeps alive,
-        // not the entry, so no entry needs holding (the key dictionary's
-        // keys live in their objects, unlike the value dictionary's, which
-        // live in the entries' refs).
-        let probe = self.shared.probe(hash, |e| (e.node(), e.key.upgrade()));
-        probe.compare(|candidates| {
-            candidates.find_map(|(node, k)| {
-                let k = k?;
-                (*k == *key).then_some((node, k))
-            })
-        })
-    }
-
     /// The value of `key`'s entry, cloned: Python's `d.get(key)`.
     /// `V::clone` runs with the dictionary's lock held.
     ///
@@ -484,29 +438,26 @@ where
     where
         V: Clone,
     {
-        let hash = self.shared.hasher.hash_one(key);
+        let hash = self.table.hash_of(key);
         // One lock: each candidate with a live key has its key upgraded and
         // its value cloned, and the keys are compared after unlocking. The
         // answer is the table's state at that lock, whatever happens after.
         // The key is pushed before the value is cloned, so that if the clone
         // panics, the key (maybe the last handle on it) is dropped after
         // the unwinding unlocked.
-        let probe = self.shared.probe_into(hash, |e, out| {
-            if let Some(k) = e.key.upgrade() {
-                out.push((k, None));
-                if let Some((_, value)) = out.last_mut() {
-                    *value = Some(e.value.clone());
+        let found = self.table.find(
+            hash,
+            |e, out| {
+                if let Some(k) = e.key.upgrade() {
+                    out.push((k, None));
+                    if let Some((_, value)) = out.last_mut() {
+                        *value = Some(e.value.clone());
+                    }
                 }
-            }
-        });
-        probe
-            .compare(|candidates| {
-                candidates
-                    .find_map(|(k, value)| (*k == *key).then_some(value))
-                    .flatten()
-            })
-            .found()
-            .0
+            },
+            |(k, value)| (*k == *key).then_some(value),
+        );
+        found.flatten()
     }
 
     /// Whether `key` has a live entry: Python's `key in d`.
@@ -526,8 +477,13 @@ where
     /// assert!(!d.contains_key(&Widget(2)));
     /// ```
     pub fn contains_key(&self, key: &K) -> bool {
-        let hash = self.shared.hasher.hash_one(key);
-        self.find(hash, key).0.is_some()
+        let hash = self.table.hash_of(key);
+        let found = self.table.find(
+            hash,
+            |e, out| out.extend(e.key.upgrade()),
+            |k| (*k == *key).then_some(()),
+        );
+        found.is_some()
     }
 
     /// Removes `key`'s entry and returns its value: Python's
@@ -548,25 +504,12 @@ where
     /// assert_eq!(d.remove(&Widget(1)), None);
     /// ```
     pub fn remove(&self, key: &K) -> Option<V> {
-        let hash = self.shared.hasher.hash_one(key);
-        loop {
-            let (found, version) = self.find(hash, key);
-            let (node, alive) = found.as_ref()?;
-            let mut table = self.shared.lock();
-            // Even if the table changed meanwhile, an entry with `node` whose
-            // key is `alive` (which we keep alive, so its address is its
-            // own) is an entry of this very key object: the one we found,
-            // or one made for the same object since.
-            if let Some(removed) = table.remove_where(hash, |e| {
-                e.node() == *node && e.key.referent_id() == Obj::id(alive)
-            }) {
-                drop(table);
-                return Some(removed.value);
-            }
-            if table.version == version {
-                return None;
-            }
-        }
+        let hash = self.table.hash_of(key);
+        let removed = self
+            .table
+            .remove(hash, Entry::candidate, |c| *c.key == *key)?;
+        // The rest of the entry is dropped after unlocking.
+        Some(removed.value)
     }
 }
 
@@ -577,55 +520,35 @@ where
     S: BuildHasher + Send + Sync,
 {
     /// Inserts `key` with `value` unless an equal live key is there; then
-    /// `existing` gets that entry's value (it runs under the lock and must
-    /// not drop anything: return what is to be dropped).
+    /// `existing` gets that entry's value and the new one (it runs under
+    /// the lock; whatever it leaves in the new entry's place is handed back
+    /// with the unused entry, to be dropped after unlocking). `inserted`
+    /// sees the new value before it goes in, also under the lock.
     pub(crate) fn put<R>(
         &self,
         key: &Obj<K>,
         value: V,
-        existing: impl FnOnce(&mut V, V) -> R,
+        existing: impl FnOnce(&mut V, &mut V) -> R,
         inserted: impl FnOnce(&V) -> R,
-    ) -> R {
-        let hash = self.shared.hasher.hash_one(&**key);
-        let key_ref = Ref::with_internal_callback(
-            key,
+    ) -> (R, Option<V>) {
+        let hash = self.table.hash_of(&**key);
+        let entry = Entry {
             hash,
-            EvictKey {
-                dict: Arc::downgrade(&self.shared),
+            key: Ref::with_internal_callback(key, hash, self.table.evictor(hash)),
+            value,
+        };
+        let (out, unused) = self.table.put(
+            entry,
+            Entry::candidate,
+            |c, _| *c.key == **key,
+            |slot, new| match slot {
+                // The common case, a new key: one lock, no comparison.
+                Slot::Vacant => (inserted(&new.value), Put::Insert),
+                // CPython's quirk (SPEC 14): the old key object stays.
+                Slot::Occupied(old, _) => (existing(&mut old.value, &mut new.value), Put::Keep),
             },
         );
-        loop {
-            // Declared before the guard, so dropped after it.
-            let (found, mut table) = match self.find_or_vacant(hash, key) {
-                // The common case, a new key: one lock, no comparison.
-                Lookup::Vacant(table) => (None, table),
-                Lookup::Searched(found, version) => {
-                    let table = self.shared.lock();
-                    if table.version != version {
-                        continue; // changed meanwhile: search again
-                    }
-                    (found, table)
-                }
-            };
-            if let Some((node, _)) = &found {
-                let node = *node;
-                let Some(e) = table.map.find_mut(hash, |e| e.node() == node) else {
-                    continue;
-                };
-                let out = existing(&mut e.value, value);
-                drop(table);
-                return out;
-            }
-            let entry = Entry {
-                hash,
-                key: key_ref,
-                value,
-            };
-            let out = inserted(&entry.value);
-            table.insert(entry);
-            drop(table);
-            return out;
-        }
+        (out, unused.map(|e| e.value))
     }
 
     /// Maps `key` to `value` without keeping `key` alive, Python's
@@ -650,12 +573,10 @@ where
     /// assert_eq!(d.get(&a), Some(2));
     /// ```
     pub fn insert(&self, key: &Obj<K>, value: V) -> Option<V> {
-        self.put(
-            key,
-            value,
-            |cur, new| Some(core::mem::replace(cur, new)),
-            |_| None,
-        )
+        // After a swap the unused entry holds the old value; after an
+        // insertion there is none.
+        let ((), old) = self.put(key, value, |cur, new| core::mem::swap(cur, new), |_| ());
+        old
     }
 
     /// The value of `key` if it has an entry, otherwise maps `key` to
@@ -679,13 +600,9 @@ where
     where
         V: Clone,
     {
-        let (out, _unused) = self.put(
-            key,
-            default,
-            |cur, new| (cur.clone(), Some(new)),
-            |v| (v.clone(), None),
-        );
-        out
+        // The unused default is dropped after unlocking, even if a clone
+        // panics.
+        self.put(key, default, |cur, _| cur.clone(), V::clone).0
     }
 
     /// Inserts every pair: Python's `update`. Later pairs win.
@@ -758,7 +675,7 @@ where
     /// assert_eq!(copy.get(&a), Some(1));
     /// ```
     fn clone(&self) -> Self {
-        let copy = Self::with_hasher(self.shared.hasher.clone());
+        let copy = Self::with_hasher(self.table.hasher().clone());
         for (k, v) in self.items() {
             copy.insert(&k, v);
         }

@@ -364,7 +364,7 @@ where
     /// assert_eq!(s.len(), 1);
     /// ```
     pub fn insert(&self, value: &Obj<T>) -> bool {
-        self.dict.put(value, (), |_, ()| false, |_| true)
+        self.dict.put(value, (), |_, _| false, |_| true).0
     }
 
     /// Adds every element: Python's `update` (and `|=`). Takes `&Obj<T>`s

@@ -4,12 +4,10 @@ use core::borrow::Borrow;
 use core::fmt;
 use core::hash::{BuildHasher, Hash};
 use core::ops::{BitOr, BitOrAssign};
-use core::ptr::NonNull;
 use std::collections::hash_map::RandomState;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
-use crate::core::node::{Callback, DataHandle, NodeHead};
-use crate::core::table::{Lookup, Shared, TableEntry};
+use crate::core::table::{Candidate, EntryId, Put, Slot, TableEntry, WeakTable};
 use crate::obj::Obj;
 use crate::reference::Ref;
 use crate::traits::WeakRefable;
@@ -24,8 +22,15 @@ impl<K, V: ?Sized> TableEntry for Entry<K, V> {
     fn hash(&self) -> u64 {
         self.hash
     }
-    fn node(&self) -> NonNull<NodeHead> {
-        self.r.handle().node().ptr()
+    fn id(&self) -> EntryId {
+        EntryId::of(self.r.handle())
+    }
+}
+
+// A clone holds a count on the entry's node, through its ref.
+impl<K, V: ?Sized> Candidate for Entry<K, V> {
+    fn id(&self) -> EntryId {
+        EntryId::of(self.r.handle())
     }
 }
 
@@ -34,26 +39,6 @@ impl<K, V: ?Sized> Clone for Entry<K, V> {
         Entry {
             hash: self.hash,
             r: self.r.clone(),
-        }
-    }
-}
-
-/// The death callback of every entry's ref: evicts the entry.
-struct Evict<K, V: ?Sized, S> {
-    dict: Weak<Shared<Entry<K, V>, S>>,
-}
-
-impl<K, V, S> Callback<K> for Evict<K, V, S>
-where
-    K: Hash,
-    V: ?Sized,
-    S: BuildHasher,
-    Weak<Shared<Entry<K, V>, S>>: Send,
-{
-    fn call(self, node: DataHandle<K>) {
-        if let Some(dict) = self.dict.upgrade() {
-            let hash = dict.hasher.hash_one(node.data());
-            dict.evict(hash, node.into_handle());
         }
     }
 }
@@ -121,7 +106,7 @@ where
 /// assert!(cache.is_empty());
 /// ```
 pub struct WeakValueDictionary<K, V: ?Sized, S = RandomState> {
-    shared: Arc<Shared<Entry<K, V>, S>>,
+    table: Arc<WeakTable<Entry<K, V>, S>>,
 }
 
 impl<K, V: ?Sized> WeakValueDictionary<K, V> {
@@ -162,7 +147,7 @@ impl<K, V: ?Sized, S> WeakValueDictionary<K, V, S> {
     #[must_use]
     pub fn with_hasher(hasher: S) -> Self {
         WeakValueDictionary {
-            shared: Arc::new(Shared::new(hasher)),
+            table: Arc::new(WeakTable::new(hasher)),
         }
     }
 
@@ -186,7 +171,7 @@ impl<K, V: ?Sized, S> WeakValueDictionary<K, V, S> {
     /// assert_eq!(d.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.shared.len()
+        self.table.len()
     }
 
     /// Whether there is no entry (Python's `not d`).
@@ -225,7 +210,7 @@ impl<K, V: ?Sized, S> WeakValueDictionary<K, V, S> {
     /// assert!(d.is_empty());
     /// ```
     pub fn clear(&self) {
-        self.shared.clear();
+        self.table.clear();
     }
 
     /// The entries' own refs, each carrying its key as `data()`: Python's
@@ -255,10 +240,7 @@ impl<K, V: ?Sized, S> WeakValueDictionary<K, V, S> {
     }
 
     fn snapshot(&self) -> Vec<Entry<K, V>> {
-        let table = self.shared.lock();
-        let mut out = Vec::with_capacity(table.map.len());
-        out.extend(table.map.iter().cloned());
-        out
+        self.table.snapshot(Entry::clone)
     }
 
     /// The live `(key, value)` pairs: Python's `items()`.
@@ -360,32 +342,6 @@ where
     V: ?Sized,
     S: BuildHasher,
 {
-    /// The entry whose key equals `key`: found under the lock by hash,
-    /// compared after unlocking. Returns it with the table version.
-    fn find<Q>(&self, hash: u64, key: &Q) -> (Option<Entry<K, V>>, u64)
-    where
-        K: Borrow<Q>,
-        Q: ?Sized + Eq,
-    {
-        self.find_or_vacant(hash, key).found()
-    }
-
-    /// As [`find`](Self::find), but if no entry has this hash, and so no
-    /// key needs comparing, returns the table still locked.
-    fn find_or_vacant<Q>(
-        &self,
-        hash: u64,
-        key: &Q,
-    ) -> Lookup<'_, Entry<K, V>, S, Option<Entry<K, V>>>
-    where
-        K: Borrow<Q>,
-        Q: ?Sized + Eq,
-    {
-        self.shared.probe(hash, Entry::clone).compare(|candidates| {
-            candidates.find_map(|e| (e.r.data().borrow() == key).then_some(e))
-        })
-    }
-
     /// The value of `key`, if its entry is alive: Python's `d.get(key)`.
     ///
     /// # Examples
@@ -407,8 +363,13 @@ where
         K: Borrow<Q>,
         Q: ?Sized + Hash + Eq,
     {
-        let hash = self.shared.hasher.hash_one(key);
-        self.find(hash, key).0.and_then(|e| e.r.upgrade())
+        let hash = self.table.hash_of(key);
+        let found = self.table.find(
+            hash,
+            |e, out| out.push(e.clone()),
+            |e| (e.r.data().borrow() == key).then_some(e),
+        );
+        found.and_then(|e| e.r.upgrade())
     }
 
     /// Whether `key` has a live entry: Python's `key in d`.
@@ -457,21 +418,13 @@ where
         K: Borrow<Q>,
         Q: ?Sized + Hash + Eq,
     {
-        let hash = self.shared.hasher.hash_one(key);
-        loop {
-            let (found, version) = self.find(hash, key);
-            let found = found?;
-            let mut table = self.shared.lock();
-            if table.version != version {
-                continue; // changed meanwhile: search again
-            }
-            let removed = table.remove_node(hash, found.node())?;
-            // Upgrade before the entry (and maybe its key) is dropped; the
-            // guard drops `removed` after unlocking.
-            let value = removed.r.upgrade();
-            table.graveyard.push(removed);
-            return value;
-        }
+        let hash = self.table.hash_of(key);
+        let removed =
+            self.table
+                .remove(hash, |e| Some(e.clone()), |e| e.r.data().borrow() == key)?;
+        // Upgraded before the entry (and maybe its key) is dropped, which
+        // is after unlocking.
+        removed.r.upgrade()
     }
 
     /// Removes and returns some live entry: Python's `popitem()`.
@@ -496,21 +449,9 @@ where
     where
         K: Clone,
     {
-        let mut table = self.shared.lock();
-        loop {
-            let (hash, node) = {
-                let any = table.map.iter().next()?;
-                (any.hash, any.node())
-            };
-            let removed = table.remove_node(hash, node)?;
-            if let Some(value) = removed.r.upgrade() {
-                drop(table);
-                // The key is cloned, and the entry dropped, after unlocking.
-                return Some((removed.r.data().clone(), value));
-            }
-            // Its value died and its eviction is on the way: skip it.
-            table.graveyard.push(removed);
-        }
+        let (removed, value) = self.table.pop(|e| e.r.upgrade())?;
+        // The key is cloned, and the entry dropped, after unlocking.
+        Some((removed.r.data().clone(), value))
     }
 }
 
@@ -521,14 +462,8 @@ where
     S: BuildHasher + Send + Sync,
 {
     fn new_entry(&self, key: K, value: &Obj<V>) -> Entry<K, V> {
-        let hash = self.shared.hasher.hash_one(&key);
-        let r = Ref::with_internal_callback(
-            value,
-            key,
-            Evict {
-                dict: Arc::downgrade(&self.shared),
-            },
-        );
+        let hash = self.table.hash_of(&key);
+        let r = Ref::with_internal_callback(value, key, self.table.evictor(hash));
         Entry { hash, r }
     }
 
@@ -558,45 +493,23 @@ where
     /// `Ok(())` if inserted, `Err(old value)` if an equal live key was there
     /// (and was replaced if `replace`).
     fn put(&self, entry: Entry<K, V>, replace: bool) -> Result<(), Obj<V>> {
-        loop {
-            let (found, mut table) = match self.find_or_vacant(entry.hash, entry.r.data()) {
-                // The common case, a new key: one lock, no comparison.
-                Lookup::Vacant(table) => (None, table),
-                Lookup::Searched(found, version) => {
-                    let table = self.shared.lock();
-                    if table.version != version {
-                        continue; // changed meanwhile: search again
-                    }
-                    (found, table)
-                }
-            };
-            match found {
-                None => {
-                    table.insert(entry);
-                    return Ok(());
-                }
-                Some(old) => {
-                    let Some(old_value) = old.r.upgrade() else {
-                        // Dead and about to be evicted: take its place.
-                        if let Some(dead) = table.remove_node(old.hash, old.node()) {
-                            table.graveyard.push(dead);
-                        }
-                        table.insert(entry);
-                        return Ok(());
-                    };
-                    if replace {
-                        if let Some(replaced) = table.remove_node(old.hash, old.node()) {
-                            table.graveyard.push(replaced);
-                        }
-                        table.insert(entry);
-                    } else {
-                        table.graveyard.push(entry);
-                    }
-                    drop(table);
-                    return Err(old_value);
-                }
-            }
-        }
+        // What is not inserted (the new entry, or an old one replaced) is
+        // dropped after unlocking.
+        let (out, _left) = self.table.put(
+            entry,
+            |e| Some(e.clone()),
+            |old, new| old.r.data() == new.r.data(),
+            |slot, _| match slot {
+                Slot::Vacant => (Ok(()), Put::Insert),
+                Slot::Occupied(_, old) => match old.r.upgrade() {
+                    // Dead and about to be evicted: take its place.
+                    None => (Ok(()), Put::Replace),
+                    Some(value) if replace => (Err(value), Put::Replace),
+                    Some(value) => (Err(value), Put::Keep),
+                },
+            },
+        );
+        out
     }
 
     /// The value of `key` if alive, otherwise maps `key` to `value` and
@@ -663,7 +576,7 @@ where
 {
     /// A new dictionary with the same live entries: Python's `copy()`.
     fn clone(&self) -> Self {
-        let copy = Self::with_hasher(self.shared.hasher.clone());
+        let copy = Self::with_hasher(self.table.hasher().clone());
         for (k, v) in self.items() {
             copy.insert(k, &v);
         }

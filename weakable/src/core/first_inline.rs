@@ -38,12 +38,32 @@ impl<T> FirstInline<T> {
         }
     }
 
+    /// Whether `f` holds for any value.
+    pub(crate) fn any(&self, mut f: impl FnMut(&T) -> bool) -> bool {
+        self.first.as_ref().is_some_and(&mut f) || self.rest.iter().any(f)
+    }
+
+    /// Takes every value, leaving none.
+    pub(crate) fn take(&mut self) -> Self {
+        core::mem::replace(self, FirstInline::new())
+    }
+
     /// The value pushed last.
     pub(crate) fn last_mut(&mut self) -> Option<&mut T> {
         match self.rest.last_mut() {
             Some(last) => Some(last),
             None => self.first.as_mut(),
         }
+    }
+}
+
+impl<T> IntoIterator for FirstInline<T> {
+    type Item = T;
+    type IntoIter = core::iter::Chain<core::option::IntoIter<T>, std::vec::IntoIter<T>>;
+
+    /// The values in push order.
+    fn into_iter(self) -> Self::IntoIter {
+        self.first.into_iter().chain(self.rest)
     }
 }
 

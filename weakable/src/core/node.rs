@@ -10,7 +10,6 @@
 //! and what happens when the last count goes, belong to the slot, which
 //! builds every node's vtable (`core::slot`).
 
-use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
 
 use crate::core::header::{HeaderPtr, ObjAddr};
@@ -192,9 +191,8 @@ impl<X, C> NodeBox<X, C> {
         // alive and nobody else touches its callback: the node is destroyed
         // only once its count is zero, and clearing fires each node once.
         let callback = unsafe { (*(*node.as_ptr()).callback.get()).take() };
-        // SAFETY: the caller transfers its count, and the node is a
-        // `Node<X>`.
-        let hold = unsafe { DataHandle::new(NodeHandle::from_count(head)) };
+        // SAFETY: the caller transfers its count.
+        let hold = unsafe { NodeHandle::from_count(head) };
         match callback {
             Some(callback) => callback.call(hold),
             None => drop(hold),
@@ -208,7 +206,7 @@ pub(crate) trait Callback<X>: Send + Sized {
     const PRESENT: bool = true;
     /// Called once, on the thread where the referent died, with no lock held,
     /// with one count on the node, which the callee owns.
-    fn call(self, node: DataHandle<X>);
+    fn call(self, node: NodeHandle);
 }
 
 /// The callback of nodes that have none.
@@ -216,7 +214,7 @@ pub(crate) enum NoCallback {}
 
 impl<X> Callback<X> for NoCallback {
     const PRESENT: bool = false;
-    fn call(self, _: DataHandle<X>) {
+    fn call(self, _: NodeHandle) {
         match self {}
     }
 }
@@ -292,40 +290,6 @@ impl Drop for NodeHandle {
         }
         // SAFETY: the count reached zero: this is the one call.
         unsafe { (vtable.destroy)(self.head, true) };
-    }
-}
-
-/// One count on a node whose data is an `X`, so that the data can be read
-/// safely: what a callback receives, and what a typed ref holds.
-pub(crate) struct DataHandle<X> {
-    handle: NodeHandle,
-    _data: PhantomData<fn() -> X>,
-}
-
-impl<X> DataHandle<X> {
-    /// # Safety
-    ///
-    /// `handle`'s node is a `Node<X>`.
-    #[inline]
-    pub(crate) unsafe fn new(handle: NodeHandle) -> Self {
-        DataHandle {
-            handle,
-            _data: PhantomData,
-        }
-    }
-
-    /// The node's data.
-    #[inline]
-    pub(crate) fn data(&self) -> &X {
-        // SAFETY: our count keeps the node alive, and the invariant of the
-        // type says it is a `Node<X>`, whose data is never written after
-        // the node is made.
-        unsafe { &(*self.handle.head.cast::<Node<X>>().as_ptr()).data }
-    }
-
-    #[inline]
-    pub(crate) fn into_handle(self) -> NodeHandle {
-        self.handle
     }
 }
 

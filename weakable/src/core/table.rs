@@ -1,76 +1,147 @@
 //! The engine behind the weak collections: a hash table behind a lock,
-//! plus a queue of evictions that could not take the lock at once.
+//! a queue of evictions that could not take the lock at once, and the
+//! operations the three collections share (look up, put, remove, pop,
+//! snapshot), so that the files that define them hold no `unsafe` and no
+//! locking protocol of their own.
 //!
 //! # Locking
 //!
-//! Each collection has one lock around its table ([`TableLock`]). It
-//! is held only for table operations: never while a key's `Hash` or `Eq`
-//! runs (keys are hashed before locking; candidates with an equal hash are
-//! cloned out and compared after unlocking, and a version number tells
-//! whether the table changed meanwhile), never while a key, value or entry
-//! is dropped (removed entries are dropped after unlocking), never while a
-//! callback runs. The one exception is `WeakKeyDictionary`, which clones
-//! its values under the lock (and so runs whatever a `V::clone` does, and
-//! the callbacks of any referent it kills).
+//! Each collection has one lock around its table ([`TableLock`]). It is
+//! held only for table operations: never while a key's `Hash` or `Eq` runs
+//! (keys are hashed before locking; candidates with an equal hash are
+//! cloned out and compared after unlocking), never while a key, value or
+//! entry is dropped, never while a callback runs. Whatever an operation
+//! takes out of the table, or made and did not put in, is dropped after
+//! unlocking: removed entries go to the guard's graveyard, and the
+//! candidates, the new entry and the left-over entry of a put live in
+//! variables declared before the guard, so that even a panic drops them
+//! after the unwinding unlocked. The one exception is `WeakKeyDictionary`,
+//! which clones its values under the lock (and so runs whatever a
+//! `V::clone` does, and the callbacks of any referent it kills).
 //!
-//! An entry is evicted by its ref's death callback, on the thread where the
-//! referent died. If the table is free it is removed at once. If it is held
-//! (by another thread, or by this thread higher up the stack, when a
-//! `WeakKeyDictionary` value's `Clone` killed a referent), the eviction is
-//! pushed on `pending`, CPython's `_pending_removals`, and flagged in the
-//! lock's state word; the holder's unlock cannot succeed while the flag is
-//! set, so the holder drains the queue before it lets go. An eviction is
-//! never lost, never waits for a later call, and never deadlocks; and an
-//! operation that finds nothing queued never touches the queue.
+//! # Progress
+//!
+//! A put or remove compares the candidates after unlocking, then locks
+//! again to act on the one that matched. It looks again only if that very
+//! entry went away meanwhile, or if entries with the same hash arrived
+//! that it has not compared yet (and then it compares only those): however
+//! often the rest of the table changes, and whatever the keys' `Eq` does to
+//! it, a put or remove finishes. The candidates it compared stay held (a
+//! count on their nodes) until it finishes, so a node address it has seen
+//! cannot come back as another entry's.
+//!
+//! # Eviction
+//!
+//! An entry is evicted by its ref's death callback ([`Evictor`]), on the
+//! thread where the referent died, with the hash the entry was stored
+//! under (no key is hashed on the death path). If the table is free it is
+//! removed at once. If it is held (by another thread, or by this thread
+//! higher up the stack, when a `WeakKeyDictionary` value's `Clone` killed a
+//! referent), the eviction is pushed on `pending`, CPython's
+//! `_pending_removals`, and flagged in the lock's state word; the holder's
+//! unlock cannot succeed while the flag is set, so the holder drains the
+//! queue before it lets go. An eviction is never lost, never waits for a
+//! later call, and never deadlocks; and an operation that finds nothing
+//! queued never touches the queue.
 
 use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};
 use core::ptr::NonNull;
+use std::sync::{Arc, Weak};
 
 use hashbrown::HashTable;
 
 use crate::core::first_inline::FirstInline;
-use crate::core::node::{NodeHandle, NodeHead};
+use crate::core::handle::Handle;
+use crate::core::node::{Callback, NodeHandle, NodeHead};
 use crate::rt::table_lock::TableLock;
 use crate::rt::Mutex;
 
-/// An entry of a weak table: it knows its hash and its ref's node.
+/// An entry of a weak table.
 pub(crate) trait TableEntry {
+    /// The hash it is stored under.
     fn hash(&self) -> u64;
-    fn node(&self) -> NonNull<NodeHead>;
+    /// Its identity: its ref's node.
+    fn id(&self) -> EntryId;
+}
+
+/// What a put or remove compares, cloned out of an entry: it must hold a
+/// count on the entry's node (so that while it is held, no other entry's
+/// node can have its address).
+pub(crate) trait Candidate {
+    /// The identity of the entry it was taken from.
+    fn id(&self) -> EntryId;
+}
+
+/// An entry's identity: the address of its ref's node. Compared only,
+/// never followed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct EntryId(NonNull<NodeHead>);
+
+impl EntryId {
+    /// The identity of the entry whose ref is `handle`.
+    pub(crate) fn of<T: ?Sized, D>(handle: &Handle<T, D>) -> EntryId {
+        EntryId(handle.node().ptr())
+    }
 }
 
 /// The entries with a lookup's hash, cloned out of the table to compare
 /// after unlocking.
 pub(crate) type Candidates<T> = FirstInline<T>;
 
-/// What a lookup found.
-pub(crate) enum Lookup<'a, E: TableEntry, S, F> {
-    /// No entry has the hash, so nothing needed comparing: the table is
-    /// still locked, for an insertion to use at once.
-    Vacant(TableGuard<'a, E, S>),
-    /// What was found among the entries with the hash (first their clones,
-    /// then, compared after unlocking, the match), and the table version it
-    /// was found at.
-    Searched(F, u64),
+/// Where a put found its key.
+pub(crate) enum Slot<'t, E, C> {
+    /// No entry has an equal key.
+    Vacant,
+    /// This entry has, and this is what was compared of it.
+    Occupied(&'t mut E, &'t C),
 }
 
-impl<'a, E: TableEntry, S, F> Lookup<'a, E, S, F> {
-    /// Compares the candidates, with no lock held.
-    pub(crate) fn compare<G>(self, compare: impl FnOnce(F) -> G) -> Lookup<'a, E, S, G> {
-        match self {
-            Lookup::Vacant(table) => Lookup::Vacant(table),
-            Lookup::Searched(found, version) => Lookup::Searched(compare(found), version),
+/// What a put does once it decided.
+pub(crate) enum Put {
+    /// Insert the new entry.
+    Insert,
+    /// Remove the matching entry and insert the new one.
+    Replace,
+    /// Leave the table as it is (the new entry is handed back).
+    Keep,
+}
+
+/// The death callback of a collection's entries: evicts the entry from its
+/// table, if the table still exists.
+pub(crate) struct Evictor<E, S> {
+    table: Weak<WeakTable<E, S>>,
+    hash: u64,
+}
+
+impl<X, E: TableEntry, S> Callback<X> for Evictor<E, S>
+where
+    Weak<WeakTable<E, S>>: Send,
+{
+    fn call(self, node: NodeHandle) {
+        if let Some(table) = self.table.upgrade() {
+            table.evict(self.hash, node);
         }
     }
 }
 
-impl<E: TableEntry, S, X> Lookup<'_, E, S, Option<X>> {
-    /// The match, if any, and the table version; unlocks a vacant table.
-    pub(crate) fn found(self) -> (Option<X>, u64) {
-        match self {
-            Lookup::Vacant(table) => (None, table.version),
-            Lookup::Searched(found, version) => (found, version),
+/// What a put or remove holds while it works: declared by the caller
+/// before any guard, so that everything in it is dropped after unlocking.
+struct Search<C> {
+    /// Compared and not equal; held until the operation ends.
+    seen: FirstInline<C>,
+    /// Not compared yet.
+    fresh: FirstInline<C>,
+    /// Compared and equal.
+    found: Option<C>,
+}
+
+impl<C> Search<C> {
+    fn new() -> Self {
+        Search {
+            seen: FirstInline::new(),
+            fresh: FirstInline::new(),
+            found: None,
         }
     }
 }
@@ -93,21 +164,12 @@ const MIN_SHRINK_CAPACITY: usize = 64;
 
 pub(crate) struct Table<E> {
     pub(crate) map: HashTable<E>,
-    /// Incremented by every insertion and removal, so that a search done
-    /// without the lock can tell whether its result still holds.
-    pub(crate) version: u64,
 }
 
 impl<E: TableEntry> Table<E> {
-    /// Removes the entry of `node`, if it is still in the table.
-    pub(crate) fn remove_node(&mut self, hash: u64, node: NonNull<NodeHead>) -> Option<E> {
-        self.remove_where(hash, |e| e.node() == node)
-    }
-
-    /// Removes the entry with `hash` that `is` picks, if there is one.
-    pub(crate) fn remove_where(&mut self, hash: u64, is: impl FnMut(&E) -> bool) -> Option<E> {
-        let found = self.map.find_entry(hash, is).ok()?;
-        self.version = self.version.wrapping_add(1);
+    /// Removes the entry `id`, if it is still in the table.
+    pub(crate) fn remove(&mut self, hash: u64, id: EntryId) -> Option<E> {
+        let found = self.map.find_entry(hash, |e| e.id() == id).ok()?;
         let removed = found.remove().0;
         // A dead entry costs nothing: once three quarters of the table is
         // empty, give the memory back (halving at most, so a table that
@@ -119,78 +181,49 @@ impl<E: TableEntry> Table<E> {
     }
 
     pub(crate) fn insert(&mut self, entry: E) {
-        self.version = self.version.wrapping_add(1);
         self.map.insert_unique(entry.hash(), entry, |e| e.hash());
     }
 
     pub(crate) fn take_all(&mut self) -> Vec<E> {
-        self.version = self.version.wrapping_add(1);
         core::mem::take(&mut self.map).into_iter().collect()
     }
 }
 
-pub(crate) struct Shared<E, S> {
-    pub(crate) hasher: S,
+/// A weak collection's table: the engine every collection is built on.
+pub(crate) struct WeakTable<E, S> {
+    hasher: S,
     table: TableLock<Table<E>>,
     pending: Mutex<Vec<Eviction<E>>>,
 }
 
-impl<E: TableEntry, S> Shared<E, S> {
+impl<E: TableEntry, S> WeakTable<E, S> {
     pub(crate) fn new(hasher: S) -> Self {
-        Shared {
+        WeakTable {
             hasher,
             table: TableLock::new(Table {
                 map: HashTable::new(),
-                version: 0,
             }),
             pending: Mutex::new(Vec::new()),
         }
     }
 
+    pub(crate) fn hasher(&self) -> &S {
+        &self.hasher
+    }
+
+    /// The death callback for an entry stored under `hash`.
+    pub(crate) fn evictor(self: &Arc<Self>, hash: u64) -> Evictor<E, S> {
+        Evictor {
+            table: Arc::downgrade(self),
+            hash,
+        }
+    }
+
     /// Locks the table.
-    pub(crate) fn lock(&self) -> TableGuard<'_, E, S> {
+    fn lock(&self) -> TableGuard<'_, E, S> {
         self.table.lock();
         // SAFETY: we have just taken the lock.
         unsafe { TableGuard::new(self) }
-    }
-
-    /// Clones (by `pick`) of the entries with `hash`, taken under the lock,
-    /// for the caller to compare with its key after unlocking; or, if there
-    /// is none, the table still locked.
-    pub(crate) fn probe<C>(
-        &self,
-        hash: u64,
-        mut pick: impl FnMut(&E) -> C,
-    ) -> Lookup<'_, E, S, Candidates<C>> {
-        self.probe_into(hash, |e, out| out.push(pick(e)))
-    }
-
-    /// As [`probe`](Self::probe), with `pick` pushing what it takes from
-    /// each entry itself: what it has pushed before a panic is dropped
-    /// only after the unwinding unlocked.
-    pub(crate) fn probe_into<C>(
-        &self,
-        hash: u64,
-        mut pick: impl FnMut(&E, &mut Candidates<C>),
-    ) -> Lookup<'_, E, S, Candidates<C>> {
-        // Declared before the guard, so that if `pick` (a `V::clone`)
-        // panics, the clones made so far are dropped after the unwinding
-        // unlocked.
-        let mut candidates = FirstInline::new();
-        let table = self.lock();
-        // `find` with a predicate that never matches visits every entry with
-        // this hash, as `iter_hash` does, but inlines into one probe loop.
-        table.map.find(hash, |e| {
-            if e.hash() == hash {
-                pick(e, &mut candidates);
-            }
-            false
-        });
-        if candidates.is_empty() {
-            return Lookup::Vacant(table);
-        }
-        let version = table.version;
-        Lookup::Searched(candidates, version)
     }
 
     /// The number of entries.
@@ -205,13 +238,183 @@ impl<E: TableEntry, S> Shared<E, S> {
         table.graveyard.extend(all);
     }
 
+    /// What `pick` takes from every entry, in table order.
+    pub(crate) fn snapshot<C>(&self, pick: impl FnMut(&E) -> C) -> Vec<C> {
+        // Declared before the guard, so that if `pick` (a `V::clone`)
+        // panics, what it made so far is dropped after the unwinding
+        // unlocked.
+        let mut out = Vec::new();
+        let table = self.lock();
+        out.reserve(table.map.len());
+        out.extend(table.map.iter().map(pick));
+        drop(table);
+        out
+    }
+
+    /// The first thing `matches` makes of what `pick` pushed for the
+    /// entries with `hash`: one lock, and the comparison after unlocking.
+    /// What `pick` pushed before a panic is dropped after the unwinding
+    /// unlocked. The answer is the table's state at that lock.
+    pub(crate) fn find<C, R>(
+        &self,
+        hash: u64,
+        mut pick: impl FnMut(&E, &mut Candidates<C>),
+        matches: impl FnMut(C) -> Option<R>,
+    ) -> Option<R> {
+        let mut candidates = FirstInline::new();
+        let table = self.lock();
+        // `find` with a predicate that never matches visits every entry with
+        // this hash, as `iter_hash` does, but inlines into one probe loop.
+        table.map.find(hash, |e| {
+            if e.hash() == hash {
+                pick(e, &mut candidates);
+            }
+            false
+        });
+        drop(table);
+        candidates.find_map(matches)
+    }
+
+    /// Locks the table with `search.found` holding what `pick` took from
+    /// the entry with `hash` that `is_match` accepts, and that entry still
+    /// in the table; or with `search.found` empty and no entry with `hash`
+    /// that `is_match` accepts. Entries for which `pick` gives nothing are
+    /// not candidates. See the module docs, "Progress".
+    fn locate<C: Candidate>(
+        &self,
+        hash: u64,
+        search: &mut Search<C>,
+        mut pick: impl FnMut(&E) -> Option<C>,
+        mut is_match: impl FnMut(&C) -> bool,
+    ) -> TableGuard<'_, E, S> {
+        loop {
+            let table = self.lock();
+            if let Some(found) = &search.found {
+                let id = found.id();
+                if table.map.find(hash, |e| e.id() == id).is_some() {
+                    return table;
+                }
+                // It went away meanwhile: look again.
+                drop(table);
+                search.found = None;
+                continue;
+            }
+            let seen = &search.seen;
+            let fresh = &mut search.fresh;
+            table.map.find(hash, |e| {
+                if e.hash() == hash && !seen.any(|c| c.id() == e.id()) {
+                    if let Some(c) = pick(e) {
+                        fresh.push(c);
+                    }
+                }
+                false
+            });
+            if search.fresh.is_empty() {
+                return table;
+            }
+            drop(table);
+            for c in search.fresh.take() {
+                if search.found.is_none() && is_match(&c) {
+                    search.found = Some(c);
+                } else {
+                    search.seen.push(c);
+                }
+            }
+        }
+    }
+
+    /// Puts `new` in the table, as `decide` says once it has seen whether
+    /// an entry with an equal key (by `is_match` on what `pick` takes, and
+    /// `new`) is there. `decide` runs under the lock. Returns what `decide` returned
+    /// and, unless it was inserted, `new` (or what `decide` left in it),
+    /// for the caller to drop after unlocking.
+    pub(crate) fn put<C: Candidate, R>(
+        &self,
+        new: E,
+        pick: impl FnMut(&E) -> Option<C>,
+        mut is_match: impl FnMut(&C, &E) -> bool,
+        decide: impl FnOnce(Slot<'_, E, C>, &mut E) -> (R, Put),
+    ) -> (R, Option<E>) {
+        let hash = new.hash();
+        // Both declared before the guard: dropped after unlocking.
+        let mut spare = Some(new);
+        let mut search = Search::new();
+        let mut table = {
+            let new = spare.as_ref().expect("the new entry");
+            self.locate(hash, &mut search, pick, |c| is_match(c, new))
+        };
+        let Some(new) = spare.as_mut() else {
+            unreachable!("the new entry is only taken below")
+        };
+        let (out, put) = match &search.found {
+            None => decide(Slot::Vacant, new),
+            Some(found) => {
+                let id = found.id();
+                let Some(old) = table.map.find_mut(hash, |e| e.id() == id) else {
+                    unreachable!("`locate` returns with the found entry in the table")
+                };
+                decide(Slot::Occupied(old, found), new)
+            }
+        };
+        match put {
+            Put::Keep => {}
+            Put::Insert => table.insert(spare.take().expect("the new entry")),
+            Put::Replace => {
+                if let Some(found) = &search.found {
+                    if let Some(old) = table.remove(hash, found.id()) {
+                        table.graveyard.push(old);
+                    }
+                }
+                table.insert(spare.take().expect("the new entry"));
+            }
+        }
+        drop(table);
+        (out, spare)
+    }
+
+    /// Removes the entry with `hash` that `is_match` accepts (on what
+    /// `pick` takes from it), and returns it, to be dropped by the caller
+    /// (after unlocking).
+    pub(crate) fn remove<C: Candidate>(
+        &self,
+        hash: u64,
+        pick: impl FnMut(&E) -> Option<C>,
+        is_match: impl FnMut(&C) -> bool,
+    ) -> Option<E> {
+        let mut search = Search::new();
+        let mut table = self.locate(hash, &mut search, pick, is_match);
+        let removed = table.remove(hash, search.found.as_ref()?.id());
+        drop(table);
+        removed
+    }
+
+    /// Removes some entry for which `alive` gives something (its referent
+    /// upgraded), and returns both; entries whose referent died on the way
+    /// are dropped. The caller drops what it does not keep after unlocking.
+    pub(crate) fn pop<X>(&self, mut alive: impl FnMut(&E) -> Option<X>) -> Option<(E, X)> {
+        let mut table = self.lock();
+        loop {
+            let (hash, id) = {
+                let any = table.map.iter().next()?;
+                (any.hash(), any.id())
+            };
+            let removed = table.remove(hash, id)?;
+            if let Some(x) = alive(&removed) {
+                drop(table);
+                return Some((removed, x));
+            }
+            // Its referent died and its eviction is on the way: skip it.
+            table.graveyard.push(removed);
+        }
+    }
+
     /// Removes the entry of a dead node, now or, if the table is held,
     /// before its holder lets go.
-    pub(crate) fn evict(&self, hash: u64, node: NodeHandle) {
+    fn evict(&self, hash: u64, node: NodeHandle) {
         if self.table.try_lock() {
             // SAFETY: we have just taken the lock.
             let mut table = unsafe { TableGuard::new(self) };
-            if let Some(dead) = table.remove_node(hash, node.ptr()) {
+            if let Some(dead) = table.remove(hash, EntryId(node.ptr())) {
                 table.graveyard.push(dead);
             }
             table.holds.push(node);
@@ -235,10 +438,17 @@ impl<E: TableEntry, S> Shared<E, S> {
     }
 }
 
+impl<E: TableEntry, S: core::hash::BuildHasher> WeakTable<E, S> {
+    /// `value`'s hash by the table's hasher.
+    pub(crate) fn hash_of<Q: ?Sized + core::hash::Hash>(&self, value: &Q) -> u64 {
+        self.hasher.hash_one(value)
+    }
+}
+
 /// The locked table. Dropping it applies the evictions queued meanwhile,
 /// unlocks, and only then drops whatever was removed.
 pub(crate) struct TableGuard<'a, E: TableEntry, S> {
-    shared: &'a Shared<E, S>,
+    shared: &'a WeakTable<E, S>,
     /// Removed entries, dropped after unlocking (their drops run user code).
     pub(crate) graveyard: FirstInline<E>,
     /// The queued evictions' holds on their nodes, let go after unlocking.
@@ -252,7 +462,7 @@ impl<'a, E: TableEntry, S> TableGuard<'a, E, S> {
     ///
     /// The caller holds `shared`'s table lock and hands it to the guard,
     /// which lets go of it when dropped.
-    unsafe fn new(shared: &'a Shared<E, S>) -> Self {
+    unsafe fn new(shared: &'a WeakTable<E, S>) -> Self {
         TableGuard {
             shared,
             graveyard: FirstInline::new(),
@@ -264,7 +474,7 @@ impl<'a, E: TableEntry, S> TableGuard<'a, E, S> {
     #[inline(never)]
     fn drain_queued(&mut self) {
         for Eviction { hash, node, .. } in self.shared.take_pending() {
-            if let Some(dead) = self.remove_node(hash, node.ptr()) {
+            if let Some(dead) = self.remove(hash, EntryId(node.ptr())) {
                 self.graveyard.push(dead);
             }
             self.holds.push(node);
