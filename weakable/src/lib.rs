@@ -274,6 +274,8 @@ mod obj;
 mod proxy;
 mod reference;
 mod rt;
+#[cfg(test)]
+mod test_util;
 mod traits;
 mod unraisable;
 

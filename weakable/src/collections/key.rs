@@ -926,6 +926,7 @@ impl<K: ?Sized> fmt::Debug for WeakKeys<K> {
 
 #[cfg(test)]
 mod tests {
+    use crate::test_util::rounds;
     use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
     use std::sync::{Arc, Mutex};
     use std::thread;
@@ -934,14 +935,6 @@ mod tests {
 
     #[derive(Weakable, Debug, PartialEq, Eq, Hash)]
     struct Key(usize);
-
-    fn rounds(n: usize) -> usize {
-        if cfg!(miri) {
-            n.min(10)
-        } else {
-            n
-        }
-    }
 
     #[test]
     fn keys_dying_inside_a_loop_over_the_dictionary() {
@@ -1101,7 +1094,7 @@ mod tests {
 
         let d: Arc<WeakKeyDictionary<Counted, Val>> = Arc::new(WeakKeyDictionary::new());
         let kept: Arc<Mutex<Vec<Obj<Counted>>>> = Arc::new(Mutex::new(Vec::new()));
-        let n = rounds(2000);
+        let n = rounds(2000, 10);
         let writers: Vec<_> = (0..2)
             .map(|t| {
                 let (d, kept) = (d.clone(), kept.clone());
@@ -1123,7 +1116,7 @@ mod tests {
         let reader = {
             let d = d.clone();
             thread::spawn(move || {
-                for _ in 0..rounds(200) {
+                for _ in 0..rounds(200, 10) {
                     for (k, v) in d.iter() {
                         assert_eq!(k.0, v.0);
                     }

@@ -709,6 +709,7 @@ impl<K, V: ?Sized> fmt::Debug for WeakValueItems<K, V> {
 
 #[cfg(test)]
 mod tests {
+    use crate::test_util::rounds;
     use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
     use std::sync::{Arc, Mutex};
     use std::thread;
@@ -717,14 +718,6 @@ mod tests {
 
     #[derive(Weakable, Debug, PartialEq)]
     struct Val(usize);
-
-    fn rounds(n: usize) -> usize {
-        if cfg!(miri) {
-            n.min(10)
-        } else {
-            n
-        }
-    }
 
     #[test]
     fn values_dying_inside_a_loop_over_the_dictionary() {
@@ -845,7 +838,7 @@ mod tests {
 
         let d: Arc<WeakValueDictionary<usize, Counted>> = Arc::new(WeakValueDictionary::new());
         let kept: Arc<Mutex<Vec<Obj<Counted>>>> = Arc::new(Mutex::new(Vec::new()));
-        let n = rounds(2000);
+        let n = rounds(2000, 10);
         let writers: Vec<_> = (0..2)
             .map(|t| {
                 let (d, kept) = (d.clone(), kept.clone());
@@ -867,7 +860,7 @@ mod tests {
         let reader = {
             let d = d.clone();
             thread::spawn(move || {
-                for _ in 0..rounds(200) {
+                for _ in 0..rounds(200, 10) {
                     for (k, v) in d.iter() {
                         assert_eq!(k, v.0);
                     }

@@ -636,6 +636,7 @@ pub(crate) unsafe trait LiveSlotPtr: SlotPtr {}
 
 #[cfg(test)]
 mod tests {
+    use crate::test_util::rounds;
     use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
     use std::sync::{Arc, Barrier, Mutex};
     use std::thread;
@@ -823,17 +824,9 @@ mod tests {
         assert!(!r2.is_alive());
     }
 
-    fn rounds(n: usize) -> usize {
-        if cfg!(miri) {
-            n.min(8)
-        } else {
-            n
-        }
-    }
-
     #[test]
     fn upgrade_races_the_last_drop() {
-        for _ in 0..rounds(200) {
+        for _ in 0..rounds(200, 8) {
             let log = log();
             let o = noisy("o", &log);
             let r = Ref::new(&o);
@@ -845,7 +838,7 @@ mod tests {
                     thread::spawn(move || {
                         barrier.wait();
                         let mut seen = 0;
-                        for _ in 0..rounds(50) {
+                        for _ in 0..rounds(50, 8) {
                             if let Some(o) = r.upgrade() {
                                 assert_eq!(o.name, "o");
                                 seen += 1;
@@ -867,7 +860,7 @@ mod tests {
 
     #[test]
     fn ref_drops_and_new_refs_race_the_death() {
-        for _ in 0..rounds(100) {
+        for _ in 0..rounds(100, 8) {
             let log = log();
             let o = noisy("o", &log);
             let calls = Arc::new(AtomicUsize::new(0));
@@ -923,7 +916,7 @@ mod tests {
 
     #[test]
     fn a_ref_dropped_after_it_reads_dead_still_calls_back() {
-        for _ in 0..rounds(200) {
+        for _ in 0..rounds(200, 8) {
             let log = log();
             let o = noisy("o", &log);
             let calls = Arc::new(AtomicUsize::new(0));
