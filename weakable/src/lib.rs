@@ -255,6 +255,27 @@
 //! it. The slot is 32 bytes; [`NoSlot`] is zero bytes, which leaves a
 //! 16-byte header, the size of `Arc`'s. Each ref is a small node on the
 //! object's list; the callback lives inline in the node.
+//!
+//! The source is layered one way, each layer using only those above it:
+//!
+//! ```text
+//! rt/              primitives: atomics (or loom's), the reference count,
+//!                  the collections' table lock, parking
+//! core/header      an object's allocation: layout, address, strong count
+//! core/node        a ref node: head, vtable, data, callback, its count
+//! core/slot        the __weakref__ slot: weak count, node list, clearing
+//! core/death       the death sequence: clear, drop the value, free
+//! obj.rs           Obj<T>
+//! core/handle      the one handle under Ref, Proxy and AnyRef
+//! core/table       the collections' engine: table, lock protocol, eviction
+//! reference.rs proxy.rs collections/ method.rs finalize.rs   the public types
+//! ```
+//!
+//! The pointer work is in `core/` and `rt/`. Outside them, `unsafe` is
+//! limited to `Obj`'s own pointer (its `Deref` and conversions), the
+//! `Send`/`Sync` impls (each with its argument beside it), the
+//! [`CoerceFrom`] contract and the exit-time hook's registration; the
+//! collections' files have none.
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
