@@ -201,14 +201,23 @@ fn an_eq_that_inserts_on_every_call_does_not_stop_an_insert_or_remove() {
     });
 }
 
-/// A key whose `Eq` is slow.
+/// A key whose `Eq` is slow when either side is marked slow.
 #[derive(Clone)]
-struct Slow(u32);
+struct Slow {
+    n: u32,
+    slow: bool,
+}
+
+/// How many comparisons with a slow key were made.
+static SLOW_CALLS: AtomicUsize = AtomicUsize::new(0);
 
 impl PartialEq for Slow {
     fn eq(&self, other: &Self) -> bool {
-        thread::sleep(Duration::from_millis(2));
-        self.0 == other.0
+        if self.slow || other.slow {
+            SLOW_CALLS.fetch_add(1, SeqCst);
+            thread::sleep(Duration::from_millis(2));
+        }
+        self.n == other.n
     }
 }
 
@@ -216,8 +225,12 @@ impl Eq for Slow {}
 
 impl Hash for Slow {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.hash(state);
+        self.n.hash(state);
     }
+}
+
+fn fast(n: u32) -> Slow {
+    Slow { n, slow: false }
 }
 
 #[test]
@@ -231,8 +244,8 @@ fn a_slow_replace_finishes_while_another_thread_uses_the_dictionary() {
         thread::spawn(move || {
             let mut i = 1_000u32;
             while !stop.load(SeqCst) {
-                d.insert(Slow(i), &keep);
-                d.remove(&Slow(i - 1));
+                d.insert(fast(i), &keep);
+                d.remove(&fast(i - 1));
                 i += 1;
             }
         })
@@ -242,12 +255,19 @@ fn a_slow_replace_finishes_while_another_thread_uses_the_dictionary() {
     let done = watchdog_result(move || {
         let images: Vec<_> = (0..2).map(|n| Obj::new(Image(n))).collect();
         for i in 0..replaces {
-            d2.insert(Slow(1), &images[i % 2]);
+            d2.insert(Slow { n: 1, slow: true }, &images[i % 2]);
         }
     });
     stop.store(true, SeqCst);
     cache.join().unwrap();
     done.unwrap();
+    // Nothing the other thread did touched key 1's entry, so each replace
+    // compared once: it never looked again because the table changed.
+    let calls = SLOW_CALLS.load(SeqCst);
+    assert!(
+        calls < replaces,
+        "{calls} slow comparisons for {replaces} replaces"
+    );
 }
 
 /// [`watchdog`], but handing its verdict back instead of panicking at
