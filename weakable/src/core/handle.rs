@@ -6,7 +6,7 @@ use core::marker::PhantomData;
 use core::ptr::NonNull;
 
 use crate::core::header::{HeaderPtr, ObjAddr};
-use crate::core::node::{Callback, KindTag, NodeHandle, RefKind};
+use crate::core::node::{Callback, DetachedHandle, KindTag, NodeHandle, RefKind};
 use crate::core::slot::{attach_node, basic_node};
 use crate::obj::Obj;
 use crate::rt::AtomicU64;
@@ -48,9 +48,9 @@ impl<T: ?Sized, D, F> Callback<D> for WithTarget<T, F>
 where
     F: FnOnce(Handle<T, D>) + Send,
 {
-    fn call(self, node: NodeHandle) {
+    fn call(self, node: DetachedHandle) {
         (self.f)(Handle {
-            node,
+            node: node.into_handle(),
             target: self.target,
             _data: PhantomData,
         });

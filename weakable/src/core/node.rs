@@ -191,8 +191,9 @@ impl<X, C> NodeBox<X, C> {
         // alive and nobody else touches its callback: the node is destroyed
         // only once its count is zero, and clearing fires each node once.
         let callback = unsafe { (*(*node.as_ptr()).callback.get()).take() };
-        // SAFETY: the caller transfers its count.
-        let hold = unsafe { NodeHandle::from_count(head) };
+        // SAFETY: the caller transfers its count, on a node clearing
+        // detached from its list for good.
+        let hold = unsafe { DetachedHandle::from_count(head) };
         match callback {
             Some(callback) => callback.call(hold),
             None => drop(hold),
@@ -206,7 +207,7 @@ pub(crate) trait Callback<X>: Send + Sized {
     const PRESENT: bool = true;
     /// Called once, on the thread where the referent died, with no lock held,
     /// with one count on the node, which the callee owns.
-    fn call(self, node: NodeHandle);
+    fn call(self, node: DetachedHandle);
 }
 
 /// The callback of nodes that have none.
@@ -214,7 +215,7 @@ pub(crate) enum NoCallback {}
 
 impl<X> Callback<X> for NoCallback {
     const PRESENT: bool = false;
-    fn call(self, _: NodeHandle) {
+    fn call(self, _: DetachedHandle) {
         match self {}
     }
 }
@@ -290,6 +291,64 @@ impl Drop for NodeHandle {
         }
         // SAFETY: the count reached zero: this is the one call.
         unsafe { (vtable.destroy)(self.head, true) };
+    }
+}
+
+/// One count on a node that clearing has taken out of its slot's list for
+/// good: what a callback receives.
+///
+/// Releasing it takes no lock. The slot's lock orders a callback node's
+/// last release against clearing (was the ref dropped before the death, or
+/// is its callback due?); once clearing has detached the node, that is
+/// settled, and the node can gain counts only from its holders (the slot
+/// lists linked nodes only), so whichever release takes the count to zero
+/// destroys it, and a release through [`NodeHandle`] takes the slot's lock
+/// only when it holds the last count, never around a decrement that leaves
+/// this one to destroy the node.
+pub(crate) struct DetachedHandle {
+    // Invariant: a count on a live node that is out of its slot's list
+    // for good.
+    head: NonNull<NodeHead>,
+}
+
+impl DetachedHandle {
+    /// Takes ownership of one count the caller holds.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns one count on the live node `head`, which clearing
+    /// has detached from its slot's list.
+    #[inline]
+    pub(crate) unsafe fn from_count(head: NonNull<NodeHead>) -> DetachedHandle {
+        DetachedHandle { head }
+    }
+
+    /// The node's address: its identity.
+    #[inline]
+    pub(crate) fn ptr(&self) -> NonNull<NodeHead> {
+        self.head
+    }
+
+    /// The same count as an ordinary handle (to build a ref from).
+    #[inline]
+    pub(crate) fn into_handle(self) -> NodeHandle {
+        let head = core::mem::ManuallyDrop::new(self).head;
+        // SAFETY: the count moves from `self`, which is not dropped.
+        unsafe { NodeHandle::from_count(head) }
+    }
+}
+
+impl Drop for DetachedHandle {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: our count keeps the node alive until the decrement.
+        let node = unsafe { self.head.as_ref() };
+        if node.handles.decrement() {
+            let destroy = node.vtable.destroy;
+            // SAFETY: the count reached zero, so this is the one call, and
+            // the node is out of its list (type invariant): no unlinking.
+            unsafe { destroy(self.head, false) };
+        }
     }
 }
 

@@ -53,7 +53,7 @@ use hashbrown::HashTable;
 
 use crate::core::first_inline::FirstInline;
 use crate::core::handle::Handle;
-use crate::core::node::{Callback, NodeHandle, NodeHead};
+use crate::core::node::{Callback, DetachedHandle, NodeHead};
 use crate::rt::table_lock::TableLock;
 use crate::rt::Mutex;
 
@@ -118,7 +118,7 @@ impl<X, E: TableEntry, S> Callback<X> for Evictor<E, S>
 where
     Weak<WeakTable<E, S>>: Send,
 {
-    fn call(self, node: NodeHandle) {
+    fn call(self, node: DetachedHandle) {
         if let Some(table) = self.table.upgrade() {
             table.evict(self.hash, node);
         }
@@ -149,7 +149,7 @@ impl<C> Search<C> {
 /// A queued eviction: the dead entry's hash and a hold on its node.
 pub(crate) struct Eviction<E> {
     hash: u64,
-    node: NodeHandle,
+    node: DetachedHandle,
     _entry: PhantomData<E>,
 }
 
@@ -410,7 +410,7 @@ impl<E: TableEntry, S> WeakTable<E, S> {
 
     /// Removes the entry of a dead node, now or, if the table is held,
     /// before its holder lets go.
-    fn evict(&self, hash: u64, node: NodeHandle) {
+    fn evict(&self, hash: u64, node: DetachedHandle) {
         if self.table.try_lock() {
             // SAFETY: we have just taken the lock.
             let mut table = unsafe { TableGuard::new(self) };
@@ -452,7 +452,7 @@ pub(crate) struct TableGuard<'a, E: TableEntry, S> {
     /// Removed entries, dropped after unlocking (their drops run user code).
     pub(crate) graveyard: FirstInline<E>,
     /// The queued evictions' holds on their nodes, let go after unlocking.
-    holds: FirstInline<NodeHandle>,
+    holds: FirstInline<DetachedHandle>,
 }
 
 impl<'a, E: TableEntry, S> TableGuard<'a, E, S> {
