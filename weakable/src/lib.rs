@@ -264,6 +264,7 @@
 //! core/header      an object's allocation: layout, address, strong count
 //! core/node        a ref node: head, vtable, data, callback, its count
 //! core/slot        the __weakref__ slot: weak count, node list, clearing
+//! traits.rs        Weakable, WeakRefable, SlotKind
 //! core/death       the death sequence: clear, drop the value, free
 //! obj.rs           Obj<T>
 //! core/handle      the one handle under Ref, Proxy and AnyRef

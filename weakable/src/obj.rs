@@ -79,7 +79,7 @@ impl<T: Weakable> Obj<T> {
     /// ```
     #[must_use = "an object dies as soon as its last Obj is dropped"]
     pub fn new(value: T) -> Obj<T> {
-        let ptr = allocate(value, info_of::<T>());
+        let ptr = allocate(value, T::Slot::__new(), info_of::<T>());
         // SAFETY: a new object, whose one strong count is ours.
         unsafe { Obj::from_raw_value(ptr) }
     }
@@ -437,8 +437,8 @@ mod tests {
     fn header_sizes() {
         assert_eq!(size_of::<Header<crate::NoSlot>>(), 16);
         assert_eq!(size_of::<Header<WeakrefSlot>>(), 48);
-        assert_eq!(layout_of::<Plain>().0.size(), 24);
-        assert_eq!(layout_of::<Slotted>().0.size(), 56);
+        assert_eq!(layout_of::<crate::NoSlot, Plain>().0.size(), 24);
+        assert_eq!(layout_of::<WeakrefSlot, Slotted>().0.size(), 56);
     }
 
     #[test]

@@ -28,6 +28,20 @@ pub trait SlotKind: sealed::Sealed + Send + Sync + 'static {
     fn __new() -> Self;
 }
 
+impl SlotKind for WeakrefSlot {
+    const HAS_WEAKREFS: bool = true;
+    fn __new() -> Self {
+        WeakrefSlot::new()
+    }
+}
+
+impl SlotKind for NoSlot {
+    const HAS_WEAKREFS: bool = false;
+    fn __new() -> Self {
+        NoSlot::new()
+    }
+}
+
 /// A type whose values can live in an [`Obj`](crate::Obj): the runtime side
 /// of `#[derive(Weakable)]`.
 ///

@@ -16,7 +16,7 @@ impl<T: Weakable> InfoOf<T> {
     const INFO: &'static ObjInfo = &ObjInfo {
         name: T::NAME,
         die: die::<T>,
-        dealloc: header::dealloc::<T>,
+        dealloc: header::dealloc::<T::Slot, T>,
     };
 }
 
@@ -45,7 +45,7 @@ unsafe fn die<T: Weakable>(object: ObjAddr) {
             } else {
                 // SAFETY: no ref can point at an object without a slot, so
                 // nothing else holds this memory; `T` is its type.
-                unsafe { header::dealloc::<T>(self.0) };
+                unsafe { header::dealloc::<T::Slot, T>(self.0) };
             }
         }
     }

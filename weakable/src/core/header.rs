@@ -34,7 +34,6 @@ use core::ptr::NonNull;
 use std::alloc;
 
 use crate::rt::Count;
-use crate::traits::{SlotKind, Weakable};
 
 /// What a type-erased header knows about its concrete type.
 pub(crate) struct ObjInfo {
@@ -150,9 +149,10 @@ impl Tail {
     }
 }
 
-/// The allocation layout of an object of type `T`, and the value's offset in it.
-pub(crate) fn layout_of<T: Weakable>() -> (Layout, usize) {
-    let header = Layout::new::<Header<T::Slot>>();
+/// The allocation layout of an object with slot `S` and value `T`, and the
+/// value's offset in it.
+pub(crate) fn layout_of<S, T>() -> (Layout, usize) {
+    let header = Layout::new::<Header<S>>();
     let value = Layout::new::<T>();
     // The header's size is a multiple of its alignment (8), so rounding up to
     // the value's alignment keeps the header start aligned too.
@@ -166,10 +166,10 @@ pub(crate) fn layout_of<T: Weakable>() -> (Layout, usize) {
     (layout, offset)
 }
 
-/// Allocates an object holding `value`, with a strong count of one (the
-/// caller's) and a new slot.
-pub(crate) fn allocate<T: Weakable>(value: T, info: &'static ObjInfo) -> NonNull<T> {
-    let (layout, offset) = layout_of::<T>();
+/// Allocates an object holding `value` and `slot`, with a strong count of
+/// one (the caller's).
+pub(crate) fn allocate<S, T>(value: T, slot: S, info: &'static ObjInfo) -> NonNull<T> {
+    let (layout, offset) = layout_of::<S, T>();
     // SAFETY: `layout` has a non-zero size (the header alone is 16 bytes).
     let base = unsafe { alloc::alloc(layout) };
     if base.is_null() {
@@ -180,10 +180,10 @@ pub(crate) fn allocate<T: Weakable>(value: T, info: &'static ObjInfo) -> NonNull
     unsafe {
         let value_ptr = base.add(offset);
         value_ptr
-            .sub(size_of::<Header<T::Slot>>())
-            .cast::<Header<T::Slot>>()
+            .sub(size_of::<Header<S>>())
+            .cast::<Header<S>>()
             .write(Header {
-                slot: T::Slot::__new(),
+                slot,
                 tail: Tail {
                     info,
                     strong: Count::new(1),
@@ -194,14 +194,14 @@ pub(crate) fn allocate<T: Weakable>(value: T, info: &'static ObjInfo) -> NonNull
     }
 }
 
-/// Frees the allocation of an object of type `T`.
+/// Frees the allocation of an object with slot `S` and value `T`.
 ///
 /// # Safety
 ///
-/// `object` is an object of type `T` whose value has been dropped and
-/// which nothing references any more.
-pub(crate) unsafe fn dealloc<T: Weakable>(object: ObjAddr) {
-    let (layout, offset) = layout_of::<T>();
+/// `object` was made by `allocate::<S, T>`, its value has been dropped,
+/// and nothing references it any more.
+pub(crate) unsafe fn dealloc<S, T>(object: ObjAddr) {
+    let (layout, offset) = layout_of::<S, T>();
     // SAFETY: `allocate` allocated this block with `layout` and placed the
     // value `offset` bytes into it.
     unsafe { alloc::dealloc(object.as_ptr().as_ptr().sub(offset), layout) };

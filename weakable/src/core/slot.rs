@@ -42,7 +42,6 @@ use crate::core::node::{
     RefKind, UNLINKED,
 };
 use crate::rt::{spin_wait, AtomicPtr, Count, Ordering};
-use crate::traits::SlotKind;
 
 /// The `__weakref__` slot that objects of weakly referenceable types carry
 /// in their header.
@@ -97,9 +96,10 @@ pub struct NoSlot {
     _private: (),
 }
 
-impl SlotKind for WeakrefSlot {
-    const HAS_WEAKREFS: bool = true;
-    fn __new() -> Self {
+impl WeakrefSlot {
+    /// The slot of a new object: no node yet, and the strong side's weak
+    /// count.
+    pub(crate) fn new() -> Self {
         WeakrefSlot {
             weak: Count::new(1),
             list: AtomicPtr::new(ptr::null_mut()),
@@ -109,9 +109,8 @@ impl SlotKind for WeakrefSlot {
     }
 }
 
-impl SlotKind for NoSlot {
-    const HAS_WEAKREFS: bool = false;
-    fn __new() -> Self {
+impl NoSlot {
+    pub(crate) fn new() -> Self {
         NoSlot { _private: () }
     }
 }
