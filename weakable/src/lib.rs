@@ -322,7 +322,8 @@ pub use unraisable::{set_unraisable_hook, take_unraisable_hook, Unraisable, Unra
 /// ```
 pub use weakable_derive::Weakable;
 
-// The README's examples are tested too.
+// The README's examples are tested too (weakable/README.md links to the
+// workspace's, and the published crate carries a copy at the same place).
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
