@@ -81,7 +81,8 @@
 //! check that the recording is still what CPython says, so after changing
 //! `ops.rs`, `interp.py` or a fixed test, run `scripts/record-differential`
 //! and commit `recorded.txt`. `WEAKABLE_DIFF_REPLAY=1` replays even when
-//! CPython 3.11 is installed (reference.rs has the details).
+//! CPython 3.11 is installed, `WEAKABLE_DIFF_LIVE=1` fails without it
+//! (reference.rs has the details).
 //!
 //! # Reading a failure
 //!

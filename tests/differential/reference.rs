@@ -13,7 +13,8 @@
 //! Which interpreter: `WEAKABLE_DIFF_PYTHON` if set (used whatever its
 //! version, with a warning if it is not CPython 3.11), else the first of
 //! `python3.11` and `python3` on PATH that is CPython 3.11.
-//! `WEAKABLE_DIFF_REPLAY=1` replays even when CPython 3.11 is there.
+//! `WEAKABLE_DIFF_REPLAY=1` replays even when CPython 3.11 is there;
+//! `WEAKABLE_DIFF_LIVE=1` fails without it (CI sets it).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -96,8 +97,9 @@ fn find() -> (Reference, Option<String>) {
             recording().version
         )
     };
-    if flag("WEAKABLE_DIFF_RECORD") && flag("WEAKABLE_DIFF_REPLAY") {
-        panic!("WEAKABLE_DIFF_RECORD and WEAKABLE_DIFF_REPLAY exclude each other");
+    let live = flag("WEAKABLE_DIFF_RECORD") || flag("WEAKABLE_DIFF_LIVE");
+    if live && flag("WEAKABLE_DIFF_REPLAY") {
+        panic!("WEAKABLE_DIFF_REPLAY excludes WEAKABLE_DIFF_RECORD and WEAKABLE_DIFF_LIVE");
     }
     if flag("WEAKABLE_DIFF_REPLAY") {
         let note = format!("WEAKABLE_DIFF_REPLAY is set: {}", recorded());
@@ -127,9 +129,9 @@ fn find() -> (Reference, Option<String>) {
             Err(why) => tried.push(why),
         }
     }
-    if flag("WEAKABLE_DIFF_RECORD") {
+    if live {
         panic!(
-            "WEAKABLE_DIFF_RECORD needs CPython 3.11 ({})",
+            "WEAKABLE_DIFF_RECORD or WEAKABLE_DIFF_LIVE is set, and there is no CPython 3.11 ({})",
             tried.join(", ")
         );
     }
