@@ -11,7 +11,7 @@ best of the repeats, so building the inputs and dropping the collection are
 not timed, as on the Rust side. Memory: `tracemalloc` (bytes requested, as
 the Rust side's counting allocator).
 
-Workload and row names match the criterion benches in weakable/benches/,
+Workload and row names match the criterion benches in bench/benches/,
 so bench/compare can pair each CPython number with the weakable row it
 corresponds to. Standard library only.
 """
@@ -241,7 +241,7 @@ def collections(r):
 def memory(n):
     """Bytes per live entry (beyond keys and values), bytes held once every
     value died, len() then; and object / ref sizes. Same protocol as
-    weakable/examples/memory.rs."""
+    bench/examples/memory.rs."""
     rows = []
 
     def cur():

@@ -70,6 +70,20 @@
 //! stdin, each sequence ended by `===`). `WEAKABLE_DIFF_DUMP=1` prints every
 //! sequence and its log.
 //!
+//! # Without CPython 3.11
+//!
+//! The interpreter is the first of `python3.11` and `python3` that is
+//! CPython 3.11, or `WEAKABLE_DIFF_PYTHON`. Without one, the tests compare
+//! weakable's logs against CPython's recorded in `recorded.txt` (every
+//! sequence of the default run: the default seed's batch and the fixed
+//! tests) and print one line saying so; another seed is skipped, with a
+//! line, and a difference is reported unshrunk. With CPython 3.11 they also
+//! check that the recording is still what CPython says, so after changing
+//! `ops.rs`, `interp.py` or a fixed test, run `scripts/record-differential`
+//! and commit `recorded.txt`. `WEAKABLE_DIFF_REPLAY=1` replays even when
+//! CPython 3.11 is installed, `WEAKABLE_DIFF_LIVE=1` fails without it
+//! (reference.rs has the details).
+//!
 //! # Reading a failure
 //!
 //! The first sequence whose logs differ is shrunk (chunks and single ops
@@ -93,6 +107,7 @@
 
 mod interp;
 mod ops;
+mod reference;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -100,6 +115,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use ops::{generate, sequence_seed, Op, Rng};
+use reference::{reference, Reference, RECORDING_PATH, REGENERATE};
 
 const INTERP_PY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/differential/interp.py");
 const DEFAULT_SEED: u64 = 0x5EED_D1FF_0000_0006;
@@ -107,9 +123,9 @@ const DEFAULT_CASES: u64 = 500;
 const MAX_OPS: u32 = 40;
 const MARKER: &str = "===";
 
-/// The logs CPython gives for `seqs`, from one `python3` process, and its
-/// version line.
-fn run_python(seqs: &[Vec<Op>]) -> (String, Vec<Vec<String>>) {
+/// The logs the CPython at `python` gives for `seqs`, from one process, and
+/// its version line.
+fn run_python(python: &str, seqs: &[Vec<Op>]) -> (String, Vec<Vec<String>>) {
     let mut input = String::new();
     for seq in seqs {
         for op in seq {
@@ -119,7 +135,7 @@ fn run_python(seqs: &[Vec<Op>]) -> (String, Vec<Vec<String>>) {
         input.push_str(MARKER);
         input.push('\n');
     }
-    let mut child = match Command::new("python3")
+    let mut child = match Command::new(python)
         .arg("-I")
         .arg(INTERP_PY)
         .stdin(Stdio::piped())
@@ -128,26 +144,23 @@ fn run_python(seqs: &[Vec<Op>]) -> (String, Vec<Vec<String>>) {
         .spawn()
     {
         Ok(child) => child,
-        Err(e) => panic!(
-            "the differential tests need CPython 3.11 as `python3` on PATH, \
-             and starting it failed: {e}"
-        ),
+        Err(e) => panic!("starting `{python}` failed: {e}"),
     };
     let mut stdin = child.stdin.take().expect("stdin is piped");
     // A thread, so that a large batch cannot deadlock on full pipes.
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let output = child.wait_with_output().expect("waiting for python3");
+    let output = child.wait_with_output().expect("waiting for python");
     writer
         .join()
         .expect("the writer thread panicked")
-        .expect("writing the sequences to python3");
+        .expect("writing the sequences to python");
     assert!(
         output.status.success(),
-        "python3 {INTERP_PY} failed ({}):\n{}",
+        "{python} {INTERP_PY} failed ({}):\n{}",
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
-    let stdout = String::from_utf8(output.stdout).expect("python3 printed UTF-8");
+    let stdout = String::from_utf8(output.stdout).expect("python printed UTF-8");
     let mut groups = vec![Vec::new()];
     for line in stdout.lines() {
         if line == MARKER {
@@ -161,17 +174,63 @@ fn run_python(seqs: &[Vec<Op>]) -> (String, Vec<Vec<String>>) {
     assert_eq!(
         groups.len(),
         seqs.len(),
-        "python3 returned {} logs for {} sequences",
+        "{python} returned {} logs for {} sequences",
         groups.len(),
         seqs.len()
     );
-    if !version.starts_with("python 3.11.") {
-        eprintln!(
-            "differential: warning: the reference is CPython 3.11, this is {version}; \
-             differences may be CPython's"
-        );
-    }
     (version, groups)
+}
+
+/// CPython's logs for `seqs`, and where they come from: a live run (which,
+/// when `recorded` says these sequences belong to the recording, must agree
+/// with it, and in record mode rewrites it), or the recording.
+fn cpython_logs(seqs: &[Vec<Op>], recorded: bool) -> (String, Vec<Vec<String>>) {
+    let show = |i: usize| {
+        let ops: Vec<String> = seqs[i].iter().map(Op::to_string).collect();
+        format!("[{}]", ops.join(", "))
+    };
+    match reference() {
+        Reference::Live { python, .. } => {
+            let (version, logs) = run_python(python, seqs);
+            if recorded {
+                reference::record(&version, seqs, &logs);
+            }
+            if recorded && reference().checks_recording() {
+                let stale = reference::stale(seqs, &logs);
+                if let Some(&first) = stale.first() {
+                    panic!(
+                        "{RECORDING_PATH} is out of date: CPython's log is not the recorded \
+                         one for {} of {} sequences (first: {}); {REGENERATE}",
+                        stale.len(),
+                        seqs.len(),
+                        show(first)
+                    );
+                }
+            }
+            (version, logs)
+        }
+        Reference::Replay => {
+            let recording = reference::recording();
+            let missing: Vec<usize> = (0..seqs.len())
+                .filter(|&i| recording.get(&seqs[i]).is_none())
+                .collect();
+            if let Some(&first) = missing.first() {
+                panic!(
+                    "{RECORDING_PATH} has no log for {} of {} sequences (ops.rs, interp.py or \
+                     a fixed test changed since it was recorded; first: {}); {REGENERATE}, \
+                     or install CPython 3.11 to compare live",
+                    missing.len(),
+                    seqs.len(),
+                    show(first)
+                );
+            }
+            let logs = seqs
+                .iter()
+                .map(|ops| recording.get(ops).expect("checked above").to_vec())
+                .collect();
+            (format!("recorded python {}", recording.version), logs)
+        }
+    }
 }
 
 fn first_difference(ours: &[String], theirs: &[String]) -> Option<usize> {
@@ -194,9 +253,9 @@ fn symptom(ours: &[String], theirs: &[String]) -> Option<Symptom> {
     Some((head(ours), head(theirs)))
 }
 
-/// Whether each candidate shows `wanted`, with one python3 run for all.
-fn shows(candidates: &[Vec<Op>], wanted: &Symptom) -> Vec<bool> {
-    let (_, theirs) = run_python(candidates);
+/// Whether each candidate shows `wanted`, with one python run for all.
+fn shows(python: &str, candidates: &[Vec<Op>], wanted: &Symptom) -> Vec<bool> {
+    let (_, theirs) = run_python(python, candidates);
     candidates
         .iter()
         .zip(&theirs)
@@ -206,7 +265,7 @@ fn shows(candidates: &[Vec<Op>], wanted: &Symptom) -> Vec<bool> {
 
 /// Delta debugging: removes chunks of ops, halving the chunk size when no
 /// removal keeps the symptom, then strips actions one by one.
-fn shrink(mut current: Vec<Op>, wanted: &Symptom) -> Vec<Op> {
+fn shrink(python: &str, mut current: Vec<Op>, wanted: &Symptom) -> Vec<Op> {
     let mut chunk = (current.len() / 2).max(1);
     loop {
         let mut candidates = Vec::new();
@@ -226,7 +285,7 @@ fn shrink(mut current: Vec<Op>, wanted: &Symptom) -> Vec<Op> {
                 }
             }
         }
-        let failing = shows(&candidates, wanted).iter().position(|&f| f);
+        let failing = shows(python, &candidates, wanted).iter().position(|&f| f);
         match failing {
             Some(k) => {
                 current = candidates.swap_remove(k);
@@ -295,7 +354,7 @@ fn assert_same(lines: &[&str]) -> Vec<String> {
         .map(|l| Op::parse(l).unwrap_or_else(|e| panic!("{e}")))
         .collect();
     let ours = interp::run(&ops);
-    let (_, mut theirs) = run_python(std::slice::from_ref(&ops));
+    let (_, mut theirs) = cpython_logs(std::slice::from_ref(&ops), true);
     let theirs = theirs.pop().expect("one log");
     if ours != theirs {
         panic!(
@@ -324,6 +383,20 @@ fn differential() {
     let started = Instant::now();
     let seed = env_number("WEAKABLE_DIFF_SEED", DEFAULT_SEED);
     let cases = env_number("WEAKABLE_DIFF_CASES", DEFAULT_CASES);
+    // The default batch is the one recorded for machines without CPython.
+    let default = seed == DEFAULT_SEED && cases == DEFAULT_CASES;
+    if !default && reference::recording_mode() {
+        panic!("WEAKABLE_DIFF_RECORD records the default batch: unset WEAKABLE_DIFF_SEED and WEAKABLE_DIFF_CASES");
+    }
+    if !default && matches!(reference(), Reference::Replay) {
+        // Not captured by the harness: a plain `cargo test` shows it.
+        let _ = writeln!(
+            std::io::stderr(),
+            "differential: skipped seed {seed:#x} with {cases} sequences: only the default \
+             batch is recorded, and comparing another needs CPython 3.11"
+        );
+        return;
+    }
     let seqs: Vec<Vec<Op>> = (0..cases)
         .map(|i| {
             let mut rng = Rng::new(sequence_seed(seed, i));
@@ -332,7 +405,7 @@ fn differential() {
         })
         .collect();
     let ours: Vec<Vec<String>> = seqs.iter().map(|ops| interp::run(ops)).collect();
-    let (version, theirs) = run_python(&seqs);
+    let (version, theirs) = cpython_logs(&seqs, default);
     if env_number("WEAKABLE_DIFF_DUMP", 0) != 0 {
         for (i, ops) in seqs.iter().enumerate() {
             println!("sequence {i}:\n{}", show_ops_and_log(ops, &ours[i]));
@@ -341,17 +414,26 @@ fn differential() {
 
     if let Some(index) = (0..seqs.len()).find(|&i| ours[i] != theirs[i]) {
         let original = &seqs[index];
+        let rerun = format!(
+            "rerun: WEAKABLE_DIFF_SEED={seed:#x} WEAKABLE_DIFF_CASES={}",
+            index + 1
+        );
+        let Reference::Live { python, .. } = reference() else {
+            panic!(
+                "weakable and the recorded CPython log differ on sequence {index} of seed \
+                 {seed:#x} ({rerun}; not shrunk: shrinking needs CPython 3.11)\n{}",
+                describe_difference(original, &ours[index], &theirs[index]),
+            );
+        };
         let wanted = symptom(&ours[index], &theirs[index]).expect("the logs differ");
-        let shrunk = shrink(original.clone(), &wanted);
+        let shrunk = shrink(python, original.clone(), &wanted);
         let ours = interp::run(&shrunk);
-        let (_, mut theirs) = run_python(std::slice::from_ref(&shrunk));
+        let (_, mut theirs) = run_python(python, std::slice::from_ref(&shrunk));
         let theirs = theirs.pop().expect("one log");
         panic!(
             "weakable and CPython differ on sequence {index} of seed {seed:#x} \
-             (rerun: WEAKABLE_DIFF_SEED={seed:#x} WEAKABLE_DIFF_CASES={}), \
-             shrunk from {} to {} ops\n{}\nregression test, ready to paste into \
-             tests/differential/main.rs:\n\n{}",
-            index + 1,
+             ({rerun}), shrunk from {} to {} ops\n{}\nregression test, ready to paste into \
+             tests/differential/main.rs (then run scripts/record-differential):\n\n{}",
             original.len(),
             shrunk.len(),
             describe_difference(&shrunk, &ours, &theirs),

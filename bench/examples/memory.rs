@@ -7,7 +7,7 @@
 //! counts them on the CPython side), not what the allocator rounds up to.
 //!
 //! ```text
-//! cargo run --release -p weakable --example memory [-- --json] [--n N]
+//! cargo run --release -p weakable-bench --example memory [-- --json] [--n N]
 //! ```
 #![allow(missing_docs)]
 

@@ -3,7 +3,7 @@
 //!
 //! Each criterion group is one workload; each function in it one
 //! implementation (`weakable` and its anchors), so `bench/compare` can put
-//! them side by side. Run with `cargo bench -p weakable --bench refs`.
+//! them side by side. Run with `cargo bench -p weakable-bench --bench refs`.
 #![allow(missing_docs)]
 
 use std::hint::black_box;

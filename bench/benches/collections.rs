@@ -11,7 +11,7 @@
 //!   weakable evicts each entry as its referent dies, inside this timing;
 //!   `weak-table` and `HashMap` evict nothing, and their `len()` says N.
 //!
-//! Run with `cargo bench -p weakable --bench collections`.
+//! Run with `cargo bench -p weakable-bench --bench collections`.
 #![allow(missing_docs)]
 
 use std::collections::HashMap;
