@@ -4,7 +4,7 @@
 //!
 //! Built only with `--cfg loom`, which swaps the core's atomics, the mutex
 //! and condition variable under the collections' table lock, the node
-//! cells and the spin loops for loom's (`weakable/src/sync.rs`). A thread
+//! cells and the spin loops for loom's (`weakable/src/rt/`). A thread
 //! that waits for a table parks at once under loom, so the models also
 //! check that no wake-up is lost and no eviction is left queued:
 //!

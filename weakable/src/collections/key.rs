@@ -76,7 +76,10 @@ impl<K: ?Sized, V> Entry<K, V> {
 ///   `Drop` or a callback may use the dictionary again. The one exception:
 ///   where a value is copied out (`get`, `values`, `items`, `setdefault`,
 ///   `Clone`, `==`, `Debug`), `V::clone` runs with the dictionary's lock
-///   held, so it must not use this dictionary.
+///   held, so it must not use this dictionary. A write compares its
+///   candidates unlocked, then acts on the one that matched; it looks again
+///   only if that entry went away or new keys with the same hash arrived,
+///   so it finishes whatever the rest of the table goes through.
 /// - **Iteration** (`keys`, `values`, `items`, `iter`) walks a snapshot of
 ///   the entries taken when it starts; it yields an entry only if its key
 ///   is still alive when reached, never a dead one, never panics and never
@@ -119,8 +122,8 @@ impl<K: ?Sized, V> Entry<K, V> {
 /// back), upgrades each key with the looked-up hash there (no user code
 /// runs), compares them after unlocking and drops the upgrades: four atomic
 /// read-modify-writes, against two for the `weak-table` crate's
-/// single-threaded map. Measurements are in `BENCHMARKS.md` at the
-/// repository's root.
+/// single-threaded map. Measurements: the crate docs' [Cost](crate#cost)
+/// section.
 ///
 /// # Examples
 ///

@@ -62,7 +62,12 @@ impl<K, V: ?Sized> Clone for Entry<K, V> {
 ///   `V` are.
 /// - **No lock around user code.** Keys are hashed and compared, and
 ///   entries dropped, with no lock held, so a key's `Eq`, a value's `Drop`
-///   or a callback may use the dictionary again.
+///   or a callback may use the dictionary again. A write compares its
+///   candidates unlocked, then acts on the one that matched; it looks again
+///   only if that entry went away or new keys with the same hash arrived,
+///   so whatever an `Eq` or another thread does to the rest of the table,
+///   the write finishes. An eviction never hashes the key (the hash is kept
+///   with the entry's ref).
 /// - **Iteration** (`keys`, `values`, `items`, `iter`) walks a snapshot of
 ///   the entries taken when it starts; it yields an entry only if its value
 ///   is still alive when reached, never a dead one, never panics and never
@@ -83,8 +88,8 @@ impl<K, V: ?Sized> Clone for Entry<K, V> {
 /// the handle it returns). That makes a hit in a small, cache-resident
 /// dictionary about three times slower than `weak-table`'s, and a hit in a
 /// large one, where memory latency dominates, about as fast. The holds are
-/// the price of calling the key's `Eq` with no lock held. Measurements are
-/// in `BENCHMARKS.md` at the repository's root.
+/// the price of calling the key's `Eq` with no lock held. Measurements: the
+/// crate docs' [Cost](crate#cost) section.
 ///
 /// # Examples
 ///
