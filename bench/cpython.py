@@ -62,6 +62,21 @@ class Key:
         return self.v == other.v
 
 
+
+def shuffled(items):
+    """`items` in the fixed pseudo-random order the Rust benchmark uses
+    (Fisher-Yates driven by the same xorshift generator and seed)."""
+    out = list(items)
+    state = 0x9E3779B97F4A7C15
+    mask = (1 << 64) - 1
+    for i in range(len(out) - 1, 0, -1):
+        state ^= (state << 13) & mask
+        state ^= state >> 7
+        state ^= (state << 17) & mask
+        j = state % (i + 1)
+        out[i], out[j] = out[j], out[i]
+    return out
+
 def cb(_r):
     pass
 
@@ -162,6 +177,7 @@ def refs(r):
 def collections(r):
     for n in SIZES:
         hit = [f"key-{i:08}" for i in range(n)]
+        hit_shuffled = shuffled(hit)
         miss = [f"miss{i:08}" for i in range(n)]
         vals = [Val(i) for i in range(n)]
         full = weakref.WeakValueDictionary(zip(hit, vals))
@@ -186,6 +202,7 @@ def collections(r):
         g = "WeakValueDictionary "
         r.loop(g + "insert", "weakable", n, weakref.WeakValueDictionary, insert)
         r.loop(g + "get hit", "weakable", n, lambda: hit, get)
+        r.loop(g + "get hit, shuffled", "weakable", n, lambda: hit_shuffled, get)
         r.loop(g + "get miss", "weakable", n, lambda: miss, get)
         r.loop(g + "drop all, len", "weakable", n, prep_dead, drop_all)
         del full, vals

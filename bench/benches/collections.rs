@@ -6,7 +6,11 @@
 //! - `insert`: fill an empty collection with N entries (keys and values made
 //!   beforehand, not timed);
 //! - `get hit`, `get miss`: N lookups in a full collection (a hit returns a
-//!   strong handle, dropped at once);
+//!   strong handle, dropped at once), in the order the keys were made;
+//! - `get hit, shuffled` (`WeakValueDictionary`): the same N hits in a
+//!   shuffled order, so that neither the entries nor the keys' strings are
+//!   reached in the order they were allocated (a cache looked up by
+//!   whatever the program asks for next);
 //! - `drop all, len`: drop every value (key, element), then call `len()`.
 //!   weakable evicts each entry as its referent dies, inside this timing;
 //!   `weak-table` and `HashMap` evict nothing, and their `len()` says N.
@@ -37,6 +41,20 @@ type WtSet = weak_table::WeakHashSet<Weak<Key>>;
 
 fn keys(n: usize, prefix: &str) -> Vec<String> {
     (0..n).map(|i| format!("{prefix}{i:08}")).collect()
+}
+
+/// `items` in a fixed pseudo-random order (Fisher-Yates driven by a
+/// xorshift generator with a constant seed: the same order every run).
+fn shuffled<T: Clone>(items: &[T]) -> Vec<T> {
+    let mut out = items.to_vec();
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    for i in (1..out.len()).rev() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        out.swap(i, (state % (i as u64 + 1)) as usize);
+    }
+    out
 }
 
 fn group<'a>(
@@ -107,7 +125,12 @@ fn value_dict(c: &mut Criterion) {
         });
         g.finish();
 
-        for (name, probe) in [("get hit", &hit), ("get miss", &miss)] {
+        let hit_shuffled = shuffled(&hit);
+        for (name, probe) in [
+            ("get hit", &hit),
+            ("get hit, shuffled", &hit_shuffled),
+            ("get miss", &miss),
+        ] {
             let mut g = group(c, &format!("WeakValueDictionary {name}"), n);
             g.bench_function(BenchmarkId::new("weakable", n), |b| {
                 b.iter(|| {
