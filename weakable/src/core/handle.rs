@@ -167,6 +167,14 @@ impl<T: ?Sized, D> Handle<T, D> {
         ObjAddr::of(self.target).addr()
     }
 
+    /// Starts loading the referent's strong count into the cache, so that
+    /// a coming [`upgrade`](Self::upgrade) finds it there: reads neither
+    /// the node nor the object.
+    #[inline]
+    pub(crate) fn prefetch_referent(&self) {
+        crate::rt::prefetch(self.target.as_ptr().cast::<u8>().wrapping_sub(8));
+    }
+
     /// The referent's hash, cached in the node by the first hash taken.
     #[inline]
     pub(crate) fn cached_hash(&self) -> &AtomicU64 {

@@ -121,3 +121,20 @@ impl<T> Cell<T> {
         return self.0.with_mut(|p| p);
     }
 }
+
+/// Asks the processor to start loading the cache line at `p`, for a read
+/// soon, without waiting for it: a hint that changes no value and cannot
+/// fault, and that (unlike a load) a locked instruction does not wait for,
+/// so a miss on `p` overlaps with the misses that come before its use.
+#[inline(always)]
+pub(crate) fn prefetch<T>(p: *const T) {
+    #[cfg(all(target_arch = "x86_64", not(miri), not(loom)))]
+    // SAFETY: `prefetcht0` only hints the cache: it reads no value into the
+    // program, writes nothing and never faults, whatever the address; SSE
+    // is part of the x86_64 baseline.
+    unsafe {
+        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(p.cast::<i8>());
+    }
+    #[cfg(not(all(target_arch = "x86_64", not(miri), not(loom))))]
+    let _ = p;
+}
