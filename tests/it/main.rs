@@ -4,9 +4,11 @@
 //! the other test binary, `tests/differential`.
 
 mod collection_model;
+mod finalizer_hostile;
 mod hostile_keys;
 mod methods_and_finalizers;
 mod stress;
 mod test_weakref;
 mod test_weakref_mapping;
 mod test_weakset;
+mod unraisable_hook;

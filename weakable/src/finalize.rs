@@ -91,6 +91,16 @@ use crate::traits::WeakRefable;
 /// values (a closure's captures cannot be inspected), and the object's strong
 /// count cannot tell an `Obj` inside them from any other owner.
 ///
+/// # `f` must not exit the process at exit
+///
+/// A finalizer that runs at exit runs inside the C `exit` that ends the
+/// process, whether `main` returned or [`std::process::exit`] was called.
+/// If `f` calls [`std::process::exit`] there, std aborts the process
+/// (`std::process::exit called re-entrantly`, then `SIGABRT` on Unix):
+/// the exit status `f` asked for is lost, and the finalizers not yet run
+/// never run. Outside exit (at the object's death, or through
+/// [`call`](Finalizer::call)) it exits as usual.
+///
 /// # Examples
 ///
 /// Python's temporary-directory recipe: the directory goes when the object
@@ -218,7 +228,8 @@ struct State<T: ?Sized, F, A> {
     /// Invariant: `Some` exactly while the finalizer is alive, and then the
     /// registry holds this state under `index`. Whoever takes it out
     /// removes the registry entry. No user code runs under this lock except
-    /// `F::clone` and `A::clone` in `peek`.
+    /// `F::clone` and `A::clone` in `peek`, and nothing user-written is
+    /// dropped under it.
     armed: Mutex<Option<Armed<T, F, A>>>,
     atexit: AtomicBool,
 }
@@ -386,7 +397,10 @@ where
     /// finalizer, behind a lock, so no reference to them can be handed out.
     /// `F::clone` and `A::clone` run under that lock and must not use this
     /// finalizer. (Closures are `Clone` when their captures are; a function
-    /// pointer always is.)
+    /// pointer always is.) Nothing is dropped under it: if `A::clone`
+    /// panics, the clone of `F` already made is dropped after the lock is
+    /// released, so its `Drop` may use the finalizer; the panic then
+    /// propagates to the caller and the finalizer stays alive.
     ///
     /// # Examples
     ///
@@ -414,12 +428,20 @@ where
         F: Clone,
         A: Clone,
     {
+        // Nothing user-written may be dropped under the lock: a `Drop` may
+        // use this finalizer, and would deadlock. The clones are declared
+        // before the guard, so they are dropped after it even when a later
+        // clone panics (locals drop in reverse order of declaration, and
+        // unwinding drops the initialised ones the same way).
+        let (f, args, obj);
         let armed = self.state.armed();
-        let Armed { obj, f, args } = armed.as_ref()?;
-        // Clone before upgrading: should a clone panic, no `Obj` may be
-        // dropped under the lock (the object's death would take it again).
-        let (f, args) = (f.clone(), args.clone());
-        let obj = obj.upgrade();
+        let armed_parts = armed.as_ref()?;
+        f = armed_parts.f.clone();
+        args = armed_parts.args.clone();
+        // Upgrade last: once the `Obj` exists nothing can panic before the
+        // lock goes, so it is never dropped under it (the object's death
+        // would take the lock again).
+        obj = armed_parts.obj.upgrade();
         drop(armed);
         Some((obj?, f, args))
     }
@@ -475,7 +497,8 @@ impl<T: ?Sized, F, A> Finalizer<T, F, A> {
     /// (by another finalizer) runs too, next. A panic is reported through the
     /// [unraisable hook](crate::set_unraisable_hook) and the others still run.
     /// Finalizers left with the flag unset never run, since the process ends.
-    /// (Not under Miri, which cannot register an exit handler.)
+    /// (Not under Miri, which cannot register an exit handler.) A finalizer
+    /// must not call [`std::process::exit`] then: see [`finalize()`].
     ///
     /// # Examples
     ///

@@ -84,12 +84,16 @@ impl<'a> Unraisable<'a> {
     ///
     /// See [`Unraisable`].
     pub fn message(&self) -> Option<&'a str> {
-        let payload = self.payload;
-        if let Some(s) = payload.downcast_ref::<&'static str>() {
-            Some(s)
-        } else {
-            payload.downcast_ref::<String>().map(String::as_str)
-        }
+        message_of(self.payload)
+    }
+}
+
+/// The message of a panic payload, when it is a string (as `panic!` makes).
+fn message_of(payload: &(dyn Any + Send)) -> Option<&str> {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        Some(s)
+    } else {
+        payload.downcast_ref::<String>().map(String::as_str)
     }
 }
 
@@ -122,7 +126,23 @@ impl fmt::Debug for Unraisable<'_> {
 /// [`Unraisable`]'s `Display` to stderr.
 ///
 /// The hook runs on the thread where the panic was caught, with no lock of
-/// this crate held. A hook that panics itself is reported to stderr.
+/// this crate held.
+///
+/// Nothing the hook does lets a panic out of the report, so a report never
+/// stops the other callbacks of a death from running, nor leaks the object:
+/// - a hook that panics is itself reported, to stderr (never to the hook
+///   again, which could recurse without end), below the report it was
+///   given: `(the unraisable hook panicked while reporting it: <message>)`;
+/// - a panic payload whose own `Drop` panics (the hook's, a callback's, a
+///   finalizer's) is reported to stderr as `Exception ignored in: dropping
+///   a panic payload`, and the payload of that panic is dropped the same way
+///   in turn;
+/// - a hook replaced while it runs is dropped after it returns, and a
+///   panic in its captures' `Drop` is reported to stderr as `Exception
+///   ignored in: dropping the unraisable hook`.
+///
+/// The hook this replaces is dropped after the hook's lock is released, so
+/// its captures' `Drop` may report, or set a hook, without deadlocking.
 ///
 /// # Examples
 ///
@@ -150,7 +170,13 @@ pub fn set_unraisable_hook<F>(hook: F)
 where
     F: Fn(&Unraisable<'_>) + Send + Sync + 'static,
 {
-    *HOOK.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(hook));
+    let old = HOOK
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .replace(Arc::new(hook));
+    // Dropped with the lock released: the old hook's captures are user code,
+    // and their `Drop` may report or set a hook, which takes the lock.
+    drop(old);
 }
 
 /// Restores the default report (to stderr) and returns the hook that was
@@ -169,36 +195,55 @@ pub fn take_unraisable_hook() -> Option<UnraisableHook> {
     HOOK.write().unwrap_or_else(|e| e.into_inner()).take()
 }
 
-/// Reports a caught panic through the hook.
+/// Reports a caught panic through the hook. Never panics: every piece of
+/// user code it runs or drops (the hook, the payload, the hook's captures,
+/// the payload of any panic in those) is guarded, so the caller (a death,
+/// the exit handler) carries on whatever they do.
 pub(crate) fn report(what: &'static str, type_name: &'static str, payload: Box<dyn Any + Send>) {
+    // Clone the hook out so that it runs without the lock: it may set
+    // another hook, or trigger another report.
+    let hook = HOOK.read().unwrap_or_else(|e| e.into_inner()).clone();
     let unraisable = Unraisable {
         what,
         type_name,
         payload: &*payload,
     };
-    // Clone the hook out so that it runs without the lock: it may set
-    // another hook, or trigger another report.
-    let hook = HOOK.read().unwrap_or_else(|e| e.into_inner()).clone();
-    match hook {
+    match &hook {
         Some(hook) => {
-            if catch_unwind(AssertUnwindSafe(|| hook(&unraisable))).is_err() {
+            if let Err(hook_panic) = catch_unwind(AssertUnwindSafe(|| hook(&unraisable))) {
                 let _ = writeln!(
                     std::io::stderr(),
-                    "{unraisable}\n(the unraisable hook panicked while reporting it)"
+                    "{unraisable}\n(the unraisable hook panicked while reporting it: {})",
+                    message_of(&*hook_panic).unwrap_or("Box<dyn Any>")
                 );
+                drop_guarded(hook_panic, "dropping a panic payload");
             }
         }
         None => {
             let _ = writeln!(std::io::stderr(), "{unraisable}");
         }
     }
-    // A payload's own `Drop` may panic; that must not unwind into the
-    // death sequence either.
-    if catch_unwind(AssertUnwindSafe(move || drop(payload))).is_err() {
+    // If the hook was replaced while it ran, this may be its last handle,
+    // and its captures' `Drop` runs here.
+    drop_guarded(hook, "dropping the unraisable hook");
+    drop_guarded(payload, "dropping a panic payload");
+}
+
+/// Drops `value`, letting no panic out: a panic in its `Drop` is written
+/// to stderr as `Exception ignored in: <what>`, and that panic's payload is
+/// dropped the same way in turn (until one drops quietly: each round is a
+/// new panic raised by user code).
+fn drop_guarded<T>(value: T, what: &str) {
+    let mut dropped = catch_unwind(AssertUnwindSafe(move || drop(value)));
+    let mut what = what;
+    while let Err(payload) = dropped {
         let _ = writeln!(
             std::io::stderr(),
-            "Exception ignored in: dropping a panic payload"
+            "Exception ignored in: {what}\npanicked: {}",
+            message_of(&*payload).unwrap_or("Box<dyn Any>")
         );
+        what = "dropping a panic payload";
+        dropped = catch_unwind(AssertUnwindSafe(move || drop(payload)));
     }
 }
 
