@@ -90,22 +90,67 @@ unsafe impl HeaderPtr for NodeHead {
     }
 }
 
-/// A node's place in its slot's list.
+/// A node's place in its slot's list: 16 bytes, the hand-over flag kept
+/// in bit 0 of `next` (nodes are 8-aligned, so the bit is free).
 pub(crate) struct Links {
     /// Null when not linked; [`first`] for the list's head.
-    pub(crate) prev: *mut NodeHead,
-    pub(crate) next: *mut NodeHead,
-    /// Set when the last handle of a callback node was released after its
-    /// referent died but before clearing reached it: the node stays in the
-    /// list, owned by the list, for clearing to call back and free.
-    pub(crate) handed_over: bool,
+    prev: *mut NodeHead,
+    /// The next node (null at the end), with bit 0 set when this node was
+    /// handed over: its last handle was released after its referent died
+    /// but before clearing reached it, so it stays in the list, owned by
+    /// the list, for clearing to call back and free.
+    next: *mut NodeHead,
 }
+
+const HANDED_OVER: usize = 1;
+
+const _: () = assert!(core::mem::align_of::<NodeHead>() > HANDED_OVER);
 
 pub(crate) const UNLINKED: Links = Links {
     prev: ptr::null_mut(),
     next: ptr::null_mut(),
-    handed_over: false,
 };
+
+impl Links {
+    /// The links of a node pushed in front of `next`.
+    pub(crate) fn at_front(next: *mut NodeHead) -> Links {
+        Links {
+            prev: first(),
+            next,
+        }
+    }
+
+    /// Whether the node is in its slot's list.
+    pub(crate) fn is_linked(&self) -> bool {
+        !self.prev.is_null()
+    }
+
+    pub(crate) fn prev(&self) -> *mut NodeHead {
+        self.prev
+    }
+
+    pub(crate) fn set_prev(&mut self, prev: *mut NodeHead) {
+        self.prev = prev;
+    }
+
+    pub(crate) fn next(&self) -> *mut NodeHead {
+        self.next.map_addr(|a| a & !HANDED_OVER)
+    }
+
+    /// Points at `next`, keeping the hand-over flag.
+    pub(crate) fn set_next(&mut self, next: *mut NodeHead) {
+        let flag = self.next.addr() & HANDED_OVER;
+        self.next = next.map_addr(|a| a | flag);
+    }
+
+    pub(crate) fn handed_over(&self) -> bool {
+        self.next.addr() & HANDED_OVER != 0
+    }
+
+    pub(crate) fn hand_over(&mut self) {
+        self.next = self.next.map_addr(|a| a | HANDED_OVER);
+    }
+}
 
 /// The `prev` of the list's first node. Never dereferenced.
 pub(crate) fn first() -> *mut NodeHead {

@@ -272,10 +272,10 @@ unsafe fn release_callback_node(head: NonNull<NodeHead>) {
     // SAFETY: we hold the lock of the node's slot; the node is alive (count
     // zero, but only we can free it now).
     unsafe {
-        if !(*links(head.as_ptr())).prev.is_null() {
+        if (*links(head.as_ptr())).is_linked() {
             // Acquire: ordered after the death's last strong decrement.
             if node.tail().strong.get_acquire() == 0 {
-                (*links(head.as_ptr())).handed_over = true;
+                (*links(head.as_ptr())).hand_over();
                 return;
             }
             unlink_locked(&mut list, head.as_ptr());
@@ -310,17 +310,17 @@ unsafe fn unlink_locked(list: &mut ListGuard<'_>, node: *mut NodeHead) {
     // SAFETY: we hold the lock, so the links of every linked node are ours
     // to change, and linked nodes are alive.
     unsafe {
-        let Links { prev, next, .. } = ptr::read(links(node));
+        let (prev, next) = ((*links(node)).prev(), (*links(node)).next());
         if prev.is_null() {
             return; // detached by `clear`
         }
         if prev == first() {
             list.head = next;
         } else {
-            (*links(prev)).next = next;
+            (*links(prev)).set_next(next);
         }
         if !next.is_null() {
-            (*links(next)).prev = prev;
+            (*links(next)).set_prev(prev);
         }
         *links(node) = UNLINKED;
     }
@@ -361,13 +361,9 @@ impl WeakrefSlot {
         // linked and alive (a node unlinks itself under this lock before it
         // is freed).
         unsafe {
-            *links(node) = Links {
-                prev: first(),
-                next: list.head,
-                handed_over: false,
-            };
+            *links(node) = Links::at_front(list.head);
             if !list.head.is_null() {
-                (*links(list.head)).prev = node;
+                (*links(list.head)).set_prev(node);
             }
         }
         list.head = node;
@@ -405,7 +401,7 @@ impl WeakrefSlot {
                 if (*cur).handles.get() > 0 {
                     n += 1;
                 }
-                cur = (*links(cur)).next;
+                cur = (*links(cur)).next();
             }
         }
         n
@@ -452,7 +448,7 @@ impl WeakrefSlot {
                             taken += 1;
                         }
                     }
-                    cur = (*links(cur)).next;
+                    cur = (*links(cur)).next();
                 }
             }
             drop(list);
@@ -502,9 +498,7 @@ pub(crate) unsafe fn clear(object: ObjAddr) {
             // by the one we store); the others are only marked unlinked and
             // never touched again.
             unsafe {
-                let Links {
-                    next, handed_over, ..
-                } = ptr::read(links(cur));
+                let (next, handed_over) = ((*links(cur)).next(), (*links(cur)).handed_over());
                 *links(cur) = UNLINKED;
                 if handed_over {
                     // Its last handle went after the death: the list owned
@@ -516,7 +510,7 @@ pub(crate) unsafe fn clear(object: ObjAddr) {
                     if last.is_null() {
                         chain = cur;
                     } else {
-                        (*links(last)).next = cur;
+                        (*links(last)).set_next(cur);
                     }
                     last = cur;
                 }
@@ -528,7 +522,7 @@ pub(crate) unsafe fn clear(object: ObjAddr) {
         // SAFETY: we own a count on every node of the chain, and nobody
         // else reads or writes a detached node's links.
         let (fire, what) = unsafe {
-            chain = (*links(node.as_ptr())).next;
+            chain = (*links(node.as_ptr())).next();
             (node.as_ref().vtable.fire, node.as_ref().vtable.what)
         };
         // SAFETY: our count on `node` is transferred to `fire`, once.
