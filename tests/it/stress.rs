@@ -529,3 +529,64 @@ fn cascading_callbacks_under_threads() {
         );
     }
 }
+
+#[derive(Weakable)]
+struct Member(u64, #[allow(dead_code)] DropToken);
+
+impl PartialEq for Member {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl Eq for Member {}
+
+impl std::hash::Hash for Member {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+/// A weak collection dropped on one thread while its keys die on another:
+/// the entries' refs are released (through the slot's lock) while clearing
+/// holds, and then lets go of, its own counts on the same nodes. The last
+/// count of each node must free the object only after every other thread
+/// is done with its slot (ThreadSanitizer and valgrind watch for it).
+#[test]
+fn a_collection_dropped_while_its_keys_die() {
+    watchdog(Duration::from_secs(120), || {
+        let per_round = scaled(32, 4);
+        for round in 0..scaled(300, 6) {
+            let drops = DropCounter::new();
+            let keys: Vec<Obj<Member>> = (0..per_round as u64)
+                .map(|i| Obj::new(Member(i, drops.token())))
+                .collect();
+            let set = weakable::WeakSet::new();
+            let dict = weakable::WeakKeyDictionary::new();
+            for k in &keys {
+                set.insert(k);
+                dict.insert(k, k.0);
+            }
+            let barrier = Arc::new(Barrier::new(2));
+            let dropper = {
+                let barrier = barrier.clone();
+                thread::spawn(move || {
+                    barrier.wait();
+                    drop(set);
+                    drop(dict);
+                })
+            };
+            barrier.wait();
+            for (i, k) in keys.into_iter().enumerate() {
+                jitter(i);
+                drop(k);
+            }
+            dropper.join().unwrap();
+            assert_eq!(
+                drops.count(),
+                per_round,
+                "round {round}: every key dropped once"
+            );
+        }
+    });
+}

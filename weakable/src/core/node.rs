@@ -347,9 +347,10 @@ impl Drop for NodeHandle {
 /// is its callback due?); once clearing has detached the node, that is
 /// settled, and the node can gain counts only from its holders (the slot
 /// lists linked nodes only), so whichever release takes the count to zero
-/// destroys it, and a release through [`NodeHandle`] takes the slot's lock
-/// only when it holds the last count, never around a decrement that leaves
-/// this one to destroy the node.
+/// destroys it. A release through [`NodeHandle`] that finds the node
+/// detached under the slot's lock lets the lock go before it decrements
+/// (`core::slot::release_callback_node`), so this one never frees the
+/// object under another thread's lock.
 pub(crate) struct DetachedHandle {
     // Invariant: a count on a live node that is out of its slot's list
     // for good.

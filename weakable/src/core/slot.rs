@@ -248,12 +248,22 @@ pub(crate) unsafe fn release_weak_after_death(object: ObjAddr) {
 
 /// Releases one count on a node with a callback.
 ///
-/// The last count is released under the slot's lock, and the referent's
-/// strong count read there too, so that clearing cannot come in between:
-/// if the referent is alive, the ref was dropped before the death and its
-/// callback is cancelled; if it is dead but clearing has not detached the
-/// node yet, the node is handed over to clearing, which will call back (the
-/// ref was dropped after the death, so its callback is due).
+/// The last count of a node still in its slot's list is released under the
+/// slot's lock, and the referent's strong count read there too, so that
+/// clearing cannot come in between: if the referent is alive, the ref was
+/// dropped before the death and its callback is cancelled; if it is dead
+/// but clearing has not detached the node yet, the node is handed over to
+/// clearing, which will call back (the ref was dropped after the death, so
+/// its callback is due).
+///
+/// A node that clearing has detached is settled: its counts are released
+/// without the lock, as a [`DetachedHandle`]'s are. So once the lock shows
+/// the node detached, it is let go *before* the decrement: clearing may
+/// have taken a count (its callback's) between our first look and the
+/// lock, and the holder of that count may take the last one away and free
+/// the object (slot included) as soon as ours is gone.
+///
+/// [`DetachedHandle`]: crate::core::node::DetachedHandle
 ///
 /// # Safety
 ///
@@ -266,20 +276,36 @@ unsafe fn release_callback_node(head: NonNull<NodeHead>) {
         return;
     }
     let mut list = node.slot().lock();
+    // SAFETY: we hold the lock of the node's slot, and our count keeps the
+    // node alive.
+    if !unsafe { (*links(head.as_ptr())).is_linked() } {
+        // Detached: unlock while our count still keeps the node, and so
+        // the slot, alive; then release it as a detached count.
+        drop(list);
+        if node.handles.decrement() {
+            let destroy = node.vtable.destroy;
+            // SAFETY: the count reached zero, so this is the one call, and
+            // the node is out of the list.
+            unsafe { destroy(head, false) };
+        }
+        return;
+    }
+    // Linked: no detached count can exist (clearing detaches under this
+    // lock), and every other release of the last count takes this lock, so
+    // the node outlives our unlock even when this decrement is not the
+    // last (a holder of another count cloned it meanwhile).
     if !node.handles.decrement() {
-        return; // cloned meanwhile (by a holder of another count)
+        return;
     }
     // SAFETY: we hold the lock of the node's slot; the node is alive (count
     // zero, but only we can free it now).
     unsafe {
-        if (*links(head.as_ptr())).is_linked() {
-            // Acquire: ordered after the death's last strong decrement.
-            if node.tail().strong.get_acquire() == 0 {
-                (*links(head.as_ptr())).hand_over();
-                return;
-            }
-            unlink_locked(&mut list, head.as_ptr());
+        // Acquire: ordered after the death's last strong decrement.
+        if node.tail().strong.get_acquire() == 0 {
+            (*links(head.as_ptr())).hand_over();
+            return;
         }
+        unlink_locked(&mut list, head.as_ptr());
     }
     drop(list);
     let destroy = node.vtable.destroy;
