@@ -589,30 +589,17 @@ fn register_exit_handler() {
     static REGISTERED: Once = Once::new();
     REGISTERED.call_once(|| {
         // Miri cannot run C exit handlers; finalizers just don't run at exit.
-        #[cfg(not(miri))]
-        {
+        if !cfg!(miri) && !crate::rt::exit::at_exit(exit_handler) {
             use std::io::Write as _;
-
-            extern "C" {
-                fn atexit(callback: extern "C" fn()) -> core::ffi::c_int;
-            }
-            // SAFETY: `atexit` is the C standard library's (std links it on
-            // every platform it supports), declared with its C signature. It
-            // only stores the pointer; `exit_handler` is a plain `extern "C"`
-            // function that lives as long as the program and never unwinds.
-            let failed = unsafe { atexit(exit_handler) } != 0;
-            if failed {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "weakable: could not register the exit handler; finalizers will not run at exit"
-                );
-            }
+            let _ = writeln!(
+                std::io::stderr(),
+                "weakable: could not register the exit handler; finalizers will not run at exit"
+            );
         }
     });
 }
 
 /// Runs at process exit, from C: must not unwind.
-#[cfg_attr(miri, allow(dead_code))]
 extern "C" fn exit_handler() {
     if let Err(payload) = catch_unwind(run_atexit_finalizers) {
         crate::unraisable::report("finalizer exit handler", "finalize", payload);

@@ -5,11 +5,11 @@ use core::fmt;
 use core::hash::{BuildHasher, Hash};
 use core::ops::{BitOr, BitOrAssign};
 use std::collections::hash_map::RandomState;
-use std::sync::Arc;
 
 use crate::core::table::{Candidate, EntryId, Put, Slot, TableEntry, WeakTable};
 use crate::obj::Obj;
 use crate::reference::Ref;
+use crate::rt::Arc;
 use crate::traits::WeakRefable;
 
 /// One entry: the value's ref, which carries the key (CPython's `KeyedRef`).

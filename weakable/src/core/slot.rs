@@ -33,15 +33,16 @@
 
 use core::marker::PhantomData;
 use core::mem::{align_of, offset_of, size_of};
+use core::panic::AssertUnwindSafe;
 use core::ptr::{self, NonNull};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::core::header::{self, Header, HeaderPtr, ObjAddr, Tail};
 use crate::core::node::{
     first, links, Callback, KindTag, Links, NoCallback, NodeBox, NodeHandle, NodeHead, NodeVTable,
     RefKind, UNLINKED,
 };
-use crate::rt::{spin_wait, AtomicPtr, Count, Ordering};
+use crate::rt::ptr_lock::{PtrGuard, PtrLock};
+use crate::rt::{catch_unwind, AtomicPtr, Count, Ordering};
 
 /// The `__weakref__` slot that objects of weakly referenceable types carry
 /// in their header.
@@ -66,9 +67,9 @@ pub struct WeakrefSlot {
     /// Invariant: 1 while the value is not yet dropped, plus 1 per node
     /// whose `object` is this object. The allocation is freed at zero.
     weak: Count,
-    /// The nodes that are not cached basic ones, newest first; bit 0 is the
-    /// lock. Invariant: while unlocked, the pointer is the true head.
-    list: AtomicPtr<NodeHead>,
+    /// The nodes that are not cached basic ones, newest first, behind a
+    /// lock held for a few pointer writes.
+    list: PtrLock<NodeHead>,
     /// Invariant: null, or a basic ref node on which the slot owns one count.
     basic_ref: AtomicPtr<NodeHead>,
     /// Invariant: null, or a basic proxy node on which the slot owns one count.
@@ -102,7 +103,7 @@ impl WeakrefSlot {
     pub(crate) fn new() -> Self {
         WeakrefSlot {
             weak: Count::new(1),
-            list: AtomicPtr::new(ptr::null_mut()),
+            list: PtrLock::new(),
             basic_ref: AtomicPtr::new(ptr::null_mut()),
             basic_proxy: AtomicPtr::new(ptr::null_mut()),
         }
@@ -313,19 +314,8 @@ unsafe fn release_callback_node(head: NonNull<NodeHead>) {
     unsafe { destroy(head, false) };
 }
 
-/// The locked list; unlocks on drop, publishing `head`.
-struct ListGuard<'a> {
-    slot: &'a WeakrefSlot,
-    head: *mut NodeHead,
-}
-
-impl Drop for ListGuard<'_> {
-    fn drop(&mut self) {
-        self.slot.list.store(self.head, Ordering::Release);
-    }
-}
-
-const LOCKED: usize = 1;
+/// The locked list: its `ptr` is the head.
+type ListGuard<'a> = PtrGuard<'a, NodeHead>;
 
 /// Takes `node` out of the locked list if it is still in it.
 ///
@@ -341,7 +331,7 @@ unsafe fn unlink_locked(list: &mut ListGuard<'_>, node: *mut NodeHead) {
             return; // detached by `clear`
         }
         if prev == first() {
-            list.head = next;
+            list.ptr = next;
         } else {
             (*links(prev)).set_next(next);
         }
@@ -354,29 +344,7 @@ unsafe fn unlink_locked(list: &mut ListGuard<'_>, node: *mut NodeHead) {
 
 impl WeakrefSlot {
     fn lock(&self) -> ListGuard<'_> {
-        let mut spins = 0;
-        let mut cur = self.list.load(Ordering::Relaxed);
-        loop {
-            if cur.addr() & LOCKED == 0 {
-                match self.list.compare_exchange_weak(
-                    cur,
-                    cur.map_addr(|a| a | LOCKED),
-                    Ordering::Acquire,
-                    Ordering::Relaxed,
-                ) {
-                    // Take the head from what the exchange read, not from
-                    // `cur`: the two have the same address, but `cur` may be
-                    // a stale load of a node freed since, whose address a new
-                    // node reused (ABA), and only the value in memory carries
-                    // the live node's provenance.
-                    Ok(head) => return ListGuard { slot: self, head },
-                    Err(actual) => cur = actual,
-                }
-            } else {
-                spin_wait(&mut spins);
-                cur = self.list.load(Ordering::Relaxed);
-            }
-        }
+        self.list.lock()
     }
 
     /// Pushes `node` at the front of the list.
@@ -387,12 +355,12 @@ impl WeakrefSlot {
         // linked and alive (a node unlinks itself under this lock before it
         // is freed).
         unsafe {
-            *links(node) = Links::at_front(list.head);
-            if !list.head.is_null() {
-                (*links(list.head)).set_prev(node);
+            *links(node) = Links::at_front(list.ptr);
+            if !list.ptr.is_null() {
+                (*links(list.ptr)).set_prev(node);
             }
         }
-        list.head = node;
+        list.ptr = node;
     }
 
     fn basic(&self, kind: RefKind) -> &AtomicPtr<NodeHead> {
@@ -420,7 +388,7 @@ impl WeakrefSlot {
     fn list_count(&self) -> usize {
         let list = self.lock();
         let mut n = 0;
-        let mut cur = list.head;
+        let mut cur = list.ptr;
         while !cur.is_null() {
             // SAFETY: we hold the lock; linked nodes are alive.
             unsafe {
@@ -458,7 +426,7 @@ impl WeakrefSlot {
             out.reserve(wanted);
             let capacity = out.capacity() - base;
             let list = self.lock();
-            let mut cur = list.head;
+            let mut cur = list.ptr;
             let mut fits = true;
             let mut taken = 0;
             while !cur.is_null() {
@@ -510,13 +478,13 @@ pub(crate) unsafe fn clear(object: ObjAddr) {
             drop(unsafe { NodeHandle::from_count(node) });
         }
     }
-    if slot.list.load(Ordering::Acquire).is_null() {
+    if slot.list.is_null() {
         return; // unlocked and empty; nothing can be attached any more
     }
     let mut chain: *mut NodeHead = ptr::null_mut();
     {
         let mut list = slot.lock();
-        let mut cur = core::mem::replace(&mut list.head, ptr::null_mut());
+        let mut cur = core::mem::replace(&mut list.ptr, ptr::null_mut());
         let mut last: *mut NodeHead = ptr::null_mut();
         while !cur.is_null() {
             // SAFETY: we hold the lock; linked nodes are alive. A node we

@@ -47,7 +47,6 @@
 use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};
 use core::ptr::NonNull;
-use std::sync::{Arc, Weak};
 
 use hashbrown::HashTable;
 
@@ -55,7 +54,7 @@ use crate::core::first_inline::FirstInline;
 use crate::core::handle::Handle;
 use crate::core::node::{Callback, DetachedHandle, NodeHead};
 use crate::rt::table_lock::TableLock;
-use crate::rt::Mutex;
+use crate::rt::{Arc, Mutex, Weak};
 
 /// An entry of a weak table.
 pub(crate) trait TableEntry {

@@ -1,16 +1,37 @@
-//! The synchronisation primitives the concurrent core uses, in one place so
-//! that a model checker's can be swapped in: built with `--cfg loom`, the
-//! atomics, the collections' mutex and condition variable, the node cells
-//! and the spin loop are [loom]'s, which explores every interleaving of a
-//! small test (`weakable/tests/loom.rs`) and checks each access to a cell
-//! against the memory model.
+//! The runtime's primitives: every synchronisation primitive and std-only
+//! piece the core is built from comes from here, so this is the one seam
+//! where a model checker, a single-threaded flavour or `no_std` plugs in.
+//!
+//! - atomics and the cells of the nodes (`Cell`), and [`Count`], the
+//!   reference count with `Arc`'s orderings;
+//! - [`ptr_lock::PtrLock`], the slot's list lock (bit 0 of the head);
+//! - [`table_lock::TableLock`], the collections' table lock, with its
+//!   parking ([`Mutex`], [`Condvar`]) and the queued-eviction flag;
+//! - [`spin_wait`], [`prefetch`];
+//! - std-only: [`Arc`]/[`Weak`] (the collections' shared state),
+//!   [`catch_unwind`] (a panicking callback is reported, not propagated)
+//!   and [`exit::at_exit`] (the exit-time finalizers).
+//!
+//! Built with `--cfg loom`, the atomics, the mutex and condition variable,
+//! the cells and the spin loop are [loom]'s, which explores every
+//! interleaving of a small test (`weakable/tests/loom.rs`) and checks each
+//! access to a cell against the memory model.
 //!
 //! [loom]: https://docs.rs/loom
 
 mod count;
+pub(crate) mod exit;
+pub(crate) mod ptr_lock;
 pub(crate) mod table_lock;
 
 pub(crate) use count::Count;
+
+/// The shared pointer the collections' handles and their evictors hold.
+pub(crate) use std::sync::{Arc, Weak};
+
+/// Runs `f`, catching a panic (std's unwinding), for the death path's
+/// callbacks: a panic in one is reported and does not stop the others.
+pub(crate) use std::panic::catch_unwind;
 
 #[cfg(not(loom))]
 pub(crate) use core::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
