@@ -398,6 +398,19 @@ impl Drop for DetachedHandle {
     }
 }
 
+/// A node's links, to read only.
+///
+/// # Safety
+///
+/// The node is alive, and nobody writes its links while the caller uses
+/// the pointer: the caller holds its slot's list lock, or clearing has
+/// detached the node (after which its links are only read).
+#[inline]
+pub(crate) unsafe fn links_shared(node: *mut NodeHead) -> *const Links {
+    // SAFETY: the caller guarantees `node` is alive.
+    unsafe { (*node).links.get_shared() }
+}
+
 /// A node kind as a type, so that which kind a constructor makes is
 /// settled at compile time: [`RefTag`] or [`ProxyTag`].
 pub(crate) trait KindTag: 'static {

@@ -38,8 +38,8 @@ use core::ptr::{self, NonNull};
 
 use crate::core::header::{self, Header, HeaderPtr, ObjAddr, Tail};
 use crate::core::node::{
-    first, links, Callback, KindTag, Links, NoCallback, NodeBox, NodeHandle, NodeHead, NodeVTable,
-    RefKind, UNLINKED,
+    first, links, links_shared, Callback, KindTag, Links, NoCallback, NodeBox, NodeHandle,
+    NodeHead, NodeVTable, RefKind, UNLINKED,
 };
 use crate::rt::ptr_lock::{PtrGuard, PtrLock};
 use crate::rt::{catch_unwind, AtomicPtr, Count, Ordering};
@@ -279,7 +279,8 @@ unsafe fn release_callback_node(head: NonNull<NodeHead>) {
     let mut list = node.slot().lock();
     // SAFETY: we hold the lock of the node's slot, and our count keeps the
     // node alive.
-    if !unsafe { (*links(head.as_ptr())).is_linked() } {
+    // A read only: clearing may be reading a detached node's links too.
+    if !unsafe { (*links_shared(head.as_ptr())).is_linked() } {
         // Detached: unlock while our count still keeps the node, and so
         // the slot, alive; then release it as a detached count.
         drop(list);
@@ -514,9 +515,10 @@ pub(crate) unsafe fn clear(object: ObjAddr) {
     }
     while let Some(node) = NonNull::new(chain) {
         // SAFETY: we own a count on every node of the chain, and nobody
-        // else reads or writes a detached node's links.
+        // writes a detached node's links any more (a release of another
+        // count may read them).
         let (fire, what) = unsafe {
-            chain = (*links(node.as_ptr())).next();
+            chain = (*links_shared(node.as_ptr())).next();
             (node.as_ref().vtable.fire, node.as_ref().vtable.what)
         };
         // SAFETY: our count on `node` is transferred to `fire`, once.

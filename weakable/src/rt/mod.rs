@@ -141,6 +141,16 @@ impl<T> Cell<T> {
         #[cfg(loom)]
         return self.0.with_mut(|p| p);
     }
+
+    /// A pointer to the contents, for one read that may overlap other
+    /// reads (loom checks it against writes only).
+    #[inline]
+    pub(crate) fn get_shared(&self) -> *const T {
+        #[cfg(not(loom))]
+        return self.0.get();
+        #[cfg(loom)]
+        return self.0.with(|p| p);
+    }
 }
 
 /// Asks the processor to start loading the cache line at `p`, for a read
