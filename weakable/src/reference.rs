@@ -730,7 +730,7 @@ pub fn getweakrefs<T: ?Sized + WeakRefable>(obj: &Obj<T>) -> Vec<AnyRef<T>> {
     obj.slot()
         .weakrefs()
         .into_iter()
-        .filter_map(|node| Handle::listed(node, obj))
+        .map(|node| Handle::listed(node, obj))
         .map(|handle| AnyRef {
             handle,
             _marker: PhantomData,

@@ -371,12 +371,7 @@ where
         let hash = self.table.hash_of(key);
         let found = self.table.find(
             hash,
-            |e, out| {
-                // The object's address is in the entry: its miss overlaps
-                // with the node's (the clone) and the key's (the compare).
-                e.r.handle().prefetch_referent();
-                out.push(e.clone());
-            },
+            |e, out| out.push(e.clone()),
             |e| (e.r.data().borrow() == key).then_some(e),
         );
         found.and_then(|e| e.r.upgrade())

@@ -115,15 +115,15 @@ impl<T: Weakable, D> Handle<T, D> {
 }
 
 impl<T: ?Sized> Handle<T, Erased> {
-    /// A handle to `node`, whose referent is `obj`.
-    ///
-    /// Returns `None` if `node` is not a node of `obj`.
-    pub(crate) fn listed(node: NodeHandle, obj: &Obj<T>) -> Option<Self> {
-        (node.head().object() == ObjAddr::of(Obj::value_ptr(obj))).then(|| Handle {
+    /// A handle to `node`, one of `obj`'s own nodes (as its slot lists
+    /// them).
+    pub(crate) fn listed(node: NodeHandle, obj: &Obj<T>) -> Self {
+        debug_assert!(node.head().object() == ObjAddr::of(Obj::value_ptr(obj)));
+        Handle {
             node,
             target: Obj::value_ptr(obj),
             _data: PhantomData,
-        })
+        }
     }
 }
 
@@ -131,8 +131,8 @@ impl<T: ?Sized, D> Handle<T, D> {
     /// The object, if it is still alive.
     #[inline]
     pub(crate) fn upgrade(&self) -> Option<Obj<T>> {
-        // The node's weak count keeps the allocation alive.
-        if !self.node.head().tail().strong.try_increment() {
+        // Through `target`, not the node: no load of the node on this path.
+        if !self.tail().strong.try_increment() {
             return None;
         }
         // SAFETY: we just took a strong count on the live object `target`
@@ -142,7 +142,7 @@ impl<T: ?Sized, D> Handle<T, D> {
 
     #[inline]
     pub(crate) fn is_alive(&self) -> bool {
-        self.node.referent_alive()
+        self.tail().is_alive()
     }
 
     #[inline]
@@ -165,14 +165,6 @@ impl<T: ?Sized, D> Handle<T, D> {
     #[inline]
     pub(crate) fn referent_id(&self) -> usize {
         ObjAddr::of(self.target).addr()
-    }
-
-    /// Starts loading the referent's strong count into the cache, so that
-    /// a coming [`upgrade`](Self::upgrade) finds it there: reads neither
-    /// the node nor the object.
-    #[inline]
-    pub(crate) fn prefetch_referent(&self) {
-        crate::rt::prefetch(self.target.as_ptr().cast::<u8>().wrapping_sub(8));
     }
 
     /// The referent's hash, cached in the node by the first hash taken.
@@ -217,6 +209,17 @@ impl<T: ?Sized, D> Handle<T, D> {
             ),
             (false, RefKind::Ref) => write!(f, "<weakref at {at:#x}; dead>"),
         }
+    }
+}
+
+// SAFETY: `target` is the value address of the node's referent (type
+// invariant), and the node, kept alive by our count, holds a weak count of
+// that allocation until it is destroyed: the allocation outlives every
+// borrow of the handle.
+unsafe impl<T: ?Sized, D> HeaderPtr for Handle<T, D> {
+    #[inline(always)]
+    fn object(&self) -> ObjAddr {
+        ObjAddr::of(self.target)
     }
 }
 

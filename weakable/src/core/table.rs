@@ -342,9 +342,7 @@ impl<E: TableEntry, S> WeakTable<E, S> {
             let new = spare.as_ref().expect("the new entry");
             self.locate(hash, &mut search, pick, |c| is_match(c, new))
         };
-        let Some(new) = spare.as_mut() else {
-            unreachable!("the new entry is only taken below")
-        };
+        let new = spare.as_mut().expect("the new entry is only taken below");
         let (out, put) = match &search.found {
             None => decide(Slot::Vacant, new),
             Some(found) => {

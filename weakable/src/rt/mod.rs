@@ -7,7 +7,7 @@
 //! - [`ptr_lock::PtrLock`], the slot's list lock (bit 0 of the head);
 //! - [`table_lock::TableLock`], the collections' table lock, with its
 //!   parking ([`Mutex`], [`Condvar`]) and the queued-eviction flag;
-//! - [`spin_wait`], [`prefetch`];
+//! - [`spin_wait`];
 //! - std-only: [`Arc`]/[`Weak`] (the collections' shared state),
 //!   [`catch_unwind`] (a panicking callback is reported, not propagated)
 //!   and [`exit::at_exit`] (the exit-time finalizers).
@@ -151,21 +151,4 @@ impl<T> Cell<T> {
         #[cfg(loom)]
         return self.0.with(|p| p);
     }
-}
-
-/// Asks the processor to start loading the cache line at `p`, for a read
-/// soon, without waiting for it: a hint that changes no value and cannot
-/// fault, and that (unlike a load) a locked instruction does not wait for,
-/// so a miss on `p` overlaps with the misses that come before its use.
-#[inline(always)]
-pub(crate) fn prefetch<T>(p: *const T) {
-    #[cfg(all(target_arch = "x86_64", not(miri), not(loom)))]
-    // SAFETY: `prefetcht0` only hints the cache: it reads no value into the
-    // program, writes nothing and never faults, whatever the address; SSE
-    // is part of the x86_64 baseline.
-    unsafe {
-        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(p.cast::<i8>());
-    }
-    #[cfg(not(all(target_arch = "x86_64", not(miri), not(loom))))]
-    let _ = p;
 }
