@@ -428,16 +428,19 @@ mod collections;
 mod core;
 mod error;
 mod finalize;
+pub mod flavor;
 mod func;
 mod method;
 mod obj;
 mod proxy;
 mod reference;
 mod rt;
+pub mod sync;
 #[cfg(test)]
 mod test_util;
 mod traits;
 mod unraisable;
+pub mod unsync;
 
 pub use crate::core::node::RefKind;
 pub use crate::core::slot::{NoSlot, WeakrefSlot};
@@ -449,9 +452,8 @@ pub use error::ReferenceError;
 pub use finalize::{finalize, Finalizer};
 pub use func::{Call, Func};
 pub use method::{BoundMethod, WeakMethod};
-pub use obj::Obj;
-pub use proxy::Proxy;
-pub use reference::{getweakrefcount, getweakrefs, AnyRef, DeadHashError, Ref};
+pub use reference::{getweakrefcount, getweakrefs, DeadHashError};
+pub use sync::{AnyRef, Obj, Proxy, Ref};
 pub use traits::{SlotKind, WeakRefable, Weakable};
 pub use unraisable::{set_unraisable_hook, take_unraisable_hook, Unraisable, UnraisableHook};
 

@@ -1,4 +1,4 @@
-//! `Obj<T>`, a strong reference to an object (its header and death are in
+//! `Obj<T, F>`, a strong reference to an object (its header and death are in
 //! `core::header` and `core::death`).
 
 use core::fmt;
@@ -10,14 +10,18 @@ use core::ptr::{self, NonNull};
 use crate::core::death::info_of;
 use crate::core::header::{allocate, HeaderPtr, ObjAddr};
 use crate::core::slot::{LiveSlotPtr, SlotPtr};
+use crate::rt::flavor::{Flavor, Sync};
 use crate::traits::{SlotKind, WeakRefable, Weakable};
 use crate::WeakrefSlot;
 
 /// A strong reference to an object: Python's ordinary reference.
 ///
-/// `Obj<T>` is a thread-safe reference-counted pointer, like
-/// [`Arc<T>`](std::sync::Arc), whose allocation also carries the type's
-/// `__weakref__` slot. While any `Obj` to an object lives, every weak
+/// `Obj<T, F>` is a reference-counted pointer whose allocation also
+/// carries the type's `__weakref__` slot: in the sync flavour
+/// (`weakable::Obj`, `weakable::sync::Obj`) a thread-safe one, like
+/// [`Arc<T>`](std::sync::Arc); in the unsync flavour
+/// (`weakable::unsync::Obj`) a single-threaded one, like
+/// [`Rc<T>`](std::rc::Rc). See [`flavor`](crate::flavor). While any `Obj` to an object lives, every weak
 /// reference to it can [`upgrade`](crate::Ref::upgrade); when the last one
 /// is dropped the object dies: all its refs go dead at once, their callbacks
 /// run newest first, then the value is dropped.
@@ -27,7 +31,8 @@ use crate::WeakrefSlot;
 /// (Python's `is` and `id()`). Methods are associated functions
 /// (`Obj::id(&o)`) so they never shadow `T`'s own.
 ///
-/// `Obj<T>` is `Send` and `Sync` when `T` is both, as `Arc<T>` is.
+/// A sync `Obj<T>` is `Send` and `Sync` when `T` is both, as `Arc<T>` is;
+/// an unsync one is neither, as `Rc<T>`.
 ///
 /// # Examples
 ///
@@ -49,21 +54,27 @@ use crate::WeakrefSlot;
 /// drop((a, b));
 /// assert!(r.upgrade().is_none());
 /// ```
-pub struct Obj<T: ?Sized> {
-    // Invariant: points at the value of a live object allocation, with
-    // provenance over the whole allocation, and owns one strong count.
+pub struct Obj<T: ?Sized, F: Flavor = Sync> {
+    // Invariant: points at the value of a live object allocation of
+    // flavour `F`, with provenance over the whole allocation, and owns one
+    // strong count.
     ptr: NonNull<T>,
-    _owns: PhantomData<T>,
+    _owns: PhantomData<(F, T)>,
 }
 
 // SAFETY: the argument of `Arc<T>`'s: an `Obj` hands out `&T` on any thread holding one
 // (so `T: Sync`), and the last one to drop drops the `T` on its own thread
-// (so `T: Send`). The header is atomics and immutable data.
-unsafe impl<T: ?Sized + Send + Sync> Send for Obj<T> {}
+// (so `T: Send`). The header is atomics and immutable data, and a sync
+// object's counts are only ever updated with read-modify-writes (its
+// handles are all of the sync flavour: `die` and every handle's type
+// carry the flavour the object was made with). An unsync `Obj` is
+// neither `Send` nor `Sync`: its counts are updated with plain loads and
+// stores.
+unsafe impl<T: ?Sized + Send + core::marker::Sync> Send for Obj<T, Sync> {}
 // SAFETY: `&Obj<T>` allows cloning it, hence the same as `Send` above.
-unsafe impl<T: ?Sized + Send + Sync> Sync for Obj<T> {}
+unsafe impl<T: ?Sized + Send + core::marker::Sync> core::marker::Sync for Obj<T, Sync> {}
 
-impl<T: Weakable> Obj<T> {
+impl<T: Weakable, F: Flavor> Obj<T, F> {
     /// Allocates an object holding `value`, with the slot its type chose.
     ///
     /// # Examples
@@ -78,14 +89,14 @@ impl<T: Weakable> Obj<T> {
     /// assert_eq!(c.0, 7);
     /// ```
     #[must_use = "an object dies as soon as its last Obj is dropped"]
-    pub fn new(value: T) -> Obj<T> {
-        let ptr = allocate(value, T::Slot::__new(), info_of::<T>());
+    pub fn new(value: T) -> Obj<T, F> {
+        let ptr = allocate(value, T::Slot::__new(), info_of::<T, F>());
         // SAFETY: a new object, whose one strong count is ours.
         unsafe { Obj::from_raw_value(ptr) }
     }
 }
 
-impl<T: Weakable> Obj<T> {
+impl<T: Weakable, F: Flavor> Obj<T, F> {
     /// The same object seen through a trait-object view: `Obj<Image>` to
     /// `Obj<dyn Listener>`. Costs nothing at run time: the pointer gains the
     /// trait's vtable; the object, its slot and its counts are shared.
@@ -118,7 +129,7 @@ impl<T: Weakable> Obj<T> {
     /// assert_eq!(Obj::strong_count(&en), 2);
     /// assert_eq!(Obj::type_name(&g), "En");
     /// ```
-    pub fn unsize<U>(this: Obj<T>) -> Obj<U>
+    pub fn unsize<U>(this: Obj<T, F>) -> Obj<U, F>
     where
         U: ?Sized + crate::CoerceFrom<T> + Weakable<Slot = T::Slot>,
     {
@@ -132,7 +143,7 @@ impl<T: Weakable> Obj<T> {
     }
 }
 
-impl<T: ?Sized> Obj<T> {
+impl<T: ?Sized, F: Flavor> Obj<T, F> {
     /// Takes ownership of one strong count.
     ///
     /// # Safety
@@ -140,7 +151,7 @@ impl<T: ?Sized> Obj<T> {
     /// `ptr` points at the value of a live object, with provenance over its
     /// allocation, and the caller transfers one strong count to the result.
     #[inline]
-    pub(crate) unsafe fn from_raw_value(ptr: NonNull<T>) -> Obj<T> {
+    pub(crate) unsafe fn from_raw_value(ptr: NonNull<T>) -> Obj<T, F> {
         Obj {
             ptr,
             _owns: PhantomData,
@@ -160,7 +171,7 @@ impl<T: ?Sized> Obj<T> {
         T: Weakable,
     {
         // SAFETY: `this` keeps the allocation alive for the borrow, and
-        // every object behind an `Obj<T>` has `T::Slot`'s header, which
+        // every object behind an `Obj<T, F>` has `T::Slot`'s header, which
         // `HAS_WEAKREFS` says is a `WeakrefSlot`.
         T::Slot::HAS_WEAKREFS.then(|| unsafe { this.object().slot::<WeakrefSlot>() })
     }
@@ -275,7 +286,7 @@ impl<T: ?Sized> Obj<T> {
 
 // SAFETY: an `Obj` owns a strong count, which keeps the allocation alive
 // (field invariant).
-unsafe impl<T: ?Sized> HeaderPtr for Obj<T> {
+unsafe impl<T: ?Sized, F: Flavor> HeaderPtr for Obj<T, F> {
     #[inline(always)]
     fn object(&self) -> ObjAddr {
         ObjAddr::of(self.ptr)
@@ -283,19 +294,19 @@ unsafe impl<T: ?Sized> HeaderPtr for Obj<T> {
 }
 
 // SAFETY: `T: WeakRefable` means `T::Slot` is `WeakrefSlot`, and every
-// object behind an `Obj<T>` has `T::Slot`'s header.
-unsafe impl<T: ?Sized + WeakRefable> SlotPtr for Obj<T> {}
+// object behind an `Obj<T, F>` has `T::Slot`'s header.
+unsafe impl<T: ?Sized + WeakRefable, F: Flavor> SlotPtr for Obj<T, F> {}
 
 // SAFETY: `T: WeakRefable` gives the `WeakrefSlot` header, as for
 // `SlotPtr` above, and an `Obj` owns a strong count (field invariant), so
 // the count is not zero while it is borrowed.
-unsafe impl<T: ?Sized + WeakRefable> LiveSlotPtr for Obj<T> {}
+unsafe impl<T: ?Sized + WeakRefable, F: Flavor> LiveSlotPtr for Obj<T, F> {}
 
-impl<T: ?Sized> Clone for Obj<T> {
+impl<T: ?Sized, F: Flavor> Clone for Obj<T, F> {
     /// Another strong reference to the same object.
     #[inline]
     fn clone(&self) -> Self {
-        self.tail().strong.increment();
+        self.tail().strong.increment::<F>();
         Obj {
             ptr: self.ptr,
             _owns: PhantomData,
@@ -303,11 +314,11 @@ impl<T: ?Sized> Clone for Obj<T> {
     }
 }
 
-impl<T: ?Sized> Drop for Obj<T> {
+impl<T: ?Sized, F: Flavor> Drop for Obj<T, F> {
     #[inline]
     fn drop(&mut self) {
         let tail = self.tail();
-        if !tail.strong.decrement() {
+        if !tail.strong.decrement::<F>() {
             return;
         }
         let die = tail.info.die;
@@ -317,7 +328,7 @@ impl<T: ?Sized> Drop for Obj<T> {
     }
 }
 
-impl<T: ?Sized> Deref for Obj<T> {
+impl<T: ?Sized, F: Flavor> Deref for Obj<T, F> {
     type Target = T;
 
     #[inline]
@@ -328,35 +339,35 @@ impl<T: ?Sized> Deref for Obj<T> {
     }
 }
 
-impl<T: ?Sized> AsRef<T> for Obj<T> {
+impl<T: ?Sized, F: Flavor> AsRef<T> for Obj<T, F> {
     fn as_ref(&self) -> &T {
         self
     }
 }
 
-impl<T: ?Sized> core::borrow::Borrow<T> for Obj<T> {
+impl<T: ?Sized, F: Flavor> core::borrow::Borrow<T> for Obj<T, F> {
     fn borrow(&self) -> &T {
         self
     }
 }
 
-impl<T: ?Sized> Unpin for Obj<T> {}
+impl<T: ?Sized, F: Flavor> Unpin for Obj<T, F> {}
 
-impl<T: Weakable> From<T> for Obj<T> {
+impl<T: Weakable, F: Flavor> From<T> for Obj<T, F> {
     /// Moves `value` into a new object, as [`Obj::new`].
     fn from(value: T) -> Self {
         Obj::new(value)
     }
 }
 
-impl<T: Weakable + Default> Default for Obj<T> {
+impl<T: Weakable + Default, F: Flavor> Default for Obj<T, F> {
     /// An object holding `T::default()`.
     fn default() -> Self {
         Obj::new(T::default())
     }
 }
 
-impl<T: ?Sized + PartialEq> PartialEq for Obj<T> {
+impl<T: ?Sized + PartialEq, F: Flavor> PartialEq for Obj<T, F> {
     /// Compares the values, as `Arc` does; identity is [`Obj::ptr_eq`].
     #[inline]
     fn eq(&self, other: &Self) -> bool {
@@ -364,39 +375,39 @@ impl<T: ?Sized + PartialEq> PartialEq for Obj<T> {
     }
 }
 
-impl<T: ?Sized + Eq> Eq for Obj<T> {}
+impl<T: ?Sized + Eq, F: Flavor> Eq for Obj<T, F> {}
 
-impl<T: ?Sized + PartialOrd> PartialOrd for Obj<T> {
+impl<T: ?Sized + PartialOrd, F: Flavor> PartialOrd for Obj<T, F> {
     fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
         (**self).partial_cmp(&**other)
     }
 }
 
-impl<T: ?Sized + Ord> Ord for Obj<T> {
+impl<T: ?Sized + Ord, F: Flavor> Ord for Obj<T, F> {
     fn cmp(&self, other: &Self) -> core::cmp::Ordering {
         (**self).cmp(&**other)
     }
 }
 
-impl<T: ?Sized + Hash> Hash for Obj<T> {
+impl<T: ?Sized + Hash, F: Flavor> Hash for Obj<T, F> {
     fn hash<H: Hasher>(&self, state: &mut H) {
         (**self).hash(state);
     }
 }
 
-impl<T: ?Sized + fmt::Display> fmt::Display for Obj<T> {
+impl<T: ?Sized + fmt::Display, F: Flavor> fmt::Display for Obj<T, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&**self, f)
     }
 }
 
-impl<T: ?Sized + fmt::Debug> fmt::Debug for Obj<T> {
+impl<T: ?Sized + fmt::Debug, F: Flavor> fmt::Debug for Obj<T, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
     }
 }
 
-impl<T: ?Sized> fmt::Pointer for Obj<T> {
+impl<T: ?Sized, F: Flavor> fmt::Pointer for Obj<T, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Pointer::fmt(&self.ptr.as_ptr().cast::<u8>(), f)
     }
@@ -406,6 +417,7 @@ impl<T: ?Sized> fmt::Pointer for Obj<T> {
 mod tests {
     use super::*;
     use crate::core::header::{layout_of, Header};
+    use crate::Obj;
     use crate::Weakable;
     use core::mem::size_of;
     use std::sync::atomic::AtomicUsize as Counter;

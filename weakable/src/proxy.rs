@@ -1,13 +1,14 @@
-//! `Proxy<T>`, Python's `weakref.proxy`: a weak reference used as if it
+//! `Proxy<T, F>`, Python's `weakref.proxy`: a weak reference used as if it
 //! were the object, through a guard.
 
 use core::fmt;
-use core::marker::PhantomData;
+use core::marker::{self, PhantomData};
 
 use crate::core::handle::Handle;
 use crate::core::node::ProxyTag;
 use crate::error::ReferenceError;
 use crate::obj::Obj;
+use crate::rt::flavor::{Flavor, Sendable, Sync};
 use crate::traits::WeakRefable;
 
 /// A weak reference that stands for its object, Python's `weakref.proxy`.
@@ -56,21 +57,23 @@ use crate::traits::WeakRefable;
 /// drop(o);
 /// assert!(p.get().is_err());
 /// ```
-pub struct Proxy<T: ?Sized> {
-    handle: Handle<T, ()>,
+pub struct Proxy<T: ?Sized, F: Flavor = Sync> {
+    handle: Handle<T, (), F>,
     _marker: PhantomData<*const T>,
 }
 
-// SAFETY: a proxy hands out an `Obj<T>` (`get`) on whatever thread has it,
-// so it may cross threads only if `Obj<T>` may: `T: Send + Sync`. Its node
+// SAFETY: a proxy hands out an `Obj<T, F>` (`get`) on whatever thread has it,
+// so it may cross threads only if `Obj<T, F>` may: `T: Send + Sync`. Its node
 // holds no data, and everything else in a node (counts, links, the cached
 // hash) is atomics, or guarded by the slot's lock, or immutable.
-unsafe impl<T: ?Sized + Send + Sync> Send for Proxy<T> {}
+// Its callback, if any, is `Send` (`Sendable<Sync>`). An unsync proxy is
+// neither `Send` nor `Sync`: its counts are updated without atomics.
+unsafe impl<T: ?Sized + Send + marker::Sync> Send for Proxy<T, Sync> {}
 // SAFETY: `&Proxy` allows `clone` (a new `Proxy` on this thread, which may
 // then be sent) and `get`, so sharing one needs what sending one does.
-unsafe impl<T: ?Sized + Send + Sync> Sync for Proxy<T> {}
+unsafe impl<T: ?Sized + Send + marker::Sync> marker::Sync for Proxy<T, Sync> {}
 
-impl<T: ?Sized + WeakRefable> Proxy<T> {
+impl<T: ?Sized + WeakRefable, F: Flavor> Proxy<T, F> {
     /// A proxy to `obj`, Python's `weakref.proxy(obj)`; the object's basic
     /// proxy while one exists.
     ///
@@ -86,7 +89,7 @@ impl<T: ?Sized + WeakRefable> Proxy<T> {
     /// assert!(Proxy::ptr_eq(&Proxy::new(&o), &Proxy::new(&o)));
     /// ```
     #[must_use = "a proxy that is never used does nothing"]
-    pub fn new(obj: &Obj<T>) -> Proxy<T> {
+    pub fn new(obj: &Obj<T, F>) -> Proxy<T, F> {
         Proxy::from_handle(Handle::basic::<ProxyTag>(obj))
     }
 
@@ -113,9 +116,9 @@ impl<T: ?Sized + WeakRefable> Proxy<T> {
     /// # drop(p);
     /// ```
     #[must_use = "dropping the proxy at once cancels its callback"]
-    pub fn with_callback<F>(obj: &Obj<T>, callback: F) -> Proxy<T>
+    pub fn with_callback<C>(obj: &Obj<T, F>, callback: C) -> Proxy<T, F>
     where
-        F: FnOnce(&Proxy<T>) + Send + 'static,
+        C: FnOnce(&Proxy<T, F>) + Sendable<F> + 'static,
     {
         Proxy::from_handle(Handle::attach_with::<ProxyTag, _>(obj, (), move |h| {
             callback(&Proxy::from_handle(h));
@@ -123,7 +126,7 @@ impl<T: ?Sized + WeakRefable> Proxy<T> {
     }
 }
 
-impl<T: crate::Weakable> Proxy<T> {
+impl<T: crate::Weakable, F: Flavor> Proxy<T, F> {
     /// The same proxy seen through a trait-object view, as
     /// [`Obj::unsize`]: `Proxy<Image>` to `Proxy<dyn Listener>`.
     ///
@@ -149,7 +152,7 @@ impl<T: crate::Weakable> Proxy<T> {
     /// let p: Proxy<dyn Named> = Proxy::unsize(Proxy::new(&f));
     /// assert_eq!(p.get().unwrap().name(), "a.txt");
     /// ```
-    pub fn unsize<U>(this: Proxy<T>) -> Proxy<U>
+    pub fn unsize<U>(this: Proxy<T, F>) -> Proxy<U, F>
     where
         U: ?Sized + crate::CoerceFrom<T> + crate::Weakable<Slot = T::Slot>,
     {
@@ -157,7 +160,7 @@ impl<T: crate::Weakable> Proxy<T> {
     }
 }
 
-impl<T: ?Sized> Proxy<T> {
+impl<T: ?Sized, F: Flavor> Proxy<T, F> {
     /// The object, as a guard that keeps it alive while in use, or
     /// [`ReferenceError`] if it died. `p.get()?.field` is Python's `p.field`.
     ///
@@ -182,7 +185,7 @@ impl<T: ?Sized> Proxy<T> {
     /// assert_eq!(p.get().err(), Some(ReferenceError::default()));
     /// ```
     #[inline]
-    pub fn get(&self) -> Result<Obj<T>, ReferenceError> {
+    pub fn get(&self) -> Result<Obj<T, F>, ReferenceError> {
         self.handle.upgrade().ok_or(ReferenceError::new())
     }
 
@@ -295,11 +298,11 @@ impl<T: ?Sized> Proxy<T> {
         this.handle.node().ptr() == other.handle.node().ptr()
     }
 
-    pub(crate) fn handle(&self) -> &Handle<T, ()> {
+    pub(crate) fn handle(&self) -> &Handle<T, (), F> {
         &self.handle
     }
 
-    fn from_handle(handle: Handle<T, ()>) -> Self {
+    fn from_handle(handle: Handle<T, (), F>) -> Self {
         Proxy {
             handle,
             _marker: PhantomData,
@@ -307,14 +310,14 @@ impl<T: ?Sized> Proxy<T> {
     }
 }
 
-impl<T: ?Sized> Clone for Proxy<T> {
+impl<T: ?Sized, F: Flavor> Clone for Proxy<T, F> {
     /// The same proxy once more: clones are [`Proxy::ptr_eq`].
     fn clone(&self) -> Self {
         Proxy::from_handle(self.handle.clone())
     }
 }
 
-impl<T: ?Sized + PartialEq> PartialEq for Proxy<T> {
+impl<T: ?Sized + PartialEq, F: Flavor> PartialEq for Proxy<T, F> {
     /// Compares the referents, as CPython does. Where CPython raises
     /// `ReferenceError` because one is dead, two proxies are equal only if
     /// they are the same proxy.
@@ -326,14 +329,14 @@ impl<T: ?Sized + PartialEq> PartialEq for Proxy<T> {
     }
 }
 
-impl<T: PartialEq> PartialEq<T> for Proxy<T> {
+impl<T: PartialEq, F: Flavor> PartialEq<T> for Proxy<T, F> {
     /// Compares the referent with `other`; a dead proxy equals no value.
     fn eq(&self, other: &T) -> bool {
         self.get().is_ok_and(|o| *o == *other)
     }
 }
 
-impl<T: ?Sized> fmt::Debug for Proxy<T> {
+impl<T: ?Sized, F: Flavor> fmt::Debug for Proxy<T, F> {
     /// CPython's repr, `<weakproxy at 0x.. to Image at 0x..>`; once dead,
     /// `<weakproxy at 0x..; dead>`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

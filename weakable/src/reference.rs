@@ -1,15 +1,16 @@
-//! `Ref<T, X>`, Python's `weakref.ref` (and its subclasses that carry
-//! extra fields), and `AnyRef<T>`, what `getweakrefs` lists.
+//! `Ref<T, X, F>`, Python's `weakref.ref` (and its subclasses that carry
+//! extra fields), and `AnyRef<T, F>`, what `getweakrefs` lists.
 
 use core::fmt;
 use core::hash::{BuildHasher, Hash, Hasher};
-use core::marker::PhantomData;
+use core::marker::{self, PhantomData};
 use std::sync::OnceLock;
 
 use crate::core::handle::{Erased, Handle};
 use crate::core::node::{Callback, NoCallback, RefKind, RefTag};
 use crate::core::slot::{SlotPtr, WeakrefSlot};
 use crate::obj::Obj;
+use crate::rt::flavor::{Flavor, Sendable, Shareable, Sync};
 use crate::rt::Ordering;
 use crate::traits::{WeakRefable, Weakable};
 
@@ -19,7 +20,7 @@ use crate::traits::{WeakRefable, Weakable};
 /// returns a strong [`Obj`] while the object lives and `None` from the
 /// moment its last `Obj` is dropped. A ref may carry a callback, called once
 /// when the referent dies, and data `X` (Python's ref subclasses with extra
-/// fields, such as `KeyedRef`); `Ref<T>` is `Ref<T, ()>`.
+/// fields, such as `KeyedRef`); `Ref<T, (), F>` is `Ref<T, ()>`.
 ///
 /// Clones of a `Ref` are the same ref: [`Ref::ptr_eq`] holds, and they are
 /// equal even after death. [`Ref::new`] hands out the object's one basic
@@ -65,20 +66,24 @@ use crate::traits::{WeakRefable, Weakable};
 /// assert!(r.upgrade().is_none());
 /// assert!(died.load(Ordering::SeqCst));
 /// ```
-pub struct Ref<T: ?Sized, X = ()> {
-    handle: Handle<T, X>,
+pub struct Ref<T: ?Sized, X = (), F: Flavor = Sync> {
+    handle: Handle<T, X, F>,
     _marker: PhantomData<(*const T, X)>,
 }
 
 // SAFETY: a `Ref` can be upgraded on any thread that has it, handing out an
-// `Obj<T>`: so `T: Send + Sync`, as for `Obj`. Its data is shared by all
+// `Obj<T, F>`: so `T: Send + Sync`, as for `Obj`. Its data is shared by all
 // clones (`X: Sync`) and dropped by whichever clone goes last (`X: Send`).
 // Everything else in a node is atomics or immutable.
-unsafe impl<T: ?Sized + Send + Sync, X: Send + Sync> Send for Ref<T, X> {}
+// (An unsync `Ref` is neither: its counts are updated without atomics.)
+unsafe impl<T: ?Sized + Send + marker::Sync, X: Send + marker::Sync> Send for Ref<T, X, Sync> {}
 // SAFETY: `&Ref` allows `clone`, so the same conditions as `Send`.
-unsafe impl<T: ?Sized + Send + Sync, X: Send + Sync> Sync for Ref<T, X> {}
+unsafe impl<T: ?Sized + Send + marker::Sync, X: Send + marker::Sync> marker::Sync
+    for Ref<T, X, Sync>
+{
+}
 
-impl<T: ?Sized + WeakRefable> Ref<T> {
+impl<T: ?Sized + WeakRefable, F: Flavor> Ref<T, (), F> {
     /// A weak reference to `obj`, without a callback: Python's
     /// `weakref.ref(obj)`.
     ///
@@ -106,7 +111,7 @@ impl<T: ?Sized + WeakRefable> Ref<T> {
     /// ```
     #[inline]
     #[must_use = "a weak reference that is never used does nothing"]
-    pub fn new(obj: &Obj<T>) -> Ref<T> {
+    pub fn new(obj: &Obj<T, F>) -> Ref<T, (), F> {
         Ref::from_handle(Handle::basic::<RefTag>(obj))
     }
 
@@ -141,15 +146,15 @@ impl<T: ?Sized + WeakRefable> Ref<T> {
     /// # drop(refs);
     /// ```
     #[must_use = "dropping the ref at once cancels its callback"]
-    pub fn with_callback<F>(obj: &Obj<T>, callback: F) -> Ref<T>
+    pub fn with_callback<C>(obj: &Obj<T, F>, callback: C) -> Ref<T, (), F>
     where
-        F: FnOnce(&Ref<T>) + Send + 'static,
+        C: FnOnce(&Ref<T, (), F>) + Sendable<F> + 'static,
     {
         Ref::attach(obj, (), callback)
     }
 }
 
-impl<T: ?Sized + WeakRefable, X: Send + Sync> Ref<T, X> {
+impl<T: ?Sized + WeakRefable, X: Shareable<F>, F: Flavor> Ref<T, X, F> {
     /// A weak reference to `obj` carrying `data`: a Python ref subclass with
     /// extra fields (`KeyedRef`, `ExtendedRef`). Never the shared basic ref.
     ///
@@ -169,7 +174,7 @@ impl<T: ?Sized + WeakRefable, X: Send + Sync> Ref<T, X> {
     /// # drop((keyed, plain));
     /// ```
     #[must_use = "a weak reference that is never used does nothing"]
-    pub fn with_data(obj: &Obj<T>, data: X) -> Ref<T, X> {
+    pub fn with_data(obj: &Obj<T, F>, data: X) -> Ref<T, X, F> {
         Ref::from_handle(Handle::attach::<RefTag, NoCallback>(obj, data, None))
     }
 
@@ -195,16 +200,21 @@ impl<T: ?Sized + WeakRefable, X: Send + Sync> Ref<T, X> {
     /// # drop(r);
     /// ```
     #[must_use = "dropping the ref at once cancels its callback"]
-    pub fn with_data_and_callback<F>(obj: &Obj<T>, data: X, callback: F) -> Ref<T, X>
+    pub fn with_data_and_callback<C>(obj: &Obj<T, F>, data: X, callback: C) -> Ref<T, X, F>
     where
-        F: FnOnce(&Ref<T, X>) + Send + 'static,
+        C: FnOnce(&Ref<T, X, F>) + Sendable<F> + 'static,
     {
         Ref::attach(obj, data, callback)
     }
+}
 
-    fn attach<F>(obj: &Obj<T>, data: X, f: F) -> Ref<T, X>
+impl<T: ?Sized + WeakRefable, X, F: Flavor> Ref<T, X, F> {
+    /// A ref with data and a callback. The public constructors ask for
+    /// what flavour `F` needs (`X: Shareable<F>`, `C: Sendable<F>`); the
+    /// wrapper closure adds nothing but `C`.
+    fn attach<C>(obj: &Obj<T, F>, data: X, f: C) -> Ref<T, X, F>
     where
-        F: FnOnce(&Ref<T, X>) + Send + 'static,
+        C: FnOnce(&Ref<T, X, F>) + 'static,
     {
         Ref::from_handle(Handle::attach_with::<RefTag, _>(obj, data, move |h| {
             f(&Ref::from_handle(h));
@@ -212,7 +222,7 @@ impl<T: ?Sized + WeakRefable, X: Send + Sync> Ref<T, X> {
     }
 }
 
-impl<T: Weakable, X> Ref<T, X> {
+impl<T: Weakable, X, F: Flavor> Ref<T, X, F> {
     /// The same ref seen through a trait-object view, as [`Obj::unsize`]:
     /// `Ref<Image>` to `Ref<dyn Listener>`. It stays the same ref
     /// ([`getweakrefs`] lists it once, its callback runs once).
@@ -235,7 +245,7 @@ impl<T: Weakable, X> Ref<T, X> {
     /// drop(w);
     /// assert!(r.upgrade().is_none());
     /// ```
-    pub fn unsize<U>(this: Ref<T, X>) -> Ref<U, X>
+    pub fn unsize<U>(this: Ref<T, X, F>) -> Ref<U, X, F>
     where
         U: ?Sized + crate::CoerceFrom<T> + Weakable<Slot = T::Slot>,
     {
@@ -243,16 +253,16 @@ impl<T: Weakable, X> Ref<T, X> {
     }
 }
 
-impl<T: ?Sized + WeakRefable, X: Send + Sync> Ref<T, X> {
+impl<T: ?Sized + WeakRefable, X: Shareable<F>, F: Flavor> Ref<T, X, F> {
     /// A ref carrying `data` whose death callback is crate-internal (the
     /// weak collections' evictions). `X: Send + Sync`, as for every ref
     /// with data: an [`AnyRef`] from [`getweakrefs`] may be the last handle
     /// to drop the data, on any thread (see `AnyRef`'s `Send`).
-    pub(crate) fn with_internal_callback<C: Callback<X>>(
-        obj: &Obj<T>,
+    pub(crate) fn with_internal_callback<C: Callback<X, F>>(
+        obj: &Obj<T, F>,
         data: X,
         callback: C,
-    ) -> Ref<T, X> {
+    ) -> Ref<T, X, F> {
         Ref::from_handle(Handle::attach::<RefTag, C>(obj, data, Some(callback)))
     }
 }
@@ -265,7 +275,7 @@ fn referent_hasher() -> &'static std::collections::hash_map::RandomState {
     HASHER.get_or_init(Default::default)
 }
 
-impl<T: ?Sized, X> Ref<T, X> {
+impl<T: ?Sized, X, F: Flavor> Ref<T, X, F> {
     /// A strong reference to the referent, Python's `r()`: `Some` while any
     /// `Obj` to it lives, `None` once the last one was dropped.
     ///
@@ -289,7 +299,7 @@ impl<T: ?Sized, X> Ref<T, X> {
     /// ```
     #[inline]
     #[must_use = "upgrading has no effect besides returning the object"]
-    pub fn upgrade(&self) -> Option<Obj<T>> {
+    pub fn upgrade(&self) -> Option<Obj<T, F>> {
         self.handle.upgrade()
     }
 
@@ -361,7 +371,7 @@ impl<T: ?Sized, X> Ref<T, X> {
         this.handle.node().ptr() == other.handle.node().ptr()
     }
 
-    /// The data this ref carries (`()` for a plain `Ref<T>`).
+    /// The data this ref carries (`()` for a plain `Ref<T, (), F>`).
     ///
     /// # Examples
     ///
@@ -426,19 +436,24 @@ impl<T: ?Sized, X> Ref<T, X> {
         let h = referent_hasher().hash_one(&*obj).max(1);
         // Two threads may race here; they store the same value unless the
         // referent changed in between, and then the first store wins.
-        let h = match cached.compare_exchange(0, h, Ordering::Relaxed, Ordering::Relaxed) {
-            Ok(_) => h,
-            Err(first) => first,
+        let h = if F::THREADED {
+            match cached.compare_exchange(0, h, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => h,
+                Err(first) => first,
+            }
+        } else {
+            cached.store(h, Ordering::Relaxed);
+            h
         };
         drop(obj);
         Ok(h)
     }
 
-    pub(crate) fn handle(&self) -> &Handle<T, X> {
+    pub(crate) fn handle(&self) -> &Handle<T, X, F> {
         &self.handle
     }
 
-    fn from_handle(handle: Handle<T, X>) -> Self {
+    fn from_handle(handle: Handle<T, X, F>) -> Self {
         Ref {
             handle,
             _marker: PhantomData,
@@ -446,7 +461,7 @@ impl<T: ?Sized, X> Ref<T, X> {
     }
 }
 
-impl<T: ?Sized, X> Clone for Ref<T, X> {
+impl<T: ?Sized, X, F: Flavor> Clone for Ref<T, X, F> {
     /// The same ref, once more: clones are [`Ref::ptr_eq`].
     #[inline]
     fn clone(&self) -> Self {
@@ -454,7 +469,7 @@ impl<T: ?Sized, X> Clone for Ref<T, X> {
     }
 }
 
-impl<T: ?Sized + PartialEq, X> PartialEq for Ref<T, X> {
+impl<T: ?Sized + PartialEq, X, F: Flavor> PartialEq for Ref<T, X, F> {
     /// As CPython: while both referents live, compares them; otherwise a
     /// ref equals only itself (and its clones).
     fn eq(&self, other: &Self) -> bool {
@@ -465,9 +480,9 @@ impl<T: ?Sized + PartialEq, X> PartialEq for Ref<T, X> {
     }
 }
 
-impl<T: ?Sized + Eq, X> Eq for Ref<T, X> {}
+impl<T: ?Sized + Eq, X, F: Flavor> Eq for Ref<T, X, F> {}
 
-impl<T: ?Sized + Hash, X> Hash for Ref<T, X> {
+impl<T: ?Sized + Hash, X, F: Flavor> Hash for Ref<T, X, F> {
     /// Writes [`Ref::try_hash`].
     ///
     /// # Panics
@@ -482,7 +497,7 @@ impl<T: ?Sized + Hash, X> Hash for Ref<T, X> {
     }
 }
 
-impl<T: ?Sized, X> fmt::Debug for Ref<T, X> {
+impl<T: ?Sized, X, F: Flavor> fmt::Debug for Ref<T, X, F> {
     /// CPython's repr: `<weakref at 0x..; to 'Image' at 0x..>`, or
     /// `<weakref at 0x..; dead>`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -542,24 +557,25 @@ impl std::error::Error for DeadHashError {}
 /// assert_eq!(listed[0].kind(), RefKind::Ref);
 /// assert!(listed[0].has_callback());
 /// ```
-pub struct AnyRef<T: ?Sized> {
-    handle: Handle<T, Erased>,
+pub struct AnyRef<T: ?Sized, F: Flavor = Sync> {
+    handle: Handle<T, Erased, F>,
     _marker: PhantomData<*const T>,
 }
 
-// SAFETY: an `AnyRef` hands out an `Obj<T>` (`upgrade`) on whatever thread
+// SAFETY: an `AnyRef` hands out an `Obj<T, F>` (`upgrade`) on whatever thread
 // has it, so `T: Send + Sync`, as for `Obj`. It may be the last handle of
 // a node, and then drops the node's data and callback on its own thread:
 // every constructor of a node with data asks `X: Send + Sync`
 // (`Ref::with_data`, `Ref::with_data_and_callback`,
-// `Ref::with_internal_callback`), and every callback is `Send`
-// (`Callback: Send`). It never reads the data (it is `Erased`).
-unsafe impl<T: ?Sized + Send + Sync> Send for AnyRef<T> {}
+// `Ref::with_internal_callback`), and every callback of the sync flavour
+// is `Send` (see `core::node::Callback`). It never reads the data (it is
+// `Erased`).
+unsafe impl<T: ?Sized + Send + marker::Sync> Send for AnyRef<T, Sync> {}
 // SAFETY: `&AnyRef` allows `clone` and `upgrade`, so sharing one needs what
 // sending one does.
-unsafe impl<T: ?Sized + Send + Sync> Sync for AnyRef<T> {}
+unsafe impl<T: ?Sized + Send + marker::Sync> marker::Sync for AnyRef<T, Sync> {}
 
-impl<T: ?Sized> AnyRef<T> {
+impl<T: ?Sized, F: Flavor> AnyRef<T, F> {
     /// Whether it is a ref or a proxy.
     ///
     /// # Examples
@@ -594,7 +610,7 @@ impl<T: ?Sized> AnyRef<T> {
     /// assert!(Obj::ptr_eq(&any.upgrade().unwrap(), &o));
     /// ```
     #[must_use = "upgrading has no effect besides returning the object"]
-    pub fn upgrade(&self) -> Option<Obj<T>> {
+    pub fn upgrade(&self) -> Option<Obj<T, F>> {
         self.handle.upgrade()
     }
 
@@ -635,7 +651,7 @@ impl<T: ?Sized> AnyRef<T> {
     }
 }
 
-impl<T: ?Sized> Clone for AnyRef<T> {
+impl<T: ?Sized, F: Flavor> Clone for AnyRef<T, F> {
     fn clone(&self) -> Self {
         AnyRef {
             handle: self.handle.clone(),
@@ -644,35 +660,35 @@ impl<T: ?Sized> Clone for AnyRef<T> {
     }
 }
 
-impl<T: ?Sized, U: ?Sized, X> PartialEq<Ref<U, X>> for AnyRef<T> {
+impl<T: ?Sized, U: ?Sized, X, F: Flavor> PartialEq<Ref<U, X, F>> for AnyRef<T, F> {
     /// Identity: whether `other` is this very ref (through any view).
-    fn eq(&self, other: &Ref<U, X>) -> bool {
+    fn eq(&self, other: &Ref<U, X, F>) -> bool {
         self.handle.node().ptr() == other.handle().node().ptr()
     }
 }
 
-impl<T: ?Sized, U: ?Sized, X> PartialEq<AnyRef<U>> for Ref<T, X> {
+impl<T: ?Sized, U: ?Sized, X, F: Flavor> PartialEq<AnyRef<U, F>> for Ref<T, X, F> {
     /// Identity: whether `other` is this very ref (through any view).
-    fn eq(&self, other: &AnyRef<U>) -> bool {
+    fn eq(&self, other: &AnyRef<U, F>) -> bool {
         self.handle.node().ptr() == other.handle.node().ptr()
     }
 }
 
-impl<T: ?Sized, U: ?Sized> PartialEq<crate::Proxy<U>> for AnyRef<T> {
+impl<T: ?Sized, U: ?Sized, F: Flavor> PartialEq<crate::proxy::Proxy<U, F>> for AnyRef<T, F> {
     /// Identity: whether `other` is this very proxy (through any view).
-    fn eq(&self, other: &crate::Proxy<U>) -> bool {
+    fn eq(&self, other: &crate::proxy::Proxy<U, F>) -> bool {
         self.handle.node().ptr() == other.handle().node().ptr()
     }
 }
 
-impl<T: ?Sized, U: ?Sized> PartialEq<AnyRef<U>> for crate::Proxy<T> {
+impl<T: ?Sized, U: ?Sized, F: Flavor> PartialEq<AnyRef<U, F>> for crate::proxy::Proxy<T, F> {
     /// Identity: whether `other` is this very proxy (through any view).
-    fn eq(&self, other: &AnyRef<U>) -> bool {
+    fn eq(&self, other: &AnyRef<U, F>) -> bool {
         self.handle().node().ptr() == other.handle.node().ptr()
     }
 }
 
-impl<T: ?Sized> fmt::Debug for AnyRef<T> {
+impl<T: ?Sized, F: Flavor> fmt::Debug for AnyRef<T, F> {
     /// The repr of the ref or proxy it is.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.handle.fmt_repr(f)
@@ -704,8 +720,8 @@ impl<T: ?Sized> fmt::Debug for AnyRef<T> {
 /// assert_eq!(getweakrefcount(&o), 0);
 /// assert_eq!(getweakrefcount(&Obj::new(Point)), 0);
 /// ```
-pub fn getweakrefcount<T: ?Sized + Weakable>(obj: &Obj<T>) -> usize {
-    Obj::weakref_slot(obj).map_or(0, WeakrefSlot::weakref_count)
+pub fn getweakrefcount<T: ?Sized + Weakable, F: Flavor>(obj: &Obj<T, F>) -> usize {
+    Obj::weakref_slot(obj).map_or(0, WeakrefSlot::weakref_count::<F>)
 }
 
 /// Every weak reference and proxy to `obj`, Python's
@@ -726,9 +742,9 @@ pub fn getweakrefcount<T: ?Sized + Weakable>(obj: &Obj<T>) -> usize {
 /// let listed = getweakrefs(&o);
 /// assert!(listed[0] == basic && listed[1] == cb);
 /// ```
-pub fn getweakrefs<T: ?Sized + WeakRefable>(obj: &Obj<T>) -> Vec<AnyRef<T>> {
+pub fn getweakrefs<T: ?Sized + WeakRefable, F: Flavor>(obj: &Obj<T, F>) -> Vec<AnyRef<T, F>> {
     obj.slot()
-        .weakrefs()
+        .weakrefs::<F>()
         .into_iter()
         .map(|node| Handle::listed(node, obj))
         .map(|handle| AnyRef {

@@ -7,22 +7,24 @@ use core::ptr;
 
 use crate::core::header::{self, ObjAddr, ObjInfo};
 use crate::core::slot;
+use crate::rt::flavor::Flavor;
 use crate::traits::{SlotKind, Weakable};
 
-/// The static type information of `T`'s objects.
-struct InfoOf<T>(PhantomData<T>);
+/// The static type information of `T`'s objects of flavour `F`.
+struct InfoOf<T, F>(PhantomData<(T, F)>);
 
-impl<T: Weakable> InfoOf<T> {
+impl<T: Weakable, F: Flavor> InfoOf<T, F> {
     const INFO: &'static ObjInfo = &ObjInfo {
         name: T::NAME,
-        die: die::<T>,
+        die: die::<T, F>,
         dealloc: header::dealloc::<T::Slot, T>,
     };
 }
 
-/// The type information every object of type `T` points to.
-pub(crate) fn info_of<T: Weakable>() -> &'static ObjInfo {
-    InfoOf::<T>::INFO
+/// The type information every object of type `T` and flavour `F` points
+/// to: its death runs with `F`'s primitives.
+pub(crate) fn info_of<T: Weakable, F: Flavor>() -> &'static ObjInfo {
+    InfoOf::<T, F>::INFO
 }
 
 /// The death sequence of an object of type `T`.
@@ -32,16 +34,16 @@ pub(crate) fn info_of<T: Weakable>() -> &'static ObjInfo {
 /// `object` is an object of type `T` whose strong count just reached zero
 /// (so every write through its handles happens before this call); called
 /// once.
-unsafe fn die<T: Weakable>(object: ObjAddr) {
+unsafe fn die<T: Weakable, F: Flavor>(object: ObjAddr) {
     /// Releases the allocation even if the value's `Drop` panics.
-    struct Release<T: Weakable>(ObjAddr, PhantomData<T>);
-    impl<T: Weakable> Drop for Release<T> {
+    struct Release<T: Weakable, F: Flavor>(ObjAddr, PhantomData<(T, F)>);
+    impl<T: Weakable, F: Flavor> Drop for Release<T, F> {
         fn drop(&mut self) {
             if T::Slot::HAS_WEAKREFS {
                 // SAFETY: `T` has a `WeakrefSlot`; the strong count is zero,
                 // the value dropped (or its drop unwound, which counts as
                 // dropped), and the strong side's weak count is ours.
-                unsafe { slot::release_weak_after_death(self.0) };
+                unsafe { slot::release_weak_after_death::<F>(self.0) };
             } else {
                 // SAFETY: no ref can point at an object without a slot, so
                 // nothing else holds this memory; `T` is its type.
@@ -54,9 +56,9 @@ unsafe fn die<T: Weakable>(object: ObjAddr) {
         // SAFETY: `T`'s slot is a `WeakrefSlot`, the allocation is alive
         // (the strong side's weak count is not released yet), and this is
         // the one death.
-        unsafe { slot::clear(object) };
+        unsafe { slot::clear::<F>(object) };
     }
-    let release = Release::<T>(object, PhantomData);
+    let release = Release::<T, F>(object, PhantomData);
     // SAFETY: the strong count is zero and stays zero, no ref can upgrade,
     // and the callbacks are done: nobody else can reach the value, which
     // is still initialised. It is dropped exactly once, here.

@@ -9,6 +9,7 @@ use crate::core::header::{HeaderPtr, ObjAddr};
 use crate::core::node::{Callback, DetachedHandle, KindTag, NodeHandle, RefKind};
 use crate::core::slot::{attach_node, basic_node};
 use crate::obj::Obj;
+use crate::rt::flavor::{Flavor, Sync};
 use crate::rt::AtomicU64;
 use crate::traits::{WeakRefable, Weakable};
 
@@ -19,10 +20,10 @@ pub(crate) struct Erased {
     _private: (),
 }
 
-/// A count on a ref node whose data is a `D` (or anything, for
-/// [`Erased`]), and the referent's value pointer as a `T`.
-pub(crate) struct Handle<T: ?Sized, D> {
-    node: NodeHandle,
+/// A count on a ref node of flavour `F` whose data is a `D` (or anything,
+/// for [`Erased`]), and the referent's value pointer as a `T`.
+pub(crate) struct Handle<T: ?Sized, D, F: Flavor = Sync> {
+    node: NodeHandle<F>,
     // Invariant: the value address of the node's referent (the same
     // address as the node's `object`), with provenance over its allocation;
     // every object reachable as a `T` through it has `T`'s layout.
@@ -32,9 +33,9 @@ pub(crate) struct Handle<T: ?Sized, D> {
 
 /// A callback that gets back a handle typed as the one it was registered
 /// through.
-struct WithTarget<T: ?Sized, F> {
+struct WithTarget<T: ?Sized, C> {
     target: NonNull<T>,
-    f: F,
+    f: C,
 }
 
 // SAFETY: `f` is `Send`. `target` is only used to build the handle handed
@@ -42,13 +43,16 @@ struct WithTarget<T: ?Sized, F> {
 // object, so it never yields a `&T`. (If `T` is not `Send + Sync`, no
 // `Obj<T>` can leave its thread, so the referent dies on the thread that
 // registered `f`.)
-unsafe impl<T: ?Sized, F: Send> Send for WithTarget<T, F> {}
+unsafe impl<T: ?Sized, C: Send> Send for WithTarget<T, C> {}
 
-impl<T: ?Sized, D, F> Callback<D> for WithTarget<T, F>
+/// In the sync flavour, `f` is `Send`: every public constructor that takes
+/// a user callback asks for `Sendable<F>` and wraps it in a closure that
+/// captures nothing else, which is what the handles' `Send` impls rely on.
+impl<T: ?Sized, D, C, F: Flavor> Callback<D, F> for WithTarget<T, C>
 where
-    F: FnOnce(Handle<T, D>) + Send,
+    C: FnOnce(Handle<T, D, F>),
 {
-    fn call(self, node: DetachedHandle) {
+    fn call(self, node: DetachedHandle<F>) {
         (self.f)(Handle {
             node: node.into_handle(),
             target: self.target,
@@ -57,29 +61,29 @@ where
     }
 }
 
-impl<T: ?Sized + WeakRefable> Handle<T, ()> {
+impl<T: ?Sized + WeakRefable, F: Flavor> Handle<T, (), F> {
     /// A handle to `obj`'s basic node of kind `K` (Python's shared basic
     /// ref or proxy), created on first use.
     #[inline]
-    pub(crate) fn basic<K: KindTag>(obj: &Obj<T>) -> Self {
+    pub(crate) fn basic<K: KindTag>(obj: &Obj<T, F>) -> Self {
         Handle {
-            node: basic_node::<K>(obj),
+            node: basic_node::<K, F>(obj),
             target: Obj::value_ptr(obj),
             _data: PhantomData,
         }
     }
 }
 
-impl<T: ?Sized + WeakRefable, D> Handle<T, D> {
+impl<T: ?Sized + WeakRefable, D, F: Flavor> Handle<T, D, F> {
     /// A new node of kind `K` on `obj`, with `data` and the internal
     /// `callback`, which gets the bare node.
-    pub(crate) fn attach<K: KindTag, C: Callback<D>>(
-        obj: &Obj<T>,
+    pub(crate) fn attach<K: KindTag, C: Callback<D, F>>(
+        obj: &Obj<T, F>,
         data: D,
         callback: Option<C>,
     ) -> Self {
         Handle {
-            node: attach_node::<D, C, K>(obj, data, callback),
+            node: attach_node::<D, C, K, F>(obj, data, callback),
             target: Obj::value_ptr(obj),
             _data: PhantomData,
         }
@@ -87,18 +91,18 @@ impl<T: ?Sized + WeakRefable, D> Handle<T, D> {
 
     /// A new node of kind `K` on `obj`, with `data` and a callback `f`
     /// that gets the handle back, typed as this one.
-    pub(crate) fn attach_with<K: KindTag, F>(obj: &Obj<T>, data: D, f: F) -> Self
+    pub(crate) fn attach_with<K: KindTag, C>(obj: &Obj<T, F>, data: D, f: C) -> Self
     where
-        F: FnOnce(Handle<T, D>) + Send + 'static,
+        C: FnOnce(Handle<T, D, F>) + 'static,
     {
         let target = Obj::value_ptr(obj);
         Self::attach::<K, _>(obj, data, Some(WithTarget { target, f }))
     }
 }
 
-impl<T: Weakable, D> Handle<T, D> {
+impl<T: Weakable, D, F: Flavor> Handle<T, D, F> {
     /// The same handle seen through the view `U` (`dyn Trait`).
-    pub(crate) fn unsize<U>(self) -> Handle<U, D>
+    pub(crate) fn unsize<U>(self) -> Handle<U, D, F>
     where
         U: ?Sized + crate::CoerceFrom<T> + Weakable<Slot = T::Slot>,
     {
@@ -114,10 +118,10 @@ impl<T: Weakable, D> Handle<T, D> {
     }
 }
 
-impl<T: ?Sized> Handle<T, Erased> {
+impl<T: ?Sized, F: Flavor> Handle<T, Erased, F> {
     /// A handle to `node`, one of `obj`'s own nodes (as its slot lists
     /// them).
-    pub(crate) fn listed(node: NodeHandle, obj: &Obj<T>) -> Self {
+    pub(crate) fn listed(node: NodeHandle<F>, obj: &Obj<T, F>) -> Self {
         debug_assert!(node.head().object() == ObjAddr::of(Obj::value_ptr(obj)));
         Handle {
             node,
@@ -127,12 +131,12 @@ impl<T: ?Sized> Handle<T, Erased> {
     }
 }
 
-impl<T: ?Sized, D> Handle<T, D> {
+impl<T: ?Sized, D, F: Flavor> Handle<T, D, F> {
     /// The object, if it is still alive.
     #[inline]
-    pub(crate) fn upgrade(&self) -> Option<Obj<T>> {
+    pub(crate) fn upgrade(&self) -> Option<Obj<T, F>> {
         // Through `target`, not the node: no load of the node on this path.
-        if !self.tail().strong.try_increment() {
+        if !self.tail().strong.try_increment::<F>() {
             return None;
         }
         // SAFETY: we just took a strong count on the live object `target`
@@ -157,7 +161,7 @@ impl<T: ?Sized, D> Handle<T, D> {
 
     /// The node: a ref's identity (`r1 is r2`).
     #[inline]
-    pub(crate) fn node(&self) -> &NodeHandle {
+    pub(crate) fn node(&self) -> &NodeHandle<F> {
         &self.node
     }
 
@@ -216,14 +220,14 @@ impl<T: ?Sized, D> Handle<T, D> {
 // invariant), and the node, kept alive by our count, holds a weak count of
 // that allocation until it is destroyed: the allocation outlives every
 // borrow of the handle.
-unsafe impl<T: ?Sized, D> HeaderPtr for Handle<T, D> {
+unsafe impl<T: ?Sized, D, F: Flavor> HeaderPtr for Handle<T, D, F> {
     #[inline(always)]
     fn object(&self) -> ObjAddr {
         ObjAddr::of(self.target)
     }
 }
 
-impl<T: ?Sized, D> Clone for Handle<T, D> {
+impl<T: ?Sized, D, F: Flavor> Clone for Handle<T, D, F> {
     #[inline]
     fn clone(&self) -> Self {
         Handle {

@@ -10,9 +10,11 @@
 //! and what happens when the last count goes, belong to the slot, which
 //! builds every node's vtable (`core::slot`).
 
+use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
 
 use crate::core::header::{HeaderPtr, ObjAddr};
+use crate::rt::flavor::{Flavor, Sync};
 use crate::rt::{AtomicU64, Cell, Count};
 
 /// What a weak reference node is, as `getweakrefs` reports it.
@@ -227,9 +229,9 @@ impl<X, C> NodeBox<X, C> {
     /// Called once per node, by the thread clearing its referent, which
     /// owns one count on it and transfers it here; `head` is a
     /// `NodeBox<X, C>`.
-    pub(crate) unsafe fn fire(head: NonNull<NodeHead>)
+    pub(crate) unsafe fn fire<F: Flavor>(head: NonNull<NodeHead>)
     where
-        C: Callback<X>,
+        C: Callback<X, F>,
     {
         let node = head.cast::<NodeBox<X, C>>();
         // SAFETY: clearing detached this node and holds a count, so it is
@@ -238,7 +240,7 @@ impl<X, C> NodeBox<X, C> {
         let callback = unsafe { (*(*node.as_ptr()).callback.get()).take() };
         // SAFETY: the caller transfers its count, on a node clearing
         // detached from its list for good.
-        let hold = unsafe { DetachedHandle::from_count(head) };
+        let hold = unsafe { DetachedHandle::<F>::from_count(head) };
         match callback {
             Some(callback) => callback.call(hold),
             None => drop(hold),
@@ -246,40 +248,52 @@ impl<X, C> NodeBox<X, C> {
     }
 }
 
-/// What runs when a node's referent dies.
-pub(crate) trait Callback<X>: Send + Sized {
+/// What runs when a node's referent dies, in flavour `F`.
+///
+/// In the sync flavour a callback runs on whichever thread the referent
+/// dies on, so it must be `Send`; the handles' `Send` impls rely on it.
+/// Whoever makes one makes sure of it: the public constructors that take
+/// a user closure ask for `Sendable<F>` (and `core::handle` wraps it in a
+/// closure that captures nothing else), and the crate's own callbacks ask
+/// for `Send` in their impl (the collections' `Evictor`).
+pub(crate) trait Callback<X, F: Flavor = Sync>: Sized {
     /// False only for [`NoCallback`].
     const PRESENT: bool = true;
     /// Called once, on the thread where the referent died, with no lock held,
     /// with one count on the node, which the callee owns.
-    fn call(self, node: DetachedHandle);
+    fn call(self, node: DetachedHandle<F>);
 }
 
 /// The callback of nodes that have none.
 pub(crate) enum NoCallback {}
 
-impl<X> Callback<X> for NoCallback {
+impl<X, F: Flavor> Callback<X, F> for NoCallback {
     const PRESENT: bool = false;
-    fn call(self, _: DetachedHandle) {
+    fn call(self, _: DetachedHandle<F>) {
         match self {}
     }
 }
 
-/// One count on a node, released on drop.
-pub(crate) struct NodeHandle {
-    // Invariant: points at a live node on which this handle owns one count.
+/// One count on a node of flavour `F`, released on drop.
+pub(crate) struct NodeHandle<F: Flavor = Sync> {
+    // Invariant: points at a live node of flavour `F` on which this handle
+    // owns one count.
     head: NonNull<NodeHead>,
+    _flavor: PhantomData<F>,
 }
 
-impl NodeHandle {
+impl<F: Flavor> NodeHandle<F> {
     /// Takes ownership of one count the caller holds.
     ///
     /// # Safety
     ///
     /// The caller owns one count on the live node `head`.
     #[inline]
-    pub(crate) unsafe fn from_count(head: NonNull<NodeHead>) -> NodeHandle {
-        NodeHandle { head }
+    pub(crate) unsafe fn from_count(head: NonNull<NodeHead>) -> NodeHandle<F> {
+        NodeHandle {
+            head,
+            _flavor: PhantomData,
+        }
     }
 
     #[inline]
@@ -314,15 +328,18 @@ impl NodeHandle {
     }
 }
 
-impl Clone for NodeHandle {
+impl<F: Flavor> Clone for NodeHandle<F> {
     #[inline]
     fn clone(&self) -> Self {
-        self.head().handles.increment();
-        NodeHandle { head: self.head }
+        self.head().handles.increment::<F>();
+        NodeHandle {
+            head: self.head,
+            _flavor: PhantomData,
+        }
     }
 }
 
-impl Drop for NodeHandle {
+impl<F: Flavor> Drop for NodeHandle<F> {
     #[inline]
     fn drop(&mut self) {
         let vtable = self.head().vtable;
@@ -331,7 +348,7 @@ impl Drop for NodeHandle {
             // it to the slot, which releases it under its lock.
             return unsafe { (vtable.release_callback)(self.head) };
         }
-        if !self.head().handles.decrement() {
+        if !self.head().handles.decrement::<F>() {
             return;
         }
         // SAFETY: the count reached zero: this is the one call.
@@ -351,13 +368,14 @@ impl Drop for NodeHandle {
 /// detached under the slot's lock lets the lock go before it decrements
 /// (`core::slot::release_callback_node`), so this one never frees the
 /// object under another thread's lock.
-pub(crate) struct DetachedHandle {
-    // Invariant: a count on a live node that is out of its slot's list
-    // for good.
+pub(crate) struct DetachedHandle<F: Flavor = Sync> {
+    // Invariant: a count on a live node of flavour `F` that is out of its
+    // slot's list for good.
     head: NonNull<NodeHead>,
+    _flavor: PhantomData<F>,
 }
 
-impl DetachedHandle {
+impl<F: Flavor> DetachedHandle<F> {
     /// Takes ownership of one count the caller holds.
     ///
     /// # Safety
@@ -365,8 +383,11 @@ impl DetachedHandle {
     /// The caller owns one count on the live node `head`, which clearing
     /// has detached from its slot's list.
     #[inline]
-    pub(crate) unsafe fn from_count(head: NonNull<NodeHead>) -> DetachedHandle {
-        DetachedHandle { head }
+    pub(crate) unsafe fn from_count(head: NonNull<NodeHead>) -> DetachedHandle<F> {
+        DetachedHandle {
+            head,
+            _flavor: PhantomData,
+        }
     }
 
     /// The node's address: its identity.
@@ -377,19 +398,19 @@ impl DetachedHandle {
 
     /// The same count as an ordinary handle (to build a ref from).
     #[inline]
-    pub(crate) fn into_handle(self) -> NodeHandle {
+    pub(crate) fn into_handle(self) -> NodeHandle<F> {
         let head = core::mem::ManuallyDrop::new(self).head;
         // SAFETY: the count moves from `self`, which is not dropped.
         unsafe { NodeHandle::from_count(head) }
     }
 }
 
-impl Drop for DetachedHandle {
+impl<F: Flavor> Drop for DetachedHandle<F> {
     #[inline]
     fn drop(&mut self) {
         // SAFETY: our count keeps the node alive until the decrement.
         let node = unsafe { self.head.as_ref() };
-        if node.handles.decrement() {
+        if node.handles.decrement::<F>() {
             let destroy = node.vtable.destroy;
             // SAFETY: the count reached zero, so this is the one call, and
             // the node is out of its list (type invariant): no unlinking.

@@ -41,6 +41,7 @@ use crate::core::node::{
     first, links, links_shared, Callback, KindTag, Links, NoCallback, NodeBox, NodeHandle,
     NodeHead, NodeVTable, RefKind, UNLINKED,
 };
+use crate::rt::flavor::Flavor;
 use crate::rt::ptr_lock::{PtrGuard, PtrLock};
 use crate::rt::{catch_unwind, AtomicPtr, Count, Ordering};
 
@@ -154,10 +155,15 @@ pub(crate) unsafe trait SlotPtr: HeaderPtr {
 unsafe impl SlotPtr for NodeHead {}
 
 /// Builds the vtable of the nodes of kind `K` with data `X` and callback
-/// `C`, cached in the slot when `BASIC`.
-struct VTableOf<X, C, K, const BASIC: bool>(PhantomData<(X, C, K)>);
+/// `C`, in flavour `F`, cached in the slot when `BASIC`.
+struct VTableOf<X, C, K, F, const BASIC: bool>(PhantomData<(X, C, K, F)>);
 
-impl<X, C: Callback<X>, K: KindTag, const BASIC: bool> VTableOf<X, C, K, BASIC> {
+impl<X, C, K, F, const BASIC: bool> VTableOf<X, C, K, F, BASIC>
+where
+    C: Callback<X, F>,
+    K: KindTag,
+    F: Flavor,
+{
     const VTABLE: &'static NodeVTable = &NodeVTable {
         kind: K::KIND,
         basic: BASIC,
@@ -166,9 +172,9 @@ impl<X, C: Callback<X>, K: KindTag, const BASIC: bool> VTableOf<X, C, K, BASIC> 
             RefKind::Proxy => "weakproxy callback",
             RefKind::Ref => "weakref callback",
         },
-        fire: NodeBox::<X, C>::fire,
-        destroy: destroy::<X, C>,
-        release_callback: release_callback_node,
+        fire: NodeBox::<X, C>::fire::<F>,
+        destroy: destroy::<X, C, F>,
+        release_callback: release_callback_node::<F>,
     };
 }
 
@@ -179,26 +185,26 @@ impl<X, C: Callback<X>, K: KindTag, const BASIC: bool> VTableOf<X, C, K, BASIC> 
 /// `head` is a `NodeBox<X, C>` whose handle count reached zero (so this
 /// runs once, with no other access but the slot's list under its lock);
 /// without `unlink`, it is already out of the list (or was never in it).
-unsafe fn destroy<X, C>(head: NonNull<NodeHead>, unlink: bool) {
+unsafe fn destroy<X, C, F: Flavor>(head: NonNull<NodeHead>, unlink: bool) {
     // SAFETY: the node is alive until freed below.
     let node = unsafe { head.as_ref() };
     let object = node.object;
     if unlink && !node.vtable.basic {
-        let mut list = node.slot().lock();
+        let mut list = node.slot().lock::<F>();
         // SAFETY: we hold the lock of the node's own slot, and the node is
         // alive.
         unsafe { unlink_locked(&mut list, head.as_ptr()) };
     }
     // Whatever the data's or callback's `Drop` does, even panic, the node's
     // weak count is released afterwards.
-    struct ReleaseWeak(ObjAddr);
-    impl Drop for ReleaseWeak {
+    struct ReleaseWeak<F: Flavor>(ObjAddr, PhantomData<F>);
+    impl<F: Flavor> Drop for ReleaseWeak<F> {
         fn drop(&mut self) {
             // SAFETY: the node held this weak count, and is gone.
-            unsafe { release_weak(self.0) };
+            unsafe { release_weak::<F>(self.0) };
         }
     }
-    let _release = ReleaseWeak(object);
+    let _release = ReleaseWeak::<F>(object, PhantomData);
     // SAFETY: out of the list and at count zero: nothing else touches the
     // node again; it was made as a `NodeBox<X, C>` (the vtable is that
     // type's).
@@ -211,12 +217,12 @@ unsafe fn destroy<X, C>(head: NonNull<NodeHead>, unlink: bool) {
 ///
 /// The caller owns one weak count of that object, which has a
 /// `WeakrefSlot`; it is not used again.
-pub(crate) unsafe fn release_weak(object: ObjAddr) {
+pub(crate) unsafe fn release_weak<F: Flavor>(object: ObjAddr) {
     // SAFETY: the caller's count keeps the allocation alive until our
     // decrement; `weak` is last used by the acquire below, before the
     // memory is freed (as `&self.inner().weak` in `Arc`'s `Weak::drop`).
     let weak = &unsafe { object.slot::<WeakrefSlot>() }.weak;
-    if weak.decrement() {
+    if weak.decrement::<F>() {
         // SAFETY: the count reached zero: the value was dropped (the strong
         // side's count is gone) and no node remains.
         unsafe { header::free(object) };
@@ -230,7 +236,7 @@ pub(crate) unsafe fn release_weak(object: ObjAddr) {
 ///
 /// `object` has a `WeakrefSlot`, its strong count is zero and its value
 /// has been dropped, and the caller owns the strong side's weak count.
-pub(crate) unsafe fn release_weak_after_death(object: ObjAddr) {
+pub(crate) unsafe fn release_weak_after_death<F: Flavor>(object: ObjAddr) {
     // SAFETY: the caller's count keeps the allocation alive.
     let weak = &unsafe { object.slot::<WeakrefSlot>() }.weak;
     // Making a node takes an `Obj`, and none is left: the count can only
@@ -244,7 +250,7 @@ pub(crate) unsafe fn release_weak_after_death(object: ObjAddr) {
     }
     // SAFETY: the caller owns the strong side's weak count and hands it
     // over; the object has a `WeakrefSlot`.
-    unsafe { release_weak(object) };
+    unsafe { release_weak::<F>(object) };
 }
 
 /// Releases one count on a node with a callback.
@@ -270,13 +276,13 @@ pub(crate) unsafe fn release_weak_after_death(object: ObjAddr) {
 ///
 /// The caller owns one count on `head`, a live non-basic node, and gives
 /// it up.
-unsafe fn release_callback_node(head: NonNull<NodeHead>) {
+unsafe fn release_callback_node<F: Flavor>(head: NonNull<NodeHead>) {
     // SAFETY: our count keeps the node alive.
     let node = unsafe { head.as_ref() };
-    if node.handles.decrement_unless_last() {
+    if node.handles.decrement_unless_last::<F>() {
         return;
     }
-    let mut list = node.slot().lock();
+    let mut list = node.slot().lock::<F>();
     // SAFETY: we hold the lock of the node's slot, and our count keeps the
     // node alive.
     // A read only: clearing may be reading a detached node's links too.
@@ -284,7 +290,7 @@ unsafe fn release_callback_node(head: NonNull<NodeHead>) {
         // Detached: unlock while our count still keeps the node, and so
         // the slot, alive; then release it as a detached count.
         drop(list);
-        if node.handles.decrement() {
+        if node.handles.decrement::<F>() {
             let destroy = node.vtable.destroy;
             // SAFETY: the count reached zero, so this is the one call, and
             // the node is out of the list.
@@ -296,7 +302,7 @@ unsafe fn release_callback_node(head: NonNull<NodeHead>) {
     // lock), and every other release of the last count takes this lock, so
     // the node outlives our unlock even when this decrement is not the
     // last (a holder of another count cloned it meanwhile).
-    if !node.handles.decrement() {
+    if !node.handles.decrement::<F>() {
         return;
     }
     // SAFETY: we hold the lock of the node's slot; the node is alive (count
@@ -316,14 +322,14 @@ unsafe fn release_callback_node(head: NonNull<NodeHead>) {
 }
 
 /// The locked list: its `ptr` is the head.
-type ListGuard<'a> = PtrGuard<'a, NodeHead>;
+type ListGuard<'a, F> = PtrGuard<'a, NodeHead, F>;
 
 /// Takes `node` out of the locked list if it is still in it.
 ///
 /// # Safety
 ///
 /// `list` is the lock of `node`'s referent's slot, and `node` is alive.
-unsafe fn unlink_locked(list: &mut ListGuard<'_>, node: *mut NodeHead) {
+unsafe fn unlink_locked<F: Flavor>(list: &mut ListGuard<'_, F>, node: *mut NodeHead) {
     // SAFETY: we hold the lock, so the links of every linked node are ours
     // to change, and linked nodes are alive.
     unsafe {
@@ -344,14 +350,14 @@ unsafe fn unlink_locked(list: &mut ListGuard<'_>, node: *mut NodeHead) {
 }
 
 impl WeakrefSlot {
-    fn lock(&self) -> ListGuard<'_> {
-        self.list.lock()
+    fn lock<F: Flavor>(&self) -> ListGuard<'_, F> {
+        self.list.lock::<F>()
     }
 
     /// Pushes `node` at the front of the list.
-    fn link(&self, node: NonNull<NodeHead>) {
+    fn link<F: Flavor>(&self, node: NonNull<NodeHead>) {
         let node = node.as_ptr();
-        let mut list = self.lock();
+        let mut list = self.lock::<F>();
         // SAFETY: we hold the lock; `node` is new and alive, the old head is
         // linked and alive (a node unlinks itself under this lock before it
         // is freed).
@@ -372,7 +378,7 @@ impl WeakrefSlot {
     }
 
     /// The number of live refs and proxies to this (live) object.
-    pub(crate) fn weakref_count(&self) -> usize {
+    pub(crate) fn weakref_count<F: Flavor>(&self) -> usize {
         let mut count = 0;
         for basic in [&self.basic_ref, &self.basic_proxy] {
             if let Some(node) = NonNull::new(basic.load(Ordering::Acquire)) {
@@ -383,11 +389,11 @@ impl WeakrefSlot {
                 }
             }
         }
-        count + self.list_count()
+        count + self.list_count::<F>()
     }
 
-    fn list_count(&self) -> usize {
-        let list = self.lock();
+    fn list_count<F: Flavor>(&self) -> usize {
+        let list = self.lock::<F>();
         let mut n = 0;
         let mut cur = list.ptr;
         while !cur.is_null() {
@@ -405,7 +411,7 @@ impl WeakrefSlot {
     /// Handles to every live ref and proxy of this (live) object: the basic
     /// ref, the basic proxy, then the others newest first, as CPython lists
     /// them.
-    pub(crate) fn weakrefs(&self) -> Vec<NodeHandle> {
+    pub(crate) fn weakrefs<F: Flavor>(&self) -> Vec<NodeHandle<F>> {
         let mut out = Vec::new();
         for basic in [&self.basic_ref, &self.basic_proxy] {
             if let Some(node) = NonNull::new(basic.load(Ordering::Acquire)) {
@@ -413,7 +419,7 @@ impl WeakrefSlot {
                 // caller's `Obj` keeps the object alive.
                 let head = unsafe { node.as_ref() };
                 if head.handles.get() > 1 {
-                    head.handles.increment();
+                    head.handles.increment::<F>();
                     // SAFETY: we just took this count.
                     out.push(unsafe { NodeHandle::from_count(node) });
                 }
@@ -423,10 +429,10 @@ impl WeakrefSlot {
         // in the rare case the list grew in between.
         let base = out.len();
         loop {
-            let wanted = self.list_count();
+            let wanted = self.list_count::<F>();
             out.reserve(wanted);
             let capacity = out.capacity() - base;
-            let list = self.lock();
+            let list = self.lock::<F>();
             let mut cur = list.ptr;
             let mut fits = true;
             let mut taken = 0;
@@ -438,7 +444,7 @@ impl WeakrefSlot {
                             fits = false;
                             break;
                         }
-                        if (*cur).handles.try_increment() {
+                        if (*cur).handles.try_increment::<F>() {
                             out.push(NodeHandle::from_count(NonNull::new_unchecked(cur)));
                             taken += 1;
                         }
@@ -463,7 +469,7 @@ impl WeakrefSlot {
 /// Called once, by the object's death, after its strong count reached zero
 /// and before the strong side's weak count is released; `object` has a
 /// `WeakrefSlot`.
-pub(crate) unsafe fn clear(object: ObjAddr) {
+pub(crate) unsafe fn clear<F: Flavor>(object: ObjAddr) {
     // SAFETY: the strong side's weak count, not yet released, keeps the
     // allocation alive for the whole call; the caller vouches for the slot.
     let slot = unsafe { object.slot::<WeakrefSlot>() };
@@ -476,7 +482,7 @@ pub(crate) unsafe fn clear(object: ObjAddr) {
         if let Some(node) = NonNull::new(basic.load(Ordering::Acquire)) {
             basic.store(ptr::null_mut(), Ordering::Relaxed);
             // SAFETY: the slot owned this count (field invariant).
-            drop(unsafe { NodeHandle::from_count(node) });
+            drop(unsafe { NodeHandle::<F>::from_count(node) });
         }
     }
     if slot.list.is_null() {
@@ -484,7 +490,7 @@ pub(crate) unsafe fn clear(object: ObjAddr) {
     }
     let mut chain: *mut NodeHead = ptr::null_mut();
     {
-        let mut list = slot.lock();
+        let mut list = slot.lock::<F>();
         let mut cur = core::mem::replace(&mut list.ptr, ptr::null_mut());
         let mut last: *mut NodeHead = ptr::null_mut();
         while !cur.is_null() {
@@ -501,7 +507,9 @@ pub(crate) unsafe fn clear(object: ObjAddr) {
                     // from zero, see `NodeHead::handles`).
                     (*cur).handles.set(1);
                 }
-                if (*cur).vtable.has_callback && (handed_over || (*cur).handles.try_increment()) {
+                if (*cur).vtable.has_callback
+                    && (handed_over || (*cur).handles.try_increment::<F>())
+                {
                     if last.is_null() {
                         chain = cur;
                     } else {
@@ -537,14 +545,14 @@ pub(crate) unsafe fn clear(object: ObjAddr) {
 /// `obj` holds a strong count: no node is ever made for a dead object,
 /// which is what lets a death free its memory without a read-modify-write
 /// (`release_weak_after_death`).
-pub(crate) fn attach_node<X, C: Callback<X>, K: KindTag>(
+pub(crate) fn attach_node<X, C: Callback<X, F>, K: KindTag, F: Flavor>(
     obj: &impl LiveSlotPtr,
     data: X,
     callback: Option<C>,
-) -> NodeHandle {
+) -> NodeHandle<F> {
     let slot = obj.slot();
     let head = NodeBox::allocate(
-        VTableOf::<X, C, K, false>::VTABLE,
+        VTableOf::<X, C, K, F, false>::VTABLE,
         obj.object(),
         data,
         callback,
@@ -552,8 +560,8 @@ pub(crate) fn attach_node<X, C: Callback<X>, K: KindTag>(
     );
     // Relaxed, as `Arc::downgrade`: the caller's strong count keeps the
     // allocation alive while we add ours.
-    slot.weak.increment();
-    slot.link(head);
+    slot.weak.increment::<F>();
+    slot.link::<F>(head);
     // SAFETY: the node was created with one count, which is this handle's.
     unsafe { NodeHandle::from_count(head) }
 }
@@ -564,33 +572,40 @@ pub(crate) fn attach_node<X, C: Callback<X>, K: KindTag>(
 /// `obj` must keep the object alive (hold a strong count): a basic node
 /// is cached only while the object lives.
 #[inline]
-pub(crate) fn basic_node<K: KindTag>(obj: &impl LiveSlotPtr) -> NodeHandle {
+pub(crate) fn basic_node<K: KindTag, F: Flavor>(obj: &impl LiveSlotPtr) -> NodeHandle<F> {
     let cached = obj.slot().basic(K::KIND).load(Ordering::Acquire);
     if let Some(node) = NonNull::new(cached) {
         // SAFETY: while the object lives (the caller's strong count) the
         // slot owns a count on its cached node, so it is alive and its
         // count is not zero.
         unsafe {
-            node.as_ref().handles.increment();
+            node.as_ref().handles.increment::<F>();
             return NodeHandle::from_count(node);
         }
     }
-    new_basic_node::<K>(obj)
+    new_basic_node::<K, F>(obj)
 }
 
 #[cold]
-fn new_basic_node<K: KindTag>(obj: &impl LiveSlotPtr) -> NodeHandle {
+fn new_basic_node<K: KindTag, F: Flavor>(obj: &impl LiveSlotPtr) -> NodeHandle<F> {
     let slot = obj.slot();
     // Two counts: the slot's and the returned handle's.
     let node = NodeBox::<(), NoCallback>::allocate(
-        VTableOf::<(), NoCallback, K, true>::VTABLE,
+        VTableOf::<(), NoCallback, K, F, true>::VTABLE,
         obj.object(),
         (),
         None,
         2,
     );
-    slot.weak.increment();
-    match slot.basic(K::KIND).compare_exchange(
+    slot.weak.increment::<F>();
+    let basic = slot.basic(K::KIND);
+    if !F::THREADED {
+        // Nobody else can have cached one since our look.
+        basic.store(node.as_ptr(), Ordering::Release);
+        // SAFETY: one of the two counts is the handle's.
+        return unsafe { NodeHandle::from_count(node) };
+    }
+    match basic.compare_exchange(
         ptr::null_mut(),
         node.as_ptr(),
         Ordering::AcqRel,
@@ -605,9 +620,9 @@ fn new_basic_node<K: KindTag>(obj: &impl LiveSlotPtr) -> NodeHandle {
             // SAFETY: `winner` is cached, so alive while the object lives
             // (the caller's strong count), with the slot's count on it.
             unsafe {
-                (*winner).handles.increment();
+                (*winner).handles.increment::<F>();
                 node.as_ref().handles.set(0);
-                destroy::<(), NoCallback>(node, false);
+                destroy::<(), NoCallback, F>(node, false);
                 NodeHandle::from_count(NonNull::new_unchecked(winner))
             }
         }

@@ -1,7 +1,9 @@
 //! A reference count: the one shape of atomic the core counts with (an
 //! object's strong and weak counts, a node's handle count), with the
-//! orderings `Arc` uses for each step.
+//! orderings `Arc` uses for each step in the sync flavour, and as plain
+//! loads and stores, as `Rc`'s `Cell`, in the unsync one.
 
+use super::flavor::Flavor;
 use super::{AtomicUsize, Ordering};
 
 /// A guard against reference-count overflow, as `Arc` has: a program would
@@ -37,7 +39,14 @@ impl Count {
 
     /// Adds one; the caller holds one already, so the count is not zero.
     #[inline]
-    pub(crate) fn increment(&self) {
+    pub(crate) fn increment<F: Flavor>(&self) {
+        if !F::THREADED {
+            let n = self.0.load(Ordering::Relaxed);
+            if n >= MAX_REFCOUNT {
+                std::process::abort();
+            }
+            return self.0.store(n + 1, Ordering::Relaxed);
+        }
         // Relaxed, as `Arc::clone`: a new count can only come from an
         // existing one, which already keeps the counted thing alive.
         if self.0.fetch_add(1, Ordering::Relaxed) > MAX_REFCOUNT {
@@ -48,8 +57,18 @@ impl Count {
     /// Adds one unless the count is zero: one compare-and-swap that never
     /// moves it from zero.
     #[inline]
-    pub(crate) fn try_increment(&self) -> bool {
+    pub(crate) fn try_increment<F: Flavor>(&self) -> bool {
         let mut n = self.0.load(Ordering::Relaxed);
+        if !F::THREADED {
+            if n == 0 {
+                return false;
+            }
+            if n >= MAX_REFCOUNT {
+                std::process::abort();
+            }
+            self.0.store(n + 1, Ordering::Relaxed);
+            return true;
+        }
         loop {
             if n == 0 {
                 return false;
@@ -72,7 +91,12 @@ impl Count {
     /// Takes one away; true if it was the last, and then everything done
     /// under the other counts happens before the caller's next step.
     #[inline]
-    pub(crate) fn decrement(&self) -> bool {
+    pub(crate) fn decrement<F: Flavor>(&self) -> bool {
+        if !F::THREADED {
+            let n = self.0.load(Ordering::Relaxed);
+            self.0.store(n - 1, Ordering::Relaxed);
+            return n == 1;
+        }
         // Release publishes this count's uses to whoever takes the last one
         // away; the acquire below makes the last one see all of them.
         if self.0.fetch_sub(1, Ordering::Release) != 1 {
@@ -85,8 +109,14 @@ impl Count {
     /// Takes one away unless it is the last one: false, and nothing
     /// changed, if the count is 1.
     #[inline]
-    pub(crate) fn decrement_unless_last(&self) -> bool {
+    pub(crate) fn decrement_unless_last<F: Flavor>(&self) -> bool {
         let mut n = self.0.load(Ordering::Relaxed);
+        if !F::THREADED {
+            if n > 1 {
+                self.0.store(n - 1, Ordering::Relaxed);
+            }
+            return n > 1;
+        }
         while n > 1 {
             match self
                 .0

@@ -2,6 +2,8 @@
 //! piece the core is built from comes from here, so this is the one seam
 //! where a model checker, a single-threaded flavour or `no_std` plugs in.
 //!
+//! - [`flavor`]: the flavour parameter, which picks the operations below
+//!   (atomic read-modify-writes and locks, or plain loads and stores);
 //! - atomics and the cells of the nodes (`Cell`), and [`Count`], the
 //!   reference count with `Arc`'s orderings;
 //! - [`ptr_lock::PtrLock`], the slot's list lock (bit 0 of the head);
@@ -21,6 +23,7 @@
 
 mod count;
 pub(crate) mod exit;
+pub(crate) mod flavor;
 pub(crate) mod ptr_lock;
 pub(crate) mod table_lock;
 

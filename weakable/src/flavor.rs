@@ -1,0 +1,46 @@
+//! The flavour parameter and the handles generic over it.
+//!
+//! Every handle type is written once, generic over a flavour `F`:
+//! [`Obj<T, F>`](Obj), [`Ref<T, X, F>`](Ref), [`Proxy<T, F>`](Proxy) and
+//! [`AnyRef<T, F>`](AnyRef). The modules [`sync`](crate::sync) and
+//! [`unsync`](crate::unsync) name them with the flavour fixed, and the
+//! crate root re-exports `sync`'s, so most code never writes `F`. Write it
+//! to be generic over both:
+//!
+//! ```
+//! use weakable::flavor::{Flavor, Obj, Ref};
+//! use weakable::Weakable;
+//!
+//! #[derive(Weakable)]
+//! struct Widget(&'static str);
+//!
+//! /// A parent pointer, in either flavour.
+//! struct Child<F: Flavor> {
+//!     parent: Ref<Widget, (), F>,
+//! }
+//!
+//! impl<F: Flavor> Child<F> {
+//!     fn new(parent: &Obj<Widget, F>) -> Self {
+//!         Child { parent: Ref::new(parent) }
+//!     }
+//!     fn parent_name(&self) -> Option<&'static str> {
+//!         self.parent.upgrade().map(|p| p.0)
+//!     }
+//! }
+//!
+//! let shared = weakable::sync::Obj::new(Widget("window"));
+//! let local = weakable::unsync::Obj::new(Widget("dialog"));
+//! assert_eq!(Child::new(&shared).parent_name(), Some("window"));
+//! assert_eq!(Child::new(&local).parent_name(), Some("dialog"));
+//! ```
+//!
+//! How the flavour works: an object and its ref nodes are laid out the
+//! same in both flavours, and `F` picks the operations on their counts and
+//! on the slot's list: atomic read-modify-writes and a spin lock for
+//! [`Sync`], plain loads and stores for [`Unsync`], whose handles are
+//! neither `Send` nor `Sync`, so that nothing else can be touching them.
+
+pub use crate::obj::Obj;
+pub use crate::proxy::Proxy;
+pub use crate::reference::{AnyRef, Ref};
+pub use crate::rt::flavor::{Flavor, Sendable, Shareable, Sync, Unsync};

@@ -1,0 +1,175 @@
+//! The flavour parameter: which primitives a handle's operations use.
+//!
+//! Every object, ref node and slot is laid out the same in both flavours:
+//! the counts and the list head are atomics in memory. What differs is the
+//! operations on them, chosen at compile time by the handle's type:
+//! [`Sync`] uses read-modify-writes with `Arc`'s orderings and spins on
+//! the slot's list lock; [`Unsync`] reads and writes them as plain
+//! (relaxed) loads and stores, which compile to ordinary moves, and takes
+//! no lock. That is sound without any `unsafe` of its own: a relaxed load
+//! followed by a store is never undefined behaviour, only a lost update if
+//! two threads did it at once, and an unsync handle cannot leave its
+//! thread (none of them is `Send` or `Sync`), so every access to an unsync
+//! object comes from the thread that made it.
+//!
+//! The bounds that make the sync flavour thread-safe (callbacks `Send`,
+//! contents `Send + Sync`) are [`Sendable`] and [`Shareable`], which hold
+//! for everything in the unsync flavour.
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Sync {}
+    impl Sealed for super::Unsync {}
+
+    /// Seals [`Sendable`](super::Sendable) and [`Shareable`](super::Shareable):
+    /// their meaning is fixed by the blanket impls below.
+    pub trait SealedBound<F> {}
+    impl<T: ?Sized + Send> SealedBound<super::Sync> for T {}
+    impl<T: ?Sized> SealedBound<super::Unsync> for T {}
+}
+
+/// The flavour of an object and its handles: [`Sync`] (thread-safe, the
+/// default, what `weakable::sync` names) or [`Unsync`] (single-threaded,
+/// `weakable::unsync`).
+///
+/// The flavour is a type parameter of the generic handles in this module
+/// ([`Obj<T, F>`](crate::flavor::Obj), [`Ref<T, X, F>`](crate::flavor::Ref),
+/// ...). Most code names them through `weakable::sync` or
+/// `weakable::unsync`, whose types fix it; code that works with both can be
+/// generic over `F: Flavor`.
+///
+/// This trait is sealed: the core's soundness argument depends on knowing
+/// every flavour.
+///
+/// # Examples
+///
+/// ```
+/// use weakable::flavor::{self, Flavor};
+/// use weakable::Weakable;
+///
+/// #[derive(Weakable)]
+/// struct Node(u32);
+///
+/// // Works with `sync::Obj` and `unsync::Obj` alike.
+/// fn alive<F: Flavor>(r: &flavor::Ref<Node, (), F>) -> bool {
+///     r.upgrade().is_some()
+/// }
+///
+/// let a = weakable::sync::Obj::new(Node(1));
+/// let b = weakable::unsync::Obj::new(Node(2));
+/// assert!(alive(&weakable::sync::Ref::new(&a)));
+/// assert!(alive(&weakable::unsync::Ref::new(&b)));
+/// ```
+pub trait Flavor: sealed::Sealed + Sized + 'static {
+    /// Whether handles of this flavour may be shared between threads (and
+    /// so must use atomic read-modify-writes and locks).
+    const THREADED: bool;
+}
+
+/// The thread-safe flavour (`weakable::sync`, re-exported at the crate
+/// root): handles are `Send` and `Sync` when their contents are, callbacks
+/// must be `Send`, and counts are updated with atomic read-modify-writes.
+///
+/// This is a type, not the `Sync` auto trait; name it `flavor::Sync`.
+///
+/// # Examples
+///
+/// ```
+/// use weakable::{flavor, Obj, Weakable};
+///
+/// #[derive(Weakable)]
+/// struct Image;
+///
+/// let o: flavor::Obj<Image, flavor::Sync> = Obj::new(Image);
+/// std::thread::spawn(move || drop(o)).join().unwrap();
+/// ```
+#[derive(Debug)]
+pub enum Sync {}
+
+/// The single-threaded flavour (`weakable::unsync`): handles are neither
+/// `Send` nor `Sync`, callbacks and contents need not be either, and counts
+/// are updated with plain loads and stores, as `std::rc` does.
+///
+/// # Examples
+///
+/// ```
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+/// use weakable::unsync::{Obj, Ref};
+/// use weakable::Weakable;
+///
+/// #[derive(Weakable)]
+/// struct Doc {
+///     text: RefCell<String>, // not `Sync`: fine in the unsync flavour
+/// }
+///
+/// let log = Rc::new(RefCell::new(Vec::new()));
+/// let sink = log.clone(); // an `Rc` in a callback
+/// let d = Obj::new(Doc { text: RefCell::new("draft".into()) });
+/// let r = Ref::with_callback(&d, move |_| sink.borrow_mut().push("closed"));
+/// d.text.borrow_mut().push_str(" 2");
+/// assert_eq!(*r.upgrade().unwrap().text.borrow(), "draft 2");
+/// drop(d);
+/// assert_eq!(*log.borrow(), ["closed"]);
+/// ```
+#[derive(Debug)]
+pub enum Unsync {}
+
+impl Flavor for Sync {
+    const THREADED: bool = true;
+}
+
+impl Flavor for Unsync {
+    const THREADED: bool = false;
+}
+
+/// What a callback must be to be registered in flavour `F`: `Send` in the
+/// [`Sync`] flavour (it may run on whichever thread the object dies on),
+/// anything in the [`Unsync`] one.
+///
+/// Sealed: implemented for exactly those types.
+///
+/// # Examples
+///
+/// ```
+/// use weakable::flavor::{self, Sendable};
+///
+/// fn check<F: flavor::Flavor, C: Sendable<F>>(_: &C) {}
+/// let rc = std::rc::Rc::new(1);
+/// check::<flavor::Unsync, _>(&rc); // an `Rc` is fine single-threaded
+/// check::<flavor::Sync, _>(&1u8);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be sent to another thread, which the sync flavour needs",
+    label = "not `Send`",
+    note = "single-threaded code can use `weakable::unsync`, whose callbacks need not be `Send`"
+)]
+pub trait Sendable<F: Flavor>: sealed::SealedBound<F> {}
+
+impl<T: ?Sized + Send> Sendable<Sync> for T {}
+impl<T: ?Sized> Sendable<Unsync> for T {}
+
+/// What data a handle carries in flavour `F`: `Send + Sync` in the
+/// [`Sync`] flavour (the handle may be used from any thread), anything in
+/// the [`Unsync`] one.
+///
+/// Sealed: implemented for exactly those types.
+///
+/// # Examples
+///
+/// ```
+/// use weakable::flavor::{self, Shareable};
+///
+/// fn check<F: flavor::Flavor, X: Shareable<F>>(_: &X) {}
+/// check::<flavor::Unsync, _>(&std::cell::Cell::new(1));
+/// check::<flavor::Sync, _>(&"thumbnail");
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be shared between threads, which the sync flavour needs",
+    label = "not `Send + Sync`",
+    note = "single-threaded code can use `weakable::unsync`, which needs neither"
+)]
+pub trait Shareable<F: Flavor>: Sendable<F> {}
+
+impl<T: ?Sized + Send + core::marker::Sync> Shareable<Sync> for T {}
+impl<T: ?Sized> Shareable<Unsync> for T {}

@@ -1,0 +1,104 @@
+//! The thread-safe flavour: what the crate root re-exports.
+//!
+//! Handles are `Send` and `Sync` when their contents are, as `Arc` is;
+//! callbacks must be `Send`, since they run on whichever thread drops an
+//! object's last handle; the collections can be shared between threads.
+//! Single-threaded code that wants `std::rc` speed or `!Send` contents
+//! uses [`unsync`](crate::unsync) instead; the two have the same names
+//! with the same meanings.
+//!
+//! # Examples
+//!
+//! ```
+//! use weakable::sync::{Obj, Ref};
+//! use weakable::Weakable;
+//!
+//! #[derive(Weakable)]
+//! struct Texture(Vec<u8>);
+//!
+//! let t = Obj::new(Texture(vec![0; 64]));
+//! let r = Ref::new(&t);
+//! let seen = std::thread::spawn(move || r.upgrade().map(|t| t.0.len()))
+//!     .join()
+//!     .unwrap();
+//! assert_eq!(seen, Some(64));
+//! ```
+
+use crate::rt::flavor::Sync;
+
+pub use crate::reference::{getweakrefcount, getweakrefs};
+pub use crate::{
+    finalize, BoundMethod, Finalizer, WeakKeyDictionary, WeakMethod, WeakSet, WeakValueDictionary,
+};
+
+/// A strong reference to an object of the sync flavour: an `Arc` whose
+/// allocation carries the object's `__weakref__` slot. See
+/// [`flavor::Obj`](crate::flavor::Obj) for everything it does.
+///
+/// # Examples
+///
+/// ```
+/// use weakable::{Obj, Weakable};
+///
+/// #[derive(Weakable)]
+/// struct Image;
+///
+/// let a = Obj::new(Image);
+/// let b = a.clone();
+/// assert!(Obj::ptr_eq(&a, &b));
+/// ```
+pub type Obj<T> = crate::obj::Obj<T, Sync>;
+
+/// A weak reference of the sync flavour, Python's `weakref.ref`, with data
+/// `X` (by default none). See [`flavor::Ref`](crate::flavor::Ref).
+///
+/// # Examples
+///
+/// ```
+/// use weakable::{Obj, Ref, Weakable};
+///
+/// #[derive(Weakable)]
+/// struct Image;
+///
+/// let o = Obj::new(Image);
+/// let r = Ref::new(&o);
+/// assert!(r.upgrade().is_some());
+/// drop(o);
+/// assert!(r.upgrade().is_none());
+/// ```
+pub type Ref<T, X = ()> = crate::reference::Ref<T, X, Sync>;
+
+/// A proxy of the sync flavour, Python's `weakref.proxy`. See
+/// [`flavor::Proxy`](crate::flavor::Proxy).
+///
+/// # Examples
+///
+/// ```
+/// use weakable::{Obj, Proxy, Weakable};
+///
+/// #[derive(Weakable)]
+/// struct Image(u32);
+///
+/// let o = Obj::new(Image(7));
+/// let p = Proxy::new(&o);
+/// assert_eq!(p.get().unwrap().0, 7);
+/// ```
+pub type Proxy<T> = crate::proxy::Proxy<T, Sync>;
+
+/// One of the weak references `getweakrefs` lists, in the sync flavour.
+/// See [`flavor::AnyRef`](crate::flavor::AnyRef).
+///
+/// # Examples
+///
+/// ```
+/// use weakable::{getweakrefs, AnyRef, Obj, Ref, Weakable};
+///
+/// #[derive(Weakable)]
+/// struct Image;
+///
+/// let o = Obj::new(Image);
+/// let r = Ref::with_callback(&o, |_| {});
+/// let listed: Vec<AnyRef<Image>> = getweakrefs(&o);
+/// assert!(listed[0] == r);
+/// ```
+pub type AnyRef<T> = crate::reference::AnyRef<T, Sync>;

@@ -1,0 +1,162 @@
+//! The single-threaded flavour: the same objects and weak references at
+//! `std::rc` speed, for contents and callbacks that are not `Send` or
+//! `Sync`.
+//!
+//! Its handles are neither `Send` nor `Sync`, so every object of this
+//! flavour lives and dies on the thread that made it; in exchange no
+//! count is updated with an atomic read-modify-write and no lock is taken.
+//! An object may hold `Cell`s and `RefCell`s, and a callback may capture
+//! an `Rc`. The names and their meanings are [`sync`](crate::sync)'s; any
+//! `#[derive(Weakable)]` type works in both.
+//!
+//! This flavour has the objects, refs, proxies and `getweakrefs`; the weak
+//! collections, `WeakMethod` and `finalize` exist in the sync flavour only
+//! for now.
+//!
+//! # Examples
+//!
+//! A widget tree with `RefCell` state and parent pointers:
+//!
+//! ```
+//! use std::cell::RefCell;
+//! use std::rc::Rc;
+//! use weakable::unsync::{Obj, Ref};
+//! use weakable::Weakable;
+//!
+//! #[derive(Weakable)]
+//! struct Widget {
+//!     name: String,
+//!     parent: Option<Ref<Widget>>,
+//!     children: RefCell<Vec<Obj<Widget>>>,
+//! }
+//!
+//! fn add_child(parent: &Obj<Widget>, name: &str) -> Obj<Widget> {
+//!     let child = Obj::new(Widget {
+//!         name: name.into(),
+//!         parent: Some(Ref::new(parent)),
+//!         children: RefCell::new(Vec::new()),
+//!     });
+//!     parent.children.borrow_mut().push(child.clone());
+//!     child
+//! }
+//!
+//! let window = Obj::new(Widget {
+//!     name: "window".into(),
+//!     parent: None,
+//!     children: RefCell::new(Vec::new()),
+//! });
+//! let button = add_child(&window, "ok");
+//! let parent = button.parent.as_ref().and_then(Ref::upgrade).unwrap();
+//! assert_eq!(parent.name, "window");
+//! drop(parent);
+//!
+//! // Closing the window: its children's parent pointers go dead, and a
+//! // callback that captures an `Rc` hears of it.
+//! let closed = Rc::new(RefCell::new(Vec::new()));
+//! let log = closed.clone();
+//! let _watch = Ref::with_callback(&window, move |_| log.borrow_mut().push("window"));
+//! drop(window);
+//! assert_eq!(*closed.borrow(), ["window"]);
+//! assert!(button.parent.as_ref().unwrap().upgrade().is_none());
+//! ```
+//!
+//! Handles cannot leave their thread:
+//!
+//! ```compile_fail
+//! use weakable::unsync::Obj;
+//! use weakable::Weakable;
+//!
+//! #[derive(Weakable)]
+//! struct Widget;
+//!
+//! let w = Obj::new(Widget);
+//! std::thread::spawn(move || drop(w)); // error: `Obj<Widget, Unsync>` cannot be sent
+//! ```
+
+use crate::rt::flavor::Unsync;
+
+pub use crate::reference::{getweakrefcount, getweakrefs};
+
+/// A strong reference to an object of the unsync flavour: an `Rc` whose
+/// allocation carries the object's `__weakref__` slot. See
+/// [`flavor::Obj`](crate::flavor::Obj) for everything it does.
+///
+/// # Examples
+///
+/// ```
+/// use std::cell::Cell;
+/// use weakable::unsync::Obj;
+/// use weakable::Weakable;
+///
+/// #[derive(Weakable)]
+/// struct Counter(Cell<u32>);
+///
+/// let a = Obj::new(Counter(Cell::new(0)));
+/// let b = a.clone();
+/// b.0.set(b.0.get() + 1);
+/// assert_eq!(a.0.get(), 1);
+/// assert_eq!(Obj::strong_count(&a), 2);
+/// ```
+pub type Obj<T> = crate::obj::Obj<T, Unsync>;
+
+/// A weak reference of the unsync flavour, Python's `weakref.ref`, with
+/// data `X` (by default none). See [`flavor::Ref`](crate::flavor::Ref).
+///
+/// # Examples
+///
+/// ```
+/// use std::rc::Rc;
+/// use weakable::unsync::{Obj, Ref};
+/// use weakable::Weakable;
+///
+/// #[derive(Weakable)]
+/// struct Image;
+///
+/// let o = Obj::new(Image);
+/// let keyed = Ref::with_data(&o, Rc::new("thumbnail")); // `Rc` data is fine
+/// assert_eq!(**keyed.data(), "thumbnail");
+/// drop(o);
+/// assert!(keyed.upgrade().is_none());
+/// ```
+pub type Ref<T, X = ()> = crate::reference::Ref<T, X, Unsync>;
+
+/// A proxy of the unsync flavour, Python's `weakref.proxy`. See
+/// [`flavor::Proxy`](crate::flavor::Proxy).
+///
+/// # Examples
+///
+/// ```
+/// use std::cell::RefCell;
+/// use weakable::unsync::{Obj, Proxy};
+/// use weakable::Weakable;
+///
+/// #[derive(Weakable)]
+/// struct Doc(RefCell<String>);
+///
+/// let o = Obj::new(Doc(RefCell::new("draft".into())));
+/// let p = Proxy::new(&o);
+/// p.get().unwrap().0.borrow_mut().push('!');
+/// assert_eq!(*o.0.borrow(), "draft!");
+/// drop(o);
+/// assert!(p.get().is_err());
+/// ```
+pub type Proxy<T> = crate::proxy::Proxy<T, Unsync>;
+
+/// One of the weak references `getweakrefs` lists, in the unsync flavour.
+/// See [`flavor::AnyRef`](crate::flavor::AnyRef).
+///
+/// # Examples
+///
+/// ```
+/// use weakable::unsync::{getweakrefs, AnyRef, Obj, Ref};
+/// use weakable::Weakable;
+///
+/// #[derive(Weakable)]
+/// struct Image;
+///
+/// let o = Obj::new(Image);
+/// let r = Ref::with_callback(&o, |_| {});
+/// let listed: Vec<AnyRef<Image>> = getweakrefs(&o);
+/// assert!(listed[0] == r);
+/// ```
+pub type AnyRef<T> = crate::reference::AnyRef<T, Unsync>;
