@@ -3,12 +3,30 @@
 //! threads (`collection_model`). The differential tests against CPython are
 //! the other test binary, `tests/differential`.
 
+/// Keeps its items: what a suite tests in the sync flavour only.
+macro_rules! keep_items {
+    ($($item:item)*) => { $($item)* };
+}
+/// Drops its items: in the unsync flavour, what exists in the sync one
+/// only for now (the weak collections, `WeakMethod`, `finalize`) and the
+/// crate root's names (the sync flavour's).
+macro_rules! skip_items {
+    ($($item:item)*) => {};
+}
+#[allow(unused_imports)]
+use {keep_items, skip_items};
+
+/// The suites that run in both flavours: each is one file, compiled once
+/// in `sync` and once in `unsync`, naming the handles through
+/// `super::flavour` (`weakable::sync` or `weakable::unsync`).
+mod sync;
+mod unsync;
+
 mod collection_model;
 mod finalizer_hostile;
 mod hostile_keys;
 mod methods_and_finalizers;
 mod stress;
-mod test_weakref;
 mod test_weakref_mapping;
 mod test_weakset;
 mod unraisable_hook;

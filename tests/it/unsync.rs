@@ -1,0 +1,8 @@
+//! The suites that run in both flavours, in the unsync flavour (see
+//! `main.rs`).
+
+pub(crate) use crate::skip_items as sync_only;
+pub(crate) use weakable::unsync as flavour;
+
+#[path = "test_weakref.rs"]
+mod test_weakref;
