@@ -4,5 +4,7 @@
 pub(crate) use crate::skip_items as sync_only;
 pub(crate) use weakable::unsync as flavour;
 
+// One file, two modules: that is the point (one test body, two flavours).
+#[allow(clippy::duplicate_mod)]
 #[path = "test_weakref.rs"]
 mod test_weakref;
