@@ -2,8 +2,10 @@
 //! whole life, and a `no_weakref` object against `Arc`.
 //!
 //! Each criterion group is one workload; each function in it one
-//! implementation (`weakable` and its anchors), so `bench/compare` can put
-//! them side by side. Run with `cargo bench -p weakable-bench --bench refs`.
+//! implementation (`weakable`, `weakable unsync` and their anchors), so
+//! `bench/compare` can put them side by side. The unsync flavour's rows
+//! are charted against `std::rc`. Run with `cargo bench -p weakable-bench
+//! --bench refs`.
 #![allow(missing_docs)]
 
 use std::hint::black_box;
@@ -13,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use weakable::{weakable_dyn, Obj, Ref, Weakable};
+use weakable::{unsync, weakable_dyn, Obj, Ref, Weakable};
 
 /// A value with a `__weakref__` slot.
 #[derive(Weakable)]
@@ -58,9 +60,14 @@ fn upgrade(c: &mut Criterion) {
     let w = Arc::downgrade(&arc);
     let rc = Rc::new(Val(1));
     let rw = Rc::downgrade(&rc);
+    let local = unsync::Obj::new(Val(1));
+    let local_r = unsync::Ref::new(&local);
 
     let mut g = c.benchmark_group("upgrade hit");
     g.bench_function("weakable", |b| b.iter(|| black_box(&r).upgrade()));
+    g.bench_function("weakable unsync", |b| {
+        b.iter(|| black_box(&local_r).upgrade())
+    });
     g.bench_function("sync::Weak", |b| b.iter(|| black_box(&w).upgrade()));
     g.bench_function("rc::Weak", |b| b.iter(|| black_box(&rw).upgrade()));
     g.finish();
@@ -91,9 +98,15 @@ fn upgrade(c: &mut Criterion) {
     let dead_rc = Rc::new(Val(1));
     let dead_rw = Rc::downgrade(&dead_rc);
     drop(dead_rc);
+    let dead_local = unsync::Obj::new(Val(1));
+    let dead_local_r = unsync::Ref::new(&dead_local);
+    drop(dead_local);
 
     let mut g = c.benchmark_group("upgrade miss");
     g.bench_function("weakable", |b| b.iter(|| black_box(&dead_r).upgrade()));
+    g.bench_function("weakable unsync", |b| {
+        b.iter(|| black_box(&dead_local_r).upgrade())
+    });
     g.bench_function("sync::Weak", |b| b.iter(|| black_box(&dead_w).upgrade()));
     g.bench_function("rc::Weak", |b| b.iter(|| black_box(&dead_rw).upgrade()));
     g.finish();
@@ -124,6 +137,9 @@ fn take_ref(c: &mut Criterion) {
     let bare = Obj::new(Val(1));
     let arc = Arc::new(Val(1));
     let rc = Rc::new(Val(1));
+    let local_with_basic = unsync::Obj::new(Val(1));
+    let local_basic = unsync::Ref::new(&local_with_basic);
+    let local_bare = unsync::Obj::new(Val(1));
 
     let mut g = c.benchmark_group("take a ref");
     g.bench_function("weakable Ref::new, basic ref exists", |b| {
@@ -135,6 +151,12 @@ fn take_ref(c: &mut Criterion) {
     g.bench_function("weakable Ref::with_callback", |b| {
         b.iter(|| Ref::with_callback(black_box(&bare), |_| {}))
     });
+    g.bench_function("weakable unsync Ref::new, basic ref exists", |b| {
+        b.iter(|| unsync::Ref::new(black_box(&local_with_basic)))
+    });
+    g.bench_function("weakable unsync Ref::with_callback", |b| {
+        b.iter(|| unsync::Ref::with_callback(black_box(&local_bare), |_| {}))
+    });
     g.bench_function("Arc::downgrade", |b| {
         b.iter(|| Arc::downgrade(black_box(&arc)))
     });
@@ -142,7 +164,7 @@ fn take_ref(c: &mut Criterion) {
         b.iter(|| Rc::downgrade(black_box(&rc)))
     });
     g.finish();
-    drop(basic);
+    drop((basic, local_basic));
 }
 
 fn object_life(c: &mut Criterion) {
@@ -174,11 +196,33 @@ fn object_life(c: &mut Criterion) {
             refs
         })
     });
+    g.bench_function("weakable unsync Obj, 0 refs", |b| {
+        b.iter(|| unsync::Obj::new(Val(black_box(1))))
+    });
+    g.bench_function("weakable unsync Obj, 1 callback ref", |b| {
+        b.iter(|| {
+            let o = unsync::Obj::new(Val(black_box(1)));
+            let r = unsync::Ref::with_callback(&o, |r| {
+                black_box(r);
+            });
+            drop(o);
+            r
+        })
+    });
     g.bench_function("Arc, 0 refs", |b| b.iter(|| Arc::new(Val(black_box(1)))));
     g.bench_function("Arc, 1 Weak", |b| {
         b.iter(|| {
             let a = Arc::new(Val(black_box(1)));
             let w = Arc::downgrade(&a);
+            drop(a);
+            w
+        })
+    });
+    g.bench_function("Rc, 0 refs", |b| b.iter(|| Rc::new(Val(black_box(1)))));
+    g.bench_function("Rc, 1 Weak", |b| {
+        b.iter(|| {
+            let a = Rc::new(Val(black_box(1)));
+            let w = Rc::downgrade(&a);
             drop(a);
             w
         })
