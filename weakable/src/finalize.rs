@@ -60,11 +60,20 @@ use crate::traits::WeakRefable;
 /// `weakref.finalize(obj, f, *args)`.
 ///
 /// The finalizer runs at most once: when `obj` dies (its last [`Obj`] is
-/// dropped), when [`call`](Finalizer::call) is called, or at process exit if
+/// dropped), when [`call`](Finalizer::call) is called, or at exit if
 /// [`atexit`](Finalizer::atexit) is still set (the default), whichever comes
 /// first; [`detach`](Finalizer::detach) cancels it. It stays registered even
 /// when every [`Finalizer`] handle is dropped: drop the handle freely if you
 /// only want the clean-up.
+///
+/// It has the flavour of `obj`, which picks what "exit" means. In the sync
+/// flavour it is the process's exit. An unsync finalizer belongs to the
+/// thread that made it, as its object does, and its exit is that thread's
+/// end, when the thread's locals are destroyed (see
+/// [`unsync`'s docs](crate::unsync#finalizers-at-exit)): there its live
+/// finalizers with `atexit` set run, newest first, and the others die
+/// without running. In the unsync flavour `f` and `args` need not be
+/// `Send`.
 ///
 /// At the object's death, the finalizer runs like a death callback, in
 /// newest-first order with the object's other callbacks, on the thread that
@@ -119,7 +128,10 @@ use crate::traits::WeakRefable;
 /// (`std::process::exit called re-entrantly`, then `SIGABRT` on Unix):
 /// the exit status `f` asked for is lost, and the finalizers not yet run
 /// never run. Outside exit (at the object's death, or through
-/// [`call`](Finalizer::call)) it exits as usual.
+/// [`call`](Finalizer::call)) it exits as usual. An unsync finalizer run at
+/// its thread's end is inside that `exit` too when the thread's end is the
+/// process's (the thread called [`std::process::exit`], or is the main
+/// thread returning from `main`).
 ///
 /// # Examples
 ///
@@ -220,7 +232,8 @@ where
 ///
 /// Clones share one finalizer, and every method takes `&self`. Dropping the
 /// handles does not cancel it; [`detach`](Finalizer::detach) does. The type
-/// parameters are the object's type, the function's and the arguments'; name
+/// parameters are the object's type, the function's, the arguments' and the
+/// flavour's (by default sync: `weakable::Finalizer`); name
 /// the function type with a function pointer (`fn(PathBuf) -> io::Result<()>`)
 /// or a box (`Box<dyn FnOnce(A) -> R + Send>`) to store a handle in a struct.
 ///
@@ -535,7 +548,7 @@ impl<T: ?Sized, C, A, F: Flavor> Finalizer<T, C, A, F> {
         self.state.is_alive()
     }
 
-    /// Whether the finalizer runs at process exit if it is still alive then,
+    /// Whether the finalizer runs at exit if it is still alive then,
     /// Python's `f.atexit`: true by default, false once dead.
     ///
     /// # Examples
@@ -556,16 +569,20 @@ impl<T: ?Sized, C, A, F: Flavor> Finalizer<T, C, A, F> {
         self.state.atexit.load(Ordering::Acquire) && self.is_alive()
     }
 
-    /// Sets whether the finalizer runs at process exit; does nothing once it
-    /// is dead. Python's `f.atexit = value`.
+    /// Sets whether the finalizer runs at exit; does nothing once it is
+    /// dead. Python's `f.atexit = value`.
     ///
-    /// At exit (`main` returning, or [`std::process::exit`]), every live
-    /// finalizer whose flag is set runs, newest first; one created meanwhile
-    /// (by another finalizer) runs too, next. A panic is reported through the
-    /// [unraisable hook](crate::set_unraisable_hook) and the others still run.
-    /// Finalizers left with the flag unset never run, since the process ends.
-    /// (Not under Miri, which cannot register an exit handler.) A finalizer
-    /// must not call [`std::process::exit`] then: see [`finalize()`].
+    /// At exit (sync flavour: the process's, `main` returning or
+    /// [`std::process::exit`]; unsync: the end of the finalizer's thread),
+    /// every live finalizer whose flag is set runs, newest first; one created
+    /// meanwhile (by another finalizer) runs too, next. A panic is reported
+    /// through the [unraisable hook](crate::set_unraisable_hook) and the
+    /// others still run. Finalizers left with the flag unset never run: the
+    /// process ends, or, in unsync, they die with their thread, their
+    /// function and arguments dropped. (Sync finalizers do not run at exit
+    /// under Miri, which cannot register an exit handler; unsync ones do.) A
+    /// finalizer must not call [`std::process::exit`] at exit: see
+    /// [`finalize()`].
     ///
     /// # Examples
     ///

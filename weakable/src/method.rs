@@ -67,6 +67,11 @@ use crate::traits::WeakRefable;
 /// when its method is deleted from the class. All kinds share the one type
 /// `WeakMethod<T, A, R>`.
 ///
+/// It has the flavour `F` of its object: `weakable::WeakMethod` (and
+/// `weakable::sync::WeakMethod`) is the sync one, `Send + Sync` when `T`
+/// is; `weakable::unsync::WeakMethod` is the single-threaded one, whose
+/// callbacks and function objects need not be `Send` or `Sync`.
+///
 /// # Equality and hashing
 ///
 /// Two live `WeakMethod`s are equal when they bind the same object
@@ -427,8 +432,9 @@ where
     /// [`Ref::with_callback`], it never runs if every handle was dropped
     /// first. A panic in it is reported through the
     /// [unraisable hook](crate::set_unraisable_hook) as a
-    /// `"WeakMethod callback"`. The death may happen on any thread, hence
-    /// `T: Send + Sync`.
+    /// `"WeakMethod callback"`. In the sync flavour the death may happen on
+    /// any thread, hence `T: Send + Sync` and a `Send` callback there
+    /// (`Shareable<F>`, `Sendable<F>`); the unsync flavour asks for neither.
     ///
     /// # Examples
     ///
