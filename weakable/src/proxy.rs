@@ -3,6 +3,7 @@
 
 use core::fmt;
 use core::marker::{self, PhantomData};
+use core::panic::{RefUnwindSafe, UnwindSafe};
 
 use crate::core::handle::Handle;
 use crate::core::node::ProxyTag;
@@ -72,6 +73,10 @@ unsafe impl<T: ?Sized + Send + marker::Sync> Send for Proxy<T, Sync> {}
 // SAFETY: `&Proxy` allows `clone` (a new `Proxy` on this thread, which may
 // then be sent) and `get`, so sharing one needs what sending one does.
 unsafe impl<T: ?Sized + Send + marker::Sync> marker::Sync for Proxy<T, Sync> {}
+
+// As for `Ref`: no user code runs while a node is half-updated.
+impl<T: ?Sized + RefUnwindSafe, F: Flavor> UnwindSafe for Proxy<T, F> {}
+impl<T: ?Sized + RefUnwindSafe, F: Flavor> RefUnwindSafe for Proxy<T, F> {}
 
 impl<T: ?Sized + WeakRefable, F: Flavor> Proxy<T, F> {
     /// A proxy to `obj`, Python's `weakref.proxy(obj)`; the object's basic
