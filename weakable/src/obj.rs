@@ -7,7 +7,7 @@ use core::marker::PhantomData;
 use core::ops::Deref;
 use core::ptr::{self, NonNull};
 
-use crate::core::death::info_of;
+use crate::core::death::{die_returning, info_of};
 use crate::core::header::{allocate, HeaderPtr, ObjAddr};
 use crate::core::slot::{LiveSlotPtr, SlotPtr};
 use crate::rt::flavor::{Flavor, Sync};
@@ -97,6 +97,71 @@ impl<T: Weakable, F: Flavor> Obj<T, F> {
 }
 
 impl<T: Weakable, F: Flavor> Obj<T, F> {
+    /// The value, if `this` is the object's only `Obj`: the object dies as
+    /// at its last drop (every ref goes dead, callbacks run, newest
+    /// first), and the value is handed back instead of dropped. Otherwise
+    /// `this` comes back unchanged. `Arc::try_unwrap`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, Ref, Weakable};
+    ///
+    /// #[derive(Weakable, Debug, PartialEq)]
+    /// struct Texture(Vec<u8>);
+    ///
+    /// let t = Obj::new(Texture(vec![1, 2]));
+    /// let r = Ref::new(&t);
+    /// let other = t.clone();
+    /// let t = Obj::try_unwrap(t).unwrap_err(); // `other` shares it
+    /// drop(other);
+    /// assert_eq!(Obj::try_unwrap(t), Ok(Texture(vec![1, 2])));
+    /// assert!(r.upgrade().is_none()); // the object died
+    /// ```
+    pub fn try_unwrap(this: Self) -> Result<T, Self> {
+        let this = core::mem::ManuallyDrop::new(this);
+        if !this.tail().strong.take_unique::<F>() {
+            return Err(core::mem::ManuallyDrop::into_inner(this));
+        }
+        // SAFETY: the strong count went from one (ours) to zero, so this
+        // is the object's one death; `T` and `F` are its type and flavour.
+        Ok(unsafe { die_returning::<T, F>(this.object()) })
+    }
+
+    /// The value, if `this` is the last `Obj` of the object (which then
+    /// dies as at its last drop, handing the value back instead of dropping
+    /// it); `None` otherwise, and `this` is dropped. Of several threads
+    /// calling it on clones of one object, exactly one gets the value.
+    /// `Arc::into_inner`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Job(u32);
+    ///
+    /// let a = Obj::new(Job(7));
+    /// let b = a.clone();
+    /// let t = std::thread::spawn(move || Obj::into_inner(b).map(|j| j.0));
+    /// let mine = Obj::into_inner(a).map(|j| j.0);
+    /// let theirs = t.join().unwrap();
+    /// assert_eq!(mine.or(theirs), Some(7));
+    /// assert!(mine.is_none() || theirs.is_none());
+    /// ```
+    pub fn into_inner(this: Self) -> Option<T> {
+        let this = core::mem::ManuallyDrop::new(this);
+        if !this.tail().strong.decrement::<F>() {
+            return None;
+        }
+        // SAFETY: our decrement took the strong count to zero: this is the
+        // object's one death.
+        Some(unsafe { die_returning::<T, F>(this.object()) })
+    }
+}
+
+impl<T: Weakable, F: Flavor> Obj<T, F> {
     /// The same object seen through a trait-object view: `Obj<Image>` to
     /// `Obj<dyn Listener>`. Costs nothing at run time: the pointer gains the
     /// trait's vtable; the object, its slot and its counts are shared.
@@ -174,6 +239,46 @@ impl<T: ?Sized, F: Flavor> Obj<T, F> {
         // every object behind an `Obj<T, F>` has `T::Slot`'s header, which
         // `HAS_WEAKREFS` says is a `WeakrefSlot`.
         T::Slot::HAS_WEAKREFS.then(|| unsafe { this.object().slot::<WeakrefSlot>() })
+    }
+
+    /// A mutable borrow of the value, if nothing else can reach it: `this`
+    /// is the object's only `Obj`, and no ref or proxy to it exists (a
+    /// ref could upgrade at any moment). `Arc::get_mut`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, Ref, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Counter(u32);
+    ///
+    /// let mut c = Obj::new(Counter(0));
+    /// Obj::get_mut(&mut c).unwrap().0 += 1;
+    /// let r = Ref::new(&c);
+    /// assert!(Obj::get_mut(&mut c).is_none()); // `r` could upgrade
+    /// drop(r);
+    /// Obj::get_mut(&mut c).unwrap().0 += 1;
+    /// assert_eq!(c.0, 2);
+    /// ```
+    pub fn get_mut(this: &mut Self) -> Option<&mut T>
+    where
+        T: Weakable,
+    {
+        // Refs first: with none, nothing but `this` can make one or
+        // upgrade, so once the strong count also reads one, it stays one.
+        if !Obj::weakref_slot(this).is_none_or(WeakrefSlot::unreferenced) {
+            return None;
+        }
+        // Acquire: another `Obj`'s drop (Release) happens before we hand
+        // out the value.
+        if this.tail().strong.get_acquire() != 1 {
+            return None;
+        }
+        // SAFETY: no other `Obj` exists and none can appear (no ref
+        // exists, and `this` is borrowed mutably), so nobody else can
+        // reach the value for as long as the borrow of `this` lasts.
+        Some(unsafe { this.ptr.as_mut() })
     }
 
     /// The object's identity, Python's `id(o)`: its value's address, the

@@ -471,6 +471,33 @@ impl<T: ?Sized, X, F: Flavor> Ref<T, X, F> {
     }
 }
 
+/// A ref to nothing, which never upgrades: `Weak::new()`. Every default
+/// ref is the same (shared, never freed) node, so making one allocates
+/// nothing; `Ref::ptr_eq` holds between any two.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Mutex;
+/// use weakable::{Obj, Ref, Weakable};
+///
+/// #[derive(Weakable)]
+/// struct Node {
+///     parent: Mutex<Ref<Node>>,
+/// }
+///
+/// let root = Obj::new(Node { parent: Mutex::default() }); // no parent
+/// assert!(root.parent.lock().unwrap().upgrade().is_none());
+/// let child = Obj::new(Node { parent: Mutex::new(Ref::new(&root)) });
+/// assert!(child.parent.lock().unwrap().upgrade().is_some());
+/// assert!(!Ref::<Node>::default().is_alive());
+/// ```
+impl<T, F: Flavor> Default for Ref<T, (), F> {
+    fn default() -> Self {
+        Ref::from_handle(Handle::dead())
+    }
+}
+
 impl<T: ?Sized, X, F: Flavor> Clone for Ref<T, X, F> {
     /// The same ref, once more: clones are [`Ref::ptr_eq`].
     #[inline]

@@ -88,6 +88,25 @@ impl Count {
         }
     }
 
+    /// Takes the count from one to zero, if it is one (ours alone): true,
+    /// and then everything done under earlier counts happens before the
+    /// caller's next step; false, and nothing changed, otherwise.
+    #[inline]
+    pub(crate) fn take_unique<F: Flavor>(&self) -> bool {
+        if !F::THREADED {
+            let unique = self.0.load(Ordering::Relaxed) == 1;
+            if unique {
+                self.0.store(0, Ordering::Relaxed);
+            }
+            return unique;
+        }
+        // Acquire, as `Arc::try_unwrap`: the other handles' drops
+        // (Release) happen before the value is taken.
+        self.0
+            .compare_exchange(1, 0, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }
+
     /// Takes one away; true if it was the last, and then everything done
     /// under the other counts happens before the caller's next step.
     #[inline]
