@@ -73,6 +73,53 @@ fn a_default_ref_can_be_replaced_by_a_live_one() {
 }
 
 #[test]
+fn new_cyclic_gives_the_value_a_ref_to_its_own_object() {
+    #[derive(Weakable)]
+    struct Gadget {
+        me: Ref<Gadget>,
+        seen_alive_while_built: bool,
+    }
+    let escaped = Mutex::new(None);
+    let g = Obj::new_cyclic(|me: &Ref<Gadget>| {
+        *escaped.lock().unwrap() = Some(me.clone());
+        Gadget {
+            me: me.clone(),
+            seen_alive_while_built: me.upgrade().is_some(),
+        }
+    });
+    assert!(!g.seen_alive_while_built);
+    assert!(Obj::ptr_eq(&g.me.upgrade().unwrap(), &g));
+    let escaped = escaped.lock().unwrap().take().unwrap();
+    assert!(
+        Ref::ptr_eq(&escaped, &Ref::new(&g)),
+        "the object's basic ref"
+    );
+    assert_eq!(Obj::strong_count(&g), 1);
+    assert_eq!(getweakrefcount(&g), 1);
+    drop(g);
+    assert!(escaped.upgrade().is_none());
+}
+
+#[test]
+fn new_cyclic_whose_builder_panics_never_lives() {
+    #[derive(Weakable)]
+    struct Gadget {
+        _me: Ref<Gadget>,
+    }
+    let escaped = Mutex::new(None);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        Obj::new_cyclic(|me: &Ref<Gadget>| -> Gadget {
+            *escaped.lock().unwrap() = Some(me.clone());
+            panic!("no gadget today");
+        })
+    }));
+    assert!(result.is_err());
+    let escaped = escaped.lock().unwrap().take().unwrap();
+    assert!(escaped.upgrade().is_none() && !escaped.is_alive());
+    drop(escaped); // the last count: the memory goes (Miri and valgrind check it)
+}
+
+#[test]
 fn get_mut_only_while_nothing_else_can_reach_the_value() {
     let drops = DropCounter::new();
     let mut t = texture(b"ab", &drops);

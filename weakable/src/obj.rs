@@ -4,12 +4,14 @@
 use core::fmt;
 use core::hash::{Hash, Hasher};
 use core::marker::PhantomData;
+use core::mem::{ManuallyDrop, MaybeUninit};
 use core::ops::Deref;
 use core::ptr::{self, NonNull};
 
 use crate::core::death::{die_returning, info_of};
 use crate::core::header::{allocate, HeaderPtr, ObjAddr};
-use crate::core::slot::{LiveSlotPtr, SlotPtr};
+use crate::core::slot::{self, LiveSlotPtr, SlotPtr};
+use crate::reference::Ref;
 use crate::rt::flavor::{Flavor, Sync};
 use crate::traits::{SlotKind, WeakRefable, Weakable};
 use crate::WeakrefSlot;
@@ -93,6 +95,89 @@ impl<T: Weakable, F: Flavor> Obj<T, F> {
         let ptr = allocate(value, T::Slot::__new(), info_of::<T, F>());
         // SAFETY: a new object, whose one strong count is ours.
         unsafe { Obj::from_raw_value(ptr) }
+    }
+
+    /// An object that holds a ref to itself: `data_fn` gets the object's
+    /// (basic) ref before the value exists, and returns the value. While
+    /// `data_fn` runs the ref is dead (`upgrade` returns `None`); once the
+    /// value is in place it upgrades. `Arc::new_cyclic`.
+    ///
+    /// If `data_fn` panics, the object never lives: the ref (and any clone
+    /// of it) stays dead, and the memory goes with the last of them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, Ref, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Gadget {
+    ///     me: Ref<Gadget>,
+    ///     name: &'static str,
+    /// }
+    ///
+    /// impl Gadget {
+    ///     /// A strong handle to itself, from `&self`.
+    ///     fn me(&self) -> Obj<Gadget> {
+    ///         self.me.upgrade().expect("alive while borrowed")
+    ///     }
+    /// }
+    ///
+    /// let g = Obj::new_cyclic(|me: &Ref<Gadget>| {
+    ///     assert!(me.upgrade().is_none()); // not built yet
+    ///     Gadget { me: me.clone(), name: "pump" }
+    /// });
+    /// assert!(Obj::ptr_eq(&g.me(), &g));
+    /// assert_eq!(g.me().name, "pump");
+    /// ```
+    pub fn new_cyclic<D>(data_fn: D) -> Obj<T, F>
+    where
+        T: WeakRefable,
+        D: FnOnce(&Ref<T, (), F>) -> T,
+    {
+        let ptr = allocate(
+            MaybeUninit::<T>::uninit(),
+            T::Slot::__new(),
+            info_of::<T, F>(),
+        )
+        .cast::<T>();
+        // Never dropped (its value is not there yet) nor dereferenced
+        // until the value is written: it only lends its strong count to
+        // `Ref::new`, which needs the object to be alive while it caches
+        // the basic ref.
+        // SAFETY: a new object, whose one strong count this takes.
+        let building = ManuallyDrop::new(unsafe { Obj::<T, F>::from_raw_value(ptr) });
+        let me = Ref::new(&*building);
+        // Dead while `data_fn` runs: nothing may reach the missing value.
+        // Nobody else has seen the object, so a plain store will do.
+        building.tail().strong.set(0);
+
+        /// Unwinding out of `data_fn`: the object never lived. Clear its
+        /// slot (the cached basic ref) and let go of the strong side's weak
+        /// count, as a death does, without dropping the missing value.
+        struct NeverLived<F: Flavor>(ObjAddr, PhantomData<F>);
+        impl<F: Flavor> Drop for NeverLived<F> {
+            fn drop(&mut self) {
+                // SAFETY: the object has a `WeakrefSlot` (`T: WeakRefable`),
+                // its strong count is zero for good (nothing can take one
+                // from zero), and this runs once; its value was never
+                // written, and neither of these touches it.
+                unsafe {
+                    slot::clear::<F>(self.0);
+                    slot::release_weak_after_death::<F>(self.0);
+                }
+            }
+        }
+        let never_lived = NeverLived::<F>(building.object(), PhantomData);
+        let value = data_fn(&me);
+        core::mem::forget(never_lived);
+        // SAFETY: the allocation was laid out for a `T` at `ptr`, which is
+        // still uninitialised, and nobody can read it: the strong count is
+        // zero, so no ref upgrades.
+        unsafe { ptr.as_ptr().write(value) };
+        // Alive: an `upgrade` that reads one (Acquire) sees the value.
+        building.tail().strong.publish_one();
+        ManuallyDrop::into_inner(building)
     }
 }
 

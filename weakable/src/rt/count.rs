@@ -37,6 +37,15 @@ impl Count {
         self.0.store(n, Ordering::Relaxed);
     }
 
+    /// Sets a count from zero to one, publishing everything the caller did
+    /// before (Release) to whoever then takes a count with
+    /// [`try_increment`](Self::try_increment) (Acquire): how a value built
+    /// in place becomes reachable (`Obj::new_cyclic`).
+    #[inline]
+    pub(crate) fn publish_one(&self) {
+        self.0.store(1, Ordering::Release);
+    }
+
     /// Adds one; the caller holds one already, so the count is not zero.
     #[inline]
     pub(crate) fn increment<F: Flavor>(&self) {
