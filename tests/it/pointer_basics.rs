@@ -241,3 +241,29 @@ super::sync_only! {
         }
     }
 }
+
+#[test]
+fn downcast_through_the_built_in_any_views() {
+    use std::any::Any;
+    use std::cell::Cell;
+
+    #[derive(Weakable)]
+    struct Doc(Cell<u32>); // not `Sync`: only the `dyn Any` view takes it
+    #[derive(Weakable)]
+    struct Sound;
+
+    let doc = Obj::new(Doc(Cell::new(1)));
+    let any: Obj<dyn Any> = Obj::unsize(doc.clone());
+    let r: Ref<dyn Any> = Ref::new(&any);
+    let back = Obj::downcast::<Doc>(any).ok().unwrap();
+    back.0.set(2);
+    assert!(Obj::ptr_eq(&back, &doc) && doc.0.get() == 2);
+    let sound: Obj<dyn Any> = Obj::unsize(Obj::new(Sound));
+    let sound = Obj::downcast::<Doc>(sound).err().expect("not a Doc");
+    assert!(Obj::downcast::<Sound>(sound).is_ok());
+
+    let shared: Obj<dyn Any + Send + Sync> = Obj::unsize(Obj::new(Sound));
+    assert!(Obj::downcast::<Sound>(shared).is_ok());
+    drop((back, doc));
+    assert!(r.upgrade().is_none());
+}

@@ -5,7 +5,7 @@
 //! cargo add weakable
 //! ```
 //!
-//! Rust 1.85 or newer. The Python words these docs borrow (`__weakref__`
+//! Rust 1.86 or newer. The Python words these docs borrow (`__weakref__`
 //! slot, basic ref, `KeyedRef`, proxy, finalizer, unraisable) are explained
 //! in the [glossary](#glossary).
 //!
@@ -373,8 +373,11 @@
 //!   `Obj`'s allocation, so an existing `Arc<T>` cannot be weakly referenced
 //!   with callbacks; a foreign type needs a newtype that derives it.
 //! - **Trait objects need a declaration.** Stable Rust has no
-//!   `CoerceUnsized`: declare each trait once with [`weakable_dyn!`] and
-//!   convert with [`Obj::unsize`].
+//!   `CoerceUnsized`: declare each trait once with [`weakable_dyn!`] (and
+//!   each upcast, `weakable_dyn!(upcast dyn Widget => dyn Listener)`) and
+//!   convert with [`Obj::unsize`]. `dyn Any + Send + Sync` and `dyn Any`
+//!   are declared already, for [`Obj::downcast`](flavor::Obj::downcast).
+//!   Objects without a `__weakref__` slot have no `dyn Any` view.
 //! - **The unsync flavour is not complete yet.** [`unsync`] has objects,
 //!   refs, proxies and `getweakrefs`; the weak collections, `WeakMethod`
 //!   and `finalize` are the sync flavour's only, for now.
@@ -481,7 +484,7 @@ pub mod unsync;
 
 pub use crate::core::node::RefKind;
 pub use crate::core::slot::{NoSlot, WeakrefSlot};
-pub use coerce::CoerceFrom;
+pub use coerce::{AnyView, CoerceFrom};
 pub use collections::key::{WeakKeyDictionary, WeakKeyItems, WeakKeys};
 pub use collections::set::WeakSet;
 pub use collections::value::{WeakValueDictionary, WeakValueItems};

@@ -8,6 +8,7 @@ use core::mem::{ManuallyDrop, MaybeUninit};
 use core::ops::Deref;
 use core::ptr::{self, NonNull};
 
+use crate::coerce::AnyView;
 use crate::core::death::{die_returning, info_of};
 use crate::core::header::{allocate, HeaderPtr, ObjAddr};
 use crate::core::slot::{self, LiveSlotPtr, SlotPtr};
@@ -246,7 +247,7 @@ impl<T: Weakable, F: Flavor> Obj<T, F> {
     }
 }
 
-impl<T: Weakable, F: Flavor> Obj<T, F> {
+impl<T: ?Sized + Weakable, F: Flavor> Obj<T, F> {
     /// The same object seen through a trait-object view: `Obj<Image>` to
     /// `Obj<dyn Listener>`. Costs nothing at run time: the pointer gains the
     /// trait's vtable; the object, its slot and its counts are shared.
@@ -471,6 +472,47 @@ impl<T: ?Sized, F: Flavor> Obj<T, F> {
     #[inline]
     pub fn as_ptr(this: &Self) -> *const T {
         this.ptr.as_ptr()
+    }
+}
+
+impl<A: ?Sized + AnyView, F: Flavor> Obj<A, F> {
+    /// The object as its concrete type `T`, if that is what it is; the
+    /// view back otherwise. The object and its counts are shared, as for
+    /// [`Obj::unsize`]: `Arc<dyn Any>::downcast`.
+    ///
+    /// The views are built in: `dyn Any + Send + Sync` (for objects that
+    /// are) and `dyn Any`, for objects with a `__weakref__` slot.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::any::Any;
+    /// use weakable::{Obj, Ref, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image(u32);
+    /// #[derive(Weakable)]
+    /// struct Sound;
+    ///
+    /// let plugins: Vec<Obj<dyn Any + Send + Sync>> =
+    ///     vec![Obj::unsize(Obj::new(Sound)), Obj::unsize(Obj::new(Image(7)))];
+    /// let r: Ref<dyn Any + Send + Sync> = Ref::new(&plugins[1]);
+    /// let images: Vec<Obj<Image>> = plugins
+    ///     .into_iter()
+    ///     .filter_map(|p| Obj::downcast::<Image>(p).ok())
+    ///     .collect();
+    /// assert_eq!(images[0].0, 7);
+    /// assert!(r.upgrade().is_some()); // the same object
+    /// ```
+    pub fn downcast<T: Weakable + core::any::Any>(this: Self) -> Result<Obj<T, F>, Self> {
+        if !(*this).is::<T>() {
+            return Err(this);
+        }
+        let this = ManuallyDrop::new(this);
+        // SAFETY: the object's value is a `T` (its type id says so), at
+        // the view's address; the strong count moves from `this`, which is
+        // not dropped.
+        Ok(unsafe { Obj::from_raw_value(this.ptr.cast::<T>()) })
     }
 }
 

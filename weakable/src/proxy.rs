@@ -131,7 +131,7 @@ impl<T: ?Sized + WeakRefable, F: Flavor> Proxy<T, F> {
     }
 }
 
-impl<T: crate::Weakable, F: Flavor> Proxy<T, F> {
+impl<T: ?Sized + crate::Weakable, F: Flavor> Proxy<T, F> {
     /// The same proxy seen through a trait-object view, as
     /// [`Obj::unsize`]: `Proxy<Image>` to `Proxy<dyn Listener>`.
     ///

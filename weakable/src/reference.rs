@@ -232,7 +232,7 @@ impl<T: ?Sized + WeakRefable, X, F: Flavor> Ref<T, X, F> {
     }
 }
 
-impl<T: Weakable, X, F: Flavor> Ref<T, X, F> {
+impl<T: ?Sized + Weakable, X, F: Flavor> Ref<T, X, F> {
     /// The same ref seen through a trait-object view, as [`Obj::unsize`]:
     /// `Ref<Image>` to `Ref<dyn Listener>`. It stays the same ref
     /// ([`getweakrefs`] lists it once, its callback runs once).

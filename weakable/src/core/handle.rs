@@ -123,7 +123,7 @@ impl<T: ?Sized + WeakRefable, D, F: Flavor> Handle<T, D, F> {
     }
 }
 
-impl<T: Weakable, D, F: Flavor> Handle<T, D, F> {
+impl<T: ?Sized + Weakable, D, F: Flavor> Handle<T, D, F> {
     /// The same handle seen through the view `U` (`dyn Trait`).
     pub(crate) fn unsize<U>(self) -> Handle<U, D, F>
     where
