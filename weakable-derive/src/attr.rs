@@ -20,6 +20,8 @@ pub(crate) const NO_WEAKREF: &str = "no_weakref";
 pub(crate) const NAME: &str = "name";
 /// `#[weakable(crate = "..")]`: the path to the runtime crate.
 pub(crate) const CRATE: &str = "crate";
+/// `#[weakable(identity)]`: `PartialEq`, `Eq` and `Hash` by object identity.
+pub(crate) const IDENTITY: &str = "identity";
 
 /// Whether `attr` is a `#[weakable ..]` attribute, whatever its form.
 pub(crate) fn is_weakable(attr: &Attribute) -> bool {
@@ -35,6 +37,8 @@ pub(crate) struct Container {
     pub(crate) name: Option<LitStr>,
     /// `crate = ".."`, parsed as a path, if given.
     pub(crate) crate_path: Option<Path>,
+    /// `identity`, if given.
+    pub(crate) identity: bool,
 }
 
 impl Container {
@@ -43,6 +47,7 @@ impl Container {
         let mut no_weakref = BoolAttr::none(cx, NO_WEAKREF);
         let mut name = Attr::none(cx, NAME);
         let mut crate_path = Attr::none(cx, CRATE);
+        let mut identity = BoolAttr::none(cx, IDENTITY);
 
         for attr in attrs.iter().filter(|attr| is_weakable(attr)) {
             // `#[weakable]` and `#[weakable = ".."]` fail here with syn's own
@@ -52,6 +57,10 @@ impl Container {
                 if meta.path.is_ident(NO_WEAKREF) {
                     if flag_value(cx, &meta)? {
                         no_weakref.set_true(&meta.path);
+                    }
+                } else if meta.path.is_ident(IDENTITY) {
+                    if flag_value(cx, &meta)? {
+                        identity.set_true(&meta.path);
                     }
                 } else if meta.path.is_ident(NAME) {
                     if let Some(lit) = string_value(cx, &meta, NAME, "Image")? {
@@ -72,7 +81,7 @@ impl Container {
                     let key = meta.path.to_token_stream().to_string().replace(' ', "");
                     cx.syn_error(meta.error(format_args!(
                         "unknown weakable attribute `{key}`; \
-                         expected one of `{NO_WEAKREF}`, `{NAME}`, `{CRATE}`",
+                         expected one of `{NO_WEAKREF}`, `{NAME}`, `{CRATE}`, `{IDENTITY}`",
                     )));
                     skip_value(meta.input)?;
                 }
@@ -87,6 +96,7 @@ impl Container {
             no_weakref: no_weakref.get(),
             name: name.get(),
             crate_path: crate_path.get(),
+            identity: identity.get(),
         }
     }
 }

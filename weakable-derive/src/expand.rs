@@ -15,10 +15,14 @@ pub(crate) fn derive(node: &DeriveInput) -> TokenStream {
     let cx = Ctxt::new();
     let input = Input::from_syn(&cx, node);
     valid::check(&cx, &input);
-    match cx.check() {
+    let mut tokens = match cx.check() {
         Ok(()) => impl_weakable(&input),
         Err(err) => fallback::expand(&input, &err),
-    }
+    };
+    // Also after errors: a type that asked for identity equality gets it,
+    // so its uses as a key report no follow-on errors.
+    tokens.extend(identity_impls(&input));
+    tokens
 }
 
 fn impl_weakable(input: &Input<'_>) -> TokenStream {
@@ -27,6 +31,39 @@ fn impl_weakable(input: &Input<'_>) -> TokenStream {
         None => default_name(input),
     };
     impls(input, input.attrs.no_weakref, &name)
+}
+
+/// Under `#[weakable(identity)]`, `PartialEq`, `Eq` and `Hash` by object
+/// identity: Python's default `==` and `hash()` for plain objects. A value
+/// lives inside its object, so its address is the object's `id()`, the
+/// same through every `Obj`, `Ref` and view of it.
+pub(crate) fn identity_impls(input: &Input<'_>) -> Option<TokenStream> {
+    if !input.attrs.identity {
+        return None;
+    }
+    let mut ident = input.ident.clone();
+    ident.set_span(Span::call_site());
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    Some(quote! {
+        const _: () = {
+            #[automatically_derived]
+            impl #impl_generics ::core::cmp::PartialEq for #ident #ty_generics #where_clause {
+                #[inline]
+                fn eq(&self, other: &Self) -> bool {
+                    ::core::ptr::eq(self, other)
+                }
+            }
+            #[automatically_derived]
+            impl #impl_generics ::core::cmp::Eq for #ident #ty_generics #where_clause {}
+            #[automatically_derived]
+            impl #impl_generics ::core::hash::Hash for #ident #ty_generics #where_clause {
+                #[inline]
+                fn hash<__H: ::core::hash::Hasher>(&self, state: &mut __H) {
+                    ::core::ptr::hash(self, state)
+                }
+            }
+        };
+    })
 }
 
 /// The name reprs show by default: the identifier, without `r#`.

@@ -48,6 +48,11 @@ use syn::{parse_macro_input, DeriveInput};
 /// - `#[weakable(name = "Shown")]`: the type name reprs show, as in
 ///   `<weakref at 0x..; to 'Shown' at 0x..>`; by default the type's own
 ///   identifier (without `r#`).
+/// - `#[weakable(identity)]`: also implements `PartialEq`, `Eq` and `Hash`
+///   by object identity, Python's default `==` and `hash()` for plain
+///   objects: two objects are equal only if they are the same object, so
+///   a `WeakSet` or `WeakKeyDictionary` of them works as Python's does.
+///   Do not also derive those traits.
 /// - `#[weakable(crate = "path::to::weakable")]`: where the generated code
 ///   finds the `weakable` crate, for crates that reach it through a
 ///   re-export rather than a dependency of their own (as serde's

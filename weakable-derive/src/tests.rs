@@ -133,7 +133,7 @@ fn every_error_is_reported() {
             V(#[weakable] u8),
         }
     };
-    let keys = "expected one of `no_weakref`, `name`, `crate`";
+    let keys = "expected one of `no_weakref`, `name`, `crate`, `identity`";
     assert_eq!(
         errors(&input),
         [
@@ -329,4 +329,42 @@ fn errors_come_with_the_default_impl() {
         "{tokens}"
     );
     assert!(tokens.contains("= \"Point\""), "{tokens}");
+}
+
+#[test]
+fn identity_implements_equality_and_hash_by_address() {
+    let input: DeriveInput = parse_quote! {
+        #[weakable(identity)]
+        struct Node<T> {
+            value: T,
+        }
+    };
+    let out = crate::expand::derive(&input).to_string();
+    for wanted in [
+        ":: core :: cmp :: PartialEq for Node < T >",
+        ":: core :: ptr :: eq (self , other)",
+        ":: core :: cmp :: Eq for Node < T >",
+        ":: core :: hash :: Hash for Node < T >",
+        ":: core :: ptr :: hash (self , state)",
+    ] {
+        assert!(out.contains(wanted), "{wanted:?} missing from {out}");
+    }
+    let plain: DeriveInput = parse_quote! {
+        struct Node;
+    };
+    assert!(!crate::expand::derive(&plain)
+        .to_string()
+        .contains("PartialEq"));
+}
+
+#[test]
+fn identity_takes_no_value() {
+    let input: DeriveInput = parse_quote! {
+        #[weakable(identity = true)]
+        struct Node;
+    };
+    assert_eq!(
+        errors(&input),
+        ["`identity` takes no value; write `#[weakable(identity)]`"]
+    );
 }

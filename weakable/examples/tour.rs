@@ -3,14 +3,16 @@
 //!
 //! Run it with `cargo run --example tour`.
 
+use std::cell::{Cell, RefCell};
 use std::fmt;
+use std::rc::Rc;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use weakable::{
-    finalize, getweakrefcount, weakable_dyn, Finalizer, Obj, Proxy, Ref, WeakSet,
+    finalize, getweakrefcount, unsync, weakable_dyn, Finalizer, Obj, Proxy, Ref, WeakSet,
     WeakValueDictionary, Weakable,
 };
 
@@ -306,6 +308,59 @@ fn observers() {
     subject.emit("saved");
 }
 
+/// A widget of a single-threaded UI: `RefCell` state, which no thread-safe
+/// container accepts, and a weak parent pointer.
+#[derive(Weakable)]
+struct Widget {
+    name: String,
+    parent: Option<unsync::Ref<Widget>>,
+    children: RefCell<Vec<unsync::Obj<Widget>>>,
+    clicks: Cell<u32>,
+}
+
+impl Widget {
+    fn new(name: &str, parent: Option<&unsync::Obj<Widget>>) -> unsync::Obj<Widget> {
+        let w = unsync::Obj::new(Widget {
+            name: name.into(),
+            parent: parent.map(unsync::Ref::new),
+            children: RefCell::new(Vec::new()),
+            clicks: Cell::new(0),
+        });
+        if let Some(parent) = parent {
+            parent.children.borrow_mut().push(w.clone());
+        }
+        w
+    }
+
+    /// The path from the root, through the weak parent pointers.
+    fn path(&self) -> String {
+        match self.parent.as_ref().and_then(unsync::Ref::upgrade) {
+            Some(parent) => format!("{}/{}", parent.path(), self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+fn widget_tree() {
+    println!(
+        "
+== unsync: a single-threaded widget tree, at Rc speed"
+    );
+    let log = Rc::new(RefCell::new(Vec::new())); // an `Rc` in callbacks: fine in unsync
+    let window = Widget::new("window", None);
+    let ok = Widget::new("ok", Some(&window));
+    ok.clicks.set(ok.clicks.get() + 1);
+    println!("{} clicked {} time(s)", ok.path(), ok.clicks.get());
+    let sink = log.clone();
+    let _watch = unsync::Ref::with_callback(&window, move |_| {
+        sink.borrow_mut().push("window closed".to_string());
+    });
+    println!("closing the window");
+    drop(window); // the tree owned `ok` too, but this handle still does
+    println!("callbacks: {:?}", log.borrow());
+    println!("{}'s parent alive: {}", ok.name, ok.path() != ok.name);
+}
+
 fn show(o: Option<Obj<ExpensiveObject>>) -> String {
     match o {
         Some(o) => o.to_string(),
@@ -321,6 +376,7 @@ fn main() {
     caching_objects();
     id2obj();
     observers();
+    widget_tree();
     finalizers();
     println!("\n== exit: live finalizers run now, newest first");
 }

@@ -47,7 +47,7 @@
     label = "`{Self}` is not a view of `{T}`",
     note = "declare the view once with `weakable::weakable_dyn!({Self})`; a `#[weakable(no_weakref)]` type needs a view declared with `weakable_dyn!(no_weakref ..)`"
 )]
-pub unsafe trait CoerceFrom<T> {
+pub unsafe trait CoerceFrom<T: ?Sized> {
     /// Unsizes `ptr`.
     fn coerce(ptr: *const T) -> *const Self;
 }
@@ -68,6 +68,53 @@ pub unsafe trait CoerceFrom<T> {
 /// Name the auto traits you need (`dyn Listener + Send + Sync`) to make the
 /// view's handles `Send`/`Sync`; each spelling is its own type and needs its
 /// own line. A generic trait works too: `weakable_dyn!(dyn Handler<Event>)`.
+///
+/// `weakable_dyn!(upcast dyn Widget => dyn Listener)` lets a view become a
+/// view of a supertrait (`trait Widget: Listener`), as `Arc<dyn Widget>`
+/// coerces to `Arc<dyn Listener>` (trait upcasting, Rust 1.86): one line
+/// per pair of views, both declared with `weakable_dyn!` and both with a
+/// slot or both without.
+///
+/// ```
+/// use weakable::{weakable_dyn, Obj, Ref, Weakable};
+///
+/// trait Listener {
+///     fn heard(&self) -> &'static str;
+/// }
+/// trait Widget: Listener {
+///     fn draw(&self) -> String;
+/// }
+/// weakable_dyn!(dyn Listener);
+/// weakable_dyn!(dyn Widget);
+/// weakable_dyn!(upcast dyn Widget => dyn Listener);
+///
+/// #[derive(Weakable)]
+/// struct Button;
+/// impl Listener for Button {
+///     fn heard(&self) -> &'static str {
+///         "click"
+///     }
+/// }
+/// impl Widget for Button {
+///     fn draw(&self) -> String {
+///         "[ok]".into()
+///     }
+/// }
+///
+/// let w: Obj<dyn Widget> = Obj::unsize(Obj::new(Button));
+/// let r: Ref<dyn Widget> = Ref::new(&w);
+/// let l: Obj<dyn Listener> = Obj::unsize(w.clone());
+/// let rl: Ref<dyn Listener> = Ref::unsize(r);
+/// assert_eq!((w.draw(), l.heard()), ("[ok]".to_string(), "click"));
+/// assert!(Obj::ptr_eq(&rl.upgrade().unwrap(), &l));
+/// ```
+///
+/// What stays impossible: a view cannot become a view of a trait that is
+/// not a supertrait (no cross-casting: `dyn Listener` to `dyn Widget`
+/// needs [`Obj::downcast`](crate::flavor::Obj::downcast) to the concrete
+/// type first), objects without a slot cannot be seen through a view with
+/// one (nor the reverse), and a view always needs its declaration, since
+/// stable Rust lets no user type implement `CoerceUnsized`.
 ///
 /// `weakable_dyn!(identity dyn Listener)` also gives the trait object
 /// Python's default equality and hash, by identity (an object equals only
@@ -146,6 +193,17 @@ macro_rules! weakable_dyn {
             }
         }
     };
+    (upcast $from:ty => $to:ty) => {
+        // SAFETY: `coerce` is the compiler's trait-upcasting coercion and
+        // nothing else: it compiles only if `$from`'s trait has `$to`'s as
+        // a supertrait.
+        unsafe impl $crate::CoerceFrom<$from> for $to {
+            #[inline]
+            fn coerce(ptr: *const $from) -> *const Self {
+                ptr
+            }
+        }
+    };
     (no_weakref dyn $($bounds:tt)+) => {
         $crate::__weakable_dyn!($crate::NoSlot, dyn $($bounds)+);
     };
@@ -177,6 +235,53 @@ macro_rules! __weakable_dyn {
             }
         }
     };
+}
+
+// The built-in views for downcasting (`Obj::downcast`): `dyn Any + Send +
+// Sync` for the sync flavour's shared objects, `dyn Any` for objects that
+// are not `Send + Sync` (the unsync flavour's usual case). Both are views
+// of objects with a `__weakref__` slot.
+crate::weakable_dyn!(dyn core::any::Any + Send + Sync);
+crate::weakable_dyn!(dyn core::any::Any);
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for dyn core::any::Any + Send + Sync {}
+    impl Sealed for dyn core::any::Any {}
+}
+
+/// The built-in views that [`Obj::downcast`](crate::flavor::Obj::downcast)
+/// turns back into a concrete type: `dyn Any + Send + Sync` and `dyn Any`.
+///
+/// Sealed: implemented for exactly those two.
+///
+/// # Examples
+///
+/// ```
+/// use std::any::Any;
+/// use weakable::{AnyView, Obj, Weakable};
+///
+/// #[derive(Weakable)]
+/// struct Image(u32);
+///
+/// let any: Obj<dyn Any + Send + Sync> = Obj::unsize(Obj::new(Image(3)));
+/// assert!(any.is::<Image>());
+/// ```
+pub trait AnyView: sealed::Sealed + crate::Weakable {
+    /// Whether the object's concrete type is `T`.
+    fn is<T: core::any::Any>(&self) -> bool;
+}
+
+impl AnyView for dyn core::any::Any + Send + Sync {
+    fn is<T: core::any::Any>(&self) -> bool {
+        <dyn core::any::Any>::is::<T>(self)
+    }
+}
+
+impl AnyView for dyn core::any::Any {
+    fn is<T: core::any::Any>(&self) -> bool {
+        <dyn core::any::Any>::is::<T>(self)
+    }
 }
 
 #[cfg(test)]

@@ -25,10 +25,19 @@ use core::fmt;
 /// drop(o);
 /// let err = width(&p).unwrap_err();
 /// assert_eq!(err.to_string(), "weakly-referenced object no longer exists");
+/// assert_eq!(format!("{err:?}"), "ReferenceError");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct ReferenceError {
     _private: (),
+}
+
+/// `ReferenceError`, without the private field that keeps it from being
+/// built outside this crate.
+impl fmt::Debug for ReferenceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ReferenceError")
+    }
 }
 
 impl ReferenceError {

@@ -46,3 +46,40 @@ pub use crate::obj::Obj;
 pub use crate::proxy::Proxy;
 pub use crate::reference::{AnyRef, Ref};
 pub use crate::rt::flavor::{Flavor, Sendable, Shareable, Sync, Unsync};
+
+#[cfg(test)]
+mod tests {
+    use std::panic::{RefUnwindSafe, UnwindSafe};
+
+    use crate::Weakable;
+
+    #[derive(Weakable)]
+    struct Image;
+
+    fn unwind_safe<T: UnwindSafe + RefUnwindSafe>() {}
+
+    /// Handles are unwind-safe as `Arc` and `Weak` are (issue 15): a
+    /// lookup can go in `catch_unwind` without `AssertUnwindSafe`.
+    #[test]
+    fn handles_are_unwind_safe_in_both_flavours() {
+        unwind_safe::<crate::sync::Obj<Image>>();
+        unwind_safe::<crate::sync::Ref<Image, u8>>();
+        unwind_safe::<crate::sync::Proxy<Image>>();
+        unwind_safe::<crate::sync::AnyRef<Image>>();
+        unwind_safe::<crate::unsync::Obj<Image>>();
+        unwind_safe::<crate::unsync::Ref<Image, u8>>();
+        unwind_safe::<crate::unsync::Proxy<Image>>();
+        unwind_safe::<crate::unsync::AnyRef<Image>>();
+        let o = crate::Obj::new(Image);
+        let r = crate::Ref::new(&o);
+        assert!(std::panic::catch_unwind(|| r.upgrade().is_some()).unwrap());
+    }
+
+    #[test]
+    fn errors_debug_without_private_fields() {
+        let o = crate::Obj::new(Image);
+        let p = crate::Proxy::new(&o);
+        drop(o);
+        assert_eq!(format!("{:?}", p.get().err().unwrap()), "ReferenceError");
+    }
+}

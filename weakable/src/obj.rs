@@ -4,12 +4,15 @@
 use core::fmt;
 use core::hash::{Hash, Hasher};
 use core::marker::PhantomData;
+use core::mem::{ManuallyDrop, MaybeUninit};
 use core::ops::Deref;
 use core::ptr::{self, NonNull};
 
-use crate::core::death::info_of;
+use crate::coerce::AnyView;
+use crate::core::death::{die_returning, info_of};
 use crate::core::header::{allocate, HeaderPtr, ObjAddr};
-use crate::core::slot::{LiveSlotPtr, SlotPtr};
+use crate::core::slot::{self, LiveSlotPtr, SlotPtr};
+use crate::reference::Ref;
 use crate::rt::flavor::{Flavor, Sync};
 use crate::traits::{SlotKind, WeakRefable, Weakable};
 use crate::WeakrefSlot;
@@ -94,9 +97,157 @@ impl<T: Weakable, F: Flavor> Obj<T, F> {
         // SAFETY: a new object, whose one strong count is ours.
         unsafe { Obj::from_raw_value(ptr) }
     }
+
+    /// An object that holds a ref to itself: `data_fn` gets the object's
+    /// (basic) ref before the value exists, and returns the value. While
+    /// `data_fn` runs the ref is dead (`upgrade` returns `None`); once the
+    /// value is in place it upgrades. `Arc::new_cyclic`.
+    ///
+    /// If `data_fn` panics, the object never lives: the ref (and any clone
+    /// of it) stays dead, and the memory goes with the last of them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, Ref, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Gadget {
+    ///     me: Ref<Gadget>,
+    ///     name: &'static str,
+    /// }
+    ///
+    /// impl Gadget {
+    ///     /// A strong handle to itself, from `&self`.
+    ///     fn me(&self) -> Obj<Gadget> {
+    ///         self.me.upgrade().expect("alive while borrowed")
+    ///     }
+    /// }
+    ///
+    /// let g = Obj::new_cyclic(|me: &Ref<Gadget>| {
+    ///     assert!(me.upgrade().is_none()); // not built yet
+    ///     Gadget { me: me.clone(), name: "pump" }
+    /// });
+    /// assert!(Obj::ptr_eq(&g.me(), &g));
+    /// assert_eq!(g.me().name, "pump");
+    /// ```
+    pub fn new_cyclic<D>(data_fn: D) -> Obj<T, F>
+    where
+        T: WeakRefable,
+        D: FnOnce(&Ref<T, (), F>) -> T,
+    {
+        let ptr = allocate(
+            MaybeUninit::<T>::uninit(),
+            T::Slot::__new(),
+            info_of::<T, F>(),
+        )
+        .cast::<T>();
+        // Never dropped (its value is not there yet) nor dereferenced
+        // until the value is written: it only lends its strong count to
+        // `Ref::new`, which needs the object to be alive while it caches
+        // the basic ref.
+        // SAFETY: a new object, whose one strong count this takes.
+        let building = ManuallyDrop::new(unsafe { Obj::<T, F>::from_raw_value(ptr) });
+        let me = Ref::new(&*building);
+        // Dead while `data_fn` runs: nothing may reach the missing value.
+        // Nobody else has seen the object, so a plain store will do.
+        building.tail().strong.set(0);
+
+        /// Unwinding out of `data_fn`: the object never lived. Clear its
+        /// slot (the cached basic ref) and let go of the strong side's weak
+        /// count, as a death does, without dropping the missing value.
+        struct NeverLived<F: Flavor>(ObjAddr, PhantomData<F>);
+        impl<F: Flavor> Drop for NeverLived<F> {
+            fn drop(&mut self) {
+                // SAFETY: the object has a `WeakrefSlot` (`T: WeakRefable`),
+                // its strong count is zero for good (nothing can take one
+                // from zero), and this runs once; its value was never
+                // written, and neither of these touches it.
+                unsafe {
+                    slot::clear::<F>(self.0);
+                    slot::release_weak_after_death::<F>(self.0);
+                }
+            }
+        }
+        let never_lived = NeverLived::<F>(building.object(), PhantomData);
+        let value = data_fn(&me);
+        core::mem::forget(never_lived);
+        // SAFETY: the allocation was laid out for a `T` at `ptr`, which is
+        // still uninitialised, and nobody can read it: the strong count is
+        // zero, so no ref upgrades.
+        unsafe { ptr.as_ptr().write(value) };
+        // Alive: an `upgrade` that reads one (Acquire) sees the value.
+        building.tail().strong.publish_one();
+        ManuallyDrop::into_inner(building)
+    }
 }
 
 impl<T: Weakable, F: Flavor> Obj<T, F> {
+    /// The value, if `this` is the object's only `Obj`: the object dies as
+    /// at its last drop (every ref goes dead, callbacks run, newest
+    /// first), and the value is handed back instead of dropped. Otherwise
+    /// `this` comes back unchanged. `Arc::try_unwrap`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, Ref, Weakable};
+    ///
+    /// #[derive(Weakable, Debug, PartialEq)]
+    /// struct Texture(Vec<u8>);
+    ///
+    /// let t = Obj::new(Texture(vec![1, 2]));
+    /// let r = Ref::new(&t);
+    /// let other = t.clone();
+    /// let t = Obj::try_unwrap(t).unwrap_err(); // `other` shares it
+    /// drop(other);
+    /// assert_eq!(Obj::try_unwrap(t), Ok(Texture(vec![1, 2])));
+    /// assert!(r.upgrade().is_none()); // the object died
+    /// ```
+    pub fn try_unwrap(this: Self) -> Result<T, Self> {
+        let this = core::mem::ManuallyDrop::new(this);
+        if !this.tail().strong.take_unique::<F>() {
+            return Err(core::mem::ManuallyDrop::into_inner(this));
+        }
+        // SAFETY: the strong count went from one (ours) to zero, so this
+        // is the object's one death; `T` and `F` are its type and flavour.
+        Ok(unsafe { die_returning::<T, F>(this.object()) })
+    }
+
+    /// The value, if `this` is the last `Obj` of the object (which then
+    /// dies as at its last drop, handing the value back instead of dropping
+    /// it); `None` otherwise, and `this` is dropped. Of several threads
+    /// calling it on clones of one object, exactly one gets the value.
+    /// `Arc::into_inner`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Job(u32);
+    ///
+    /// let a = Obj::new(Job(7));
+    /// let b = a.clone();
+    /// let t = std::thread::spawn(move || Obj::into_inner(b).map(|j| j.0));
+    /// let mine = Obj::into_inner(a).map(|j| j.0);
+    /// let theirs = t.join().unwrap();
+    /// assert_eq!(mine.or(theirs), Some(7));
+    /// assert!(mine.is_none() || theirs.is_none());
+    /// ```
+    pub fn into_inner(this: Self) -> Option<T> {
+        let this = core::mem::ManuallyDrop::new(this);
+        if !this.tail().strong.decrement::<F>() {
+            return None;
+        }
+        // SAFETY: our decrement took the strong count to zero: this is the
+        // object's one death.
+        Some(unsafe { die_returning::<T, F>(this.object()) })
+    }
+}
+
+impl<T: ?Sized + Weakable, F: Flavor> Obj<T, F> {
     /// The same object seen through a trait-object view: `Obj<Image>` to
     /// `Obj<dyn Listener>`. Costs nothing at run time: the pointer gains the
     /// trait's vtable; the object, its slot and its counts are shared.
@@ -174,6 +325,46 @@ impl<T: ?Sized, F: Flavor> Obj<T, F> {
         // every object behind an `Obj<T, F>` has `T::Slot`'s header, which
         // `HAS_WEAKREFS` says is a `WeakrefSlot`.
         T::Slot::HAS_WEAKREFS.then(|| unsafe { this.object().slot::<WeakrefSlot>() })
+    }
+
+    /// A mutable borrow of the value, if nothing else can reach it: `this`
+    /// is the object's only `Obj`, and no ref or proxy to it exists (a
+    /// ref could upgrade at any moment). `Arc::get_mut`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, Ref, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Counter(u32);
+    ///
+    /// let mut c = Obj::new(Counter(0));
+    /// Obj::get_mut(&mut c).unwrap().0 += 1;
+    /// let r = Ref::new(&c);
+    /// assert!(Obj::get_mut(&mut c).is_none()); // `r` could upgrade
+    /// drop(r);
+    /// Obj::get_mut(&mut c).unwrap().0 += 1;
+    /// assert_eq!(c.0, 2);
+    /// ```
+    pub fn get_mut(this: &mut Self) -> Option<&mut T>
+    where
+        T: Weakable,
+    {
+        // Refs first: with none, nothing but `this` can make one or
+        // upgrade, so once the strong count also reads one, it stays one.
+        if !Obj::weakref_slot(this).is_none_or(WeakrefSlot::unreferenced) {
+            return None;
+        }
+        // Acquire: another `Obj`'s drop (Release) happens before we hand
+        // out the value.
+        if this.tail().strong.get_acquire() != 1 {
+            return None;
+        }
+        // SAFETY: no other `Obj` exists and none can appear (no ref
+        // exists, and `this` is borrowed mutably), so nobody else can
+        // reach the value for as long as the borrow of `this` lasts.
+        Some(unsafe { this.ptr.as_mut() })
     }
 
     /// The object's identity, Python's `id(o)`: its value's address, the
@@ -281,6 +472,47 @@ impl<T: ?Sized, F: Flavor> Obj<T, F> {
     #[inline]
     pub fn as_ptr(this: &Self) -> *const T {
         this.ptr.as_ptr()
+    }
+}
+
+impl<A: ?Sized + AnyView, F: Flavor> Obj<A, F> {
+    /// The object as its concrete type `T`, if that is what it is; the
+    /// view back otherwise. The object and its counts are shared, as for
+    /// [`Obj::unsize`]: `Arc<dyn Any>::downcast`.
+    ///
+    /// The views are built in: `dyn Any + Send + Sync` (for objects that
+    /// are) and `dyn Any`, for objects with a `__weakref__` slot.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::any::Any;
+    /// use weakable::{Obj, Ref, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image(u32);
+    /// #[derive(Weakable)]
+    /// struct Sound;
+    ///
+    /// let plugins: Vec<Obj<dyn Any + Send + Sync>> =
+    ///     vec![Obj::unsize(Obj::new(Sound)), Obj::unsize(Obj::new(Image(7)))];
+    /// let r: Ref<dyn Any + Send + Sync> = Ref::new(&plugins[1]);
+    /// let images: Vec<Obj<Image>> = plugins
+    ///     .into_iter()
+    ///     .filter_map(|p| Obj::downcast::<Image>(p).ok())
+    ///     .collect();
+    /// assert_eq!(images[0].0, 7);
+    /// assert!(r.upgrade().is_some()); // the same object
+    /// ```
+    pub fn downcast<T: Weakable + core::any::Any>(this: Self) -> Result<Obj<T, F>, Self> {
+        if !(*this).is::<T>() {
+            return Err(this);
+        }
+        let this = ManuallyDrop::new(this);
+        // SAFETY: the object's value is a `T` (its type id says so), at
+        // the view's address; the strong count moves from `this`, which is
+        // not dropped.
+        Ok(unsafe { Obj::from_raw_value(this.ptr.cast::<T>()) })
     }
 }
 

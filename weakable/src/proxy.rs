@@ -3,6 +3,7 @@
 
 use core::fmt;
 use core::marker::{self, PhantomData};
+use core::panic::{RefUnwindSafe, UnwindSafe};
 
 use crate::core::handle::Handle;
 use crate::core::node::ProxyTag;
@@ -73,6 +74,10 @@ unsafe impl<T: ?Sized + Send + marker::Sync> Send for Proxy<T, Sync> {}
 // then be sent) and `get`, so sharing one needs what sending one does.
 unsafe impl<T: ?Sized + Send + marker::Sync> marker::Sync for Proxy<T, Sync> {}
 
+// As for `Ref`: no user code runs while a node is half-updated.
+impl<T: ?Sized + RefUnwindSafe, F: Flavor> UnwindSafe for Proxy<T, F> {}
+impl<T: ?Sized + RefUnwindSafe, F: Flavor> RefUnwindSafe for Proxy<T, F> {}
+
 impl<T: ?Sized + WeakRefable, F: Flavor> Proxy<T, F> {
     /// A proxy to `obj`, Python's `weakref.proxy(obj)`; the object's basic
     /// proxy while one exists.
@@ -126,7 +131,7 @@ impl<T: ?Sized + WeakRefable, F: Flavor> Proxy<T, F> {
     }
 }
 
-impl<T: crate::Weakable, F: Flavor> Proxy<T, F> {
+impl<T: ?Sized + crate::Weakable, F: Flavor> Proxy<T, F> {
     /// The same proxy seen through a trait-object view, as
     /// [`Obj::unsize`]: `Proxy<Image>` to `Proxy<dyn Listener>`.
     ///

@@ -4,6 +4,7 @@
 use core::fmt;
 use core::hash::{BuildHasher, Hash, Hasher};
 use core::marker::{self, PhantomData};
+use core::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::OnceLock;
 
 use crate::core::handle::{Erased, Handle};
@@ -82,6 +83,15 @@ unsafe impl<T: ?Sized + Send + marker::Sync, X: Send + marker::Sync> marker::Syn
     for Ref<T, X, Sync>
 {
 }
+
+// A panic cannot leave a ref's node or the slot's list half-updated: no
+// user code runs while either is being changed. So a ref is as unwind-safe
+// as `Weak<T>`: when what it hands out (`T`, and its data `X`) is.
+impl<T: ?Sized + RefUnwindSafe, X: RefUnwindSafe, F: Flavor> UnwindSafe for Ref<T, X, F> {}
+impl<T: ?Sized + RefUnwindSafe, X: RefUnwindSafe, F: Flavor> RefUnwindSafe for Ref<T, X, F> {}
+// As for `Ref`; an `AnyRef` never reads its node's data.
+impl<T: ?Sized + RefUnwindSafe, F: Flavor> UnwindSafe for AnyRef<T, F> {}
+impl<T: ?Sized + RefUnwindSafe, F: Flavor> RefUnwindSafe for AnyRef<T, F> {}
 
 impl<T: ?Sized + WeakRefable, F: Flavor> Ref<T, (), F> {
     /// A weak reference to `obj`, without a callback: Python's
@@ -224,7 +234,7 @@ impl<T: ?Sized + WeakRefable, X, F: Flavor> Ref<T, X, F> {
     }
 }
 
-impl<T: Weakable, X, F: Flavor> Ref<T, X, F> {
+impl<T: ?Sized + Weakable, X, F: Flavor> Ref<T, X, F> {
     /// The same ref seen through a trait-object view, as [`Obj::unsize`]:
     /// `Ref<Image>` to `Ref<dyn Listener>`. It stays the same ref
     /// ([`getweakrefs`] lists it once, its callback runs once).
@@ -463,6 +473,33 @@ impl<T: ?Sized, X, F: Flavor> Ref<T, X, F> {
     }
 }
 
+/// A ref to nothing, which never upgrades: `Weak::new()`. Every default
+/// ref is the same (shared, never freed) node, so making one allocates
+/// nothing; `Ref::ptr_eq` holds between any two.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Mutex;
+/// use weakable::{Obj, Ref, Weakable};
+///
+/// #[derive(Weakable)]
+/// struct Node {
+///     parent: Mutex<Ref<Node>>,
+/// }
+///
+/// let root = Obj::new(Node { parent: Mutex::default() }); // no parent
+/// assert!(root.parent.lock().unwrap().upgrade().is_none());
+/// let child = Obj::new(Node { parent: Mutex::new(Ref::new(&root)) });
+/// assert!(child.parent.lock().unwrap().upgrade().is_some());
+/// assert!(!Ref::<Node>::default().is_alive());
+/// ```
+impl<T, F: Flavor> Default for Ref<T, (), F> {
+    fn default() -> Self {
+        Ref::from_handle(Handle::dead())
+    }
+}
+
 impl<T: ?Sized, X, F: Flavor> Clone for Ref<T, X, F> {
     /// The same ref, once more: clones are [`Ref::ptr_eq`].
     #[inline]
@@ -524,9 +561,16 @@ impl<T: ?Sized, X, F: Flavor> fmt::Debug for Ref<T, X, F> {
 /// let err = r.try_hash().unwrap_err();
 /// assert_eq!(err.to_string(), "weak object has gone away");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct DeadHashError {
     _private: (),
+}
+
+/// `DeadHashError`, without its private field.
+impl fmt::Debug for DeadHashError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DeadHashError")
+    }
 }
 
 impl fmt::Display for DeadHashError {

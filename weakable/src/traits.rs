@@ -75,6 +75,38 @@ impl SlotKind for NoSlot {
 /// let r = Ref::new(&image);
 /// assert!(r.is_alive());
 /// ```
+///
+/// # Python's default equality: `#[weakable(identity)]`
+///
+/// A plain Python object is equal only to itself and hashes by `id()`, so
+/// a `WeakSet` or `WeakKeyDictionary` of them tells every object apart.
+/// `#[weakable(identity)]` gives a type the same `PartialEq`, `Eq` and
+/// `Hash`, by the address of the value, which is the object's identity
+/// (through every handle, ref and view of it):
+///
+/// ```
+/// use weakable::{Obj, Ref, WeakSet, Weakable};
+///
+/// #[derive(Weakable)]
+/// #[weakable(identity)]
+/// struct Listener {
+///     name: &'static str,
+/// }
+///
+/// let a = Obj::new(Listener { name: "log" });
+/// let b = Obj::new(Listener { name: "log" }); // same fields, another object
+/// assert!(a != b && a == a.clone());
+///
+/// let listeners = WeakSet::new();
+/// listeners.insert(&a);
+/// listeners.insert(&b);
+/// listeners.insert(&a.clone());
+/// assert_eq!(listeners.len(), 2);
+/// assert!(Ref::new(&a) == Ref::new(&a.clone()));
+/// drop(b);
+/// assert_eq!(listeners.len(), 1);
+/// assert!(listeners.contains(&a));
+/// ```
 pub trait Weakable {
     /// The `__weakref__` slot every object of this type carries:
     /// [`WeakrefSlot`] or [`NoSlot`].

@@ -27,6 +27,33 @@ pub(crate) fn info_of<T: Weakable, F: Flavor>() -> &'static ObjInfo {
     InfoOf::<T, F>::INFO
 }
 
+/// The death sequence of an object of type `T` whose value is taken
+/// instead of dropped (`Obj::try_unwrap`, `Obj::into_inner`): refs are dead,
+/// callbacks run, and the allocation is released, as in [`die`].
+///
+/// # Safety
+///
+/// As for [`die`]: `object` is an object of type `T` and flavour `F` whose
+/// strong count just reached zero; called once, instead of `die`.
+pub(crate) unsafe fn die_returning<T: Weakable, F: Flavor>(object: ObjAddr) -> T {
+    if T::Slot::HAS_WEAKREFS {
+        // SAFETY: as in `die`.
+        unsafe { slot::clear::<F>(object) };
+    }
+    // SAFETY: the strong count is zero and stays zero, the callbacks are
+    // done: nobody else can reach the value, which is initialised; it is
+    // moved out exactly once, and never dropped in place.
+    let value = unsafe { ptr::read(object.as_ptr().cast::<T>().as_ptr()) };
+    if T::Slot::HAS_WEAKREFS {
+        // SAFETY: as in `die`'s `Release`: the value is gone (moved out).
+        unsafe { slot::release_weak_after_death::<F>(object) };
+    } else {
+        // SAFETY: as in `die`'s `Release`.
+        unsafe { header::dealloc::<T::Slot, T>(object) };
+    }
+    value
+}
+
 /// The death sequence of an object of type `T`.
 ///
 /// # Safety

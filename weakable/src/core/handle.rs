@@ -7,7 +7,7 @@ use core::ptr::NonNull;
 
 use crate::core::header::{HeaderPtr, ObjAddr};
 use crate::core::node::{Callback, DetachedHandle, KindTag, NodeHandle, RefKind};
-use crate::core::slot::{attach_node, basic_node};
+use crate::core::slot::{attach_node, basic_node, dead_node};
 use crate::obj::Obj;
 use crate::rt::flavor::{Flavor, Sync};
 use crate::rt::AtomicU64;
@@ -26,7 +26,9 @@ pub(crate) struct Handle<T: ?Sized, D, F: Flavor = Sync> {
     node: NodeHandle<F>,
     // Invariant: the value address of the node's referent (the same
     // address as the node's `object`), with provenance over its allocation;
-    // every object reachable as a `T` through it has `T`'s layout.
+    // every object reachable as a `T` through it has `T`'s layout, except
+    // the default ref's object, which never lives, so that no `T` is ever
+    // read through it.
     target: NonNull<T>,
     _data: PhantomData<fn() -> D>,
 }
@@ -74,6 +76,27 @@ impl<T: ?Sized + WeakRefable, F: Flavor> Handle<T, (), F> {
     }
 }
 
+impl<T, F: Flavor> Handle<T, (), F> {
+    /// A handle to the shared node of refs to nothing, which never upgrade
+    /// (`core::slot::dead_node`).
+    pub(crate) fn dead() -> Self {
+        let node = dead_node();
+        // SAFETY: the dead node is never freed.
+        let head = unsafe { node.as_ref() };
+        // Its count never matters (releases of it do nothing), but a
+        // handle owns one, so take one.
+        head.handles.increment::<F>();
+        Handle {
+            // SAFETY: the count just taken.
+            node: unsafe { NodeHandle::from_count(node) },
+            // The object of that node never lived, so nothing is ever read
+            // through this pointer as a `T` (see the field's invariant).
+            target: head.object.as_ptr().cast::<T>(),
+            _data: PhantomData,
+        }
+    }
+}
+
 impl<T: ?Sized + WeakRefable, D, F: Flavor> Handle<T, D, F> {
     /// A new node of kind `K` on `obj`, with `data` and the internal
     /// `callback`, which gets the bare node.
@@ -100,7 +123,7 @@ impl<T: ?Sized + WeakRefable, D, F: Flavor> Handle<T, D, F> {
     }
 }
 
-impl<T: Weakable, D, F: Flavor> Handle<T, D, F> {
+impl<T: ?Sized + Weakable, D, F: Flavor> Handle<T, D, F> {
     /// The same handle seen through the view `U` (`dyn Trait`).
     pub(crate) fn unsize<U>(self) -> Handle<U, D, F>
     where

@@ -36,7 +36,7 @@ use core::mem::{align_of, offset_of, size_of};
 use core::panic::AssertUnwindSafe;
 use core::ptr::{self, NonNull};
 
-use crate::core::header::{self, Header, HeaderPtr, ObjAddr, Tail};
+use crate::core::header::{self, Header, HeaderPtr, ObjAddr, ObjInfo, Tail};
 use crate::core::node::{
     first, links, links_shared, Callback, KindTag, Links, NoCallback, NodeBox, NodeHandle,
     NodeHead, NodeVTable, RefKind, UNLINKED,
@@ -377,6 +377,28 @@ impl WeakrefSlot {
         }
     }
 
+    /// Whether no ref, proxy or handle to one exists: the allocation's
+    /// only weak counts are the strong side's and those of cached basic
+    /// nodes that nothing but the slot holds. With the caller's `Obj`
+    /// being the only one, nothing can then make a ref either: a ref comes
+    /// from an `Obj` or from another ref.
+    pub(crate) fn unreferenced(&self) -> bool {
+        let mut cached_only = 0;
+        for basic in [&self.basic_ref, &self.basic_proxy] {
+            if let Some(node) = NonNull::new(basic.load(Ordering::Acquire)) {
+                // SAFETY: the caller's `Obj` keeps the object alive, so the
+                // slot still owns the cached node. Acquire: a handle's
+                // release (Release) happens before this read, and with it
+                // whatever its holder did before (an `upgrade`, say).
+                if unsafe { node.as_ref() }.handles.get_acquire() != 1 {
+                    return false;
+                }
+                cached_only += 1;
+            }
+        }
+        self.weak.get_acquire() == 1 + cached_only
+    }
+
     /// The number of live refs and proxies to this (live) object.
     pub(crate) fn weakref_count<F: Flavor>(&self) -> usize {
         let mut count = 0;
@@ -627,6 +649,65 @@ fn new_basic_node<K: KindTag, F: Flavor>(obj: &impl LiveSlotPtr) -> NodeHandle<F
             }
         }
     }
+}
+
+/// The node every default ref (`Ref::default()`, `Weak::new()`'s
+/// counterpart) shares: a ref node to an object that never lived.
+///
+/// It is made once per process and never freed: its object (a header with
+/// a `WeakrefSlot` and no value) has a strong count of zero for good, so it
+/// never upgrades, and its vtable routes every release to a no-op, so its
+/// count, which any number of handles in either flavour may bump with
+/// whatever operation their flavour uses, never matters. It is never in a
+/// list, so clearing, `getweakrefs` and the list lock never see it.
+pub(crate) fn dead_node() -> NonNull<NodeHead> {
+    struct DeadNode(NonNull<NodeHead>);
+    // SAFETY: the node and its object are never freed, and are only ever
+    // read (vtable, object, the object's strong count) or counted (atomics,
+    // whose relaxed loads and stores are never undefined behaviour either).
+    unsafe impl Send for DeadNode {}
+    // SAFETY: as for `Send`.
+    unsafe impl Sync for DeadNode {}
+
+    static NEVER_LIVED: ObjInfo = ObjInfo {
+        name: "NoneType",
+        die: unreachable_death,
+        dealloc: unreachable_death,
+    };
+    /// Never called: the object's strong count never moves from zero, and
+    /// its weak count never reaches zero.
+    unsafe fn unreachable_death(_: ObjAddr) {
+        unreachable!("the default ref's object never lived and is never freed")
+    }
+    static VTABLE: NodeVTable = NodeVTable {
+        kind: RefKind::Ref,
+        basic: true,
+        // A release goes through `release_callback`, which does nothing.
+        has_callback: true,
+        what: "weakref callback",
+        fire: unreachable_node,
+        destroy: |_, _| unreachable!("the default ref's node is never destroyed"),
+        release_callback: |_| {},
+    };
+    /// Never called: the node is in no list, so clearing never fires it.
+    unsafe fn unreachable_node(_: NonNull<NodeHead>) {
+        unreachable!("the default ref's node is never called back")
+    }
+
+    static NODE: std::sync::OnceLock<DeadNode> = std::sync::OnceLock::new();
+    NODE.get_or_init(|| {
+        let slot = WeakrefSlot::new();
+        // The strong side's weak count (never released, since the object
+        // never dies) and the node's: the allocation is never freed.
+        slot.weak.set(2);
+        let value = header::allocate::<WeakrefSlot, ()>((), slot, &NEVER_LIVED);
+        let object = ObjAddr::of(value);
+        // SAFETY: just allocated, and not shared yet.
+        unsafe { object.tail() }.strong.set(0);
+        let node = NodeBox::<(), NoCallback>::allocate(&VTABLE, object, (), None, 1);
+        DeadNode(node)
+    })
+    .0
 }
 
 /// A [`SlotPtr`] that also holds a strong count on the object (an `Obj`):

@@ -37,6 +37,15 @@ impl Count {
         self.0.store(n, Ordering::Relaxed);
     }
 
+    /// Sets a count from zero to one, publishing everything the caller did
+    /// before (Release) to whoever then takes a count with
+    /// [`try_increment`](Self::try_increment) (Acquire): how a value built
+    /// in place becomes reachable (`Obj::new_cyclic`).
+    #[inline]
+    pub(crate) fn publish_one(&self) {
+        self.0.store(1, Ordering::Release);
+    }
+
     /// Adds one; the caller holds one already, so the count is not zero.
     #[inline]
     pub(crate) fn increment<F: Flavor>(&self) {
@@ -86,6 +95,25 @@ impl Count {
                 Err(actual) => n = actual,
             }
         }
+    }
+
+    /// Takes the count from one to zero, if it is one (ours alone): true,
+    /// and then everything done under earlier counts happens before the
+    /// caller's next step; false, and nothing changed, otherwise.
+    #[inline]
+    pub(crate) fn take_unique<F: Flavor>(&self) -> bool {
+        if !F::THREADED {
+            let unique = self.0.load(Ordering::Relaxed) == 1;
+            if unique {
+                self.0.store(0, Ordering::Relaxed);
+            }
+            return unique;
+        }
+        // Acquire, as `Arc::try_unwrap`: the other handles' drops
+        // (Release) happen before the value is taken.
+        self.0
+            .compare_exchange(1, 0, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
     }
 
     /// Takes one away; true if it was the last, and then everything done
