@@ -475,11 +475,13 @@ where
     ///
     /// The function and arguments are cloned: they live inside the shared
     /// finalizer, behind a lock, so no reference to them can be handed out.
-    /// `F::clone` and `A::clone` run under that lock and must not use this
-    /// finalizer. (Closures are `Clone` when their captures are; a function
+    /// `C::clone` and `A::clone` (the function's and the arguments') run
+    /// under that lock and must not use this finalizer: in the sync flavour
+    /// that deadlocks, in the unsync one (whose lock is a `RefCell`) it
+    /// panics. (Closures are `Clone` when their captures are; a function
     /// pointer always is.) Nothing is dropped under it: if `A::clone`
-    /// panics, the clone of `F` already made is dropped after the lock is
-    /// released, so its `Drop` may use the finalizer; the panic then
+    /// panics, the clone of the function already made is dropped after the
+    /// lock is released, so its `Drop` may use the finalizer; the panic then
     /// propagates to the caller and the finalizer stays alive.
     ///
     /// # Examples
