@@ -8,8 +8,9 @@ macro_rules! keep_items {
     ($($item:item)*) => { $($item)* };
 }
 /// Drops its items: in the unsync flavour, what exists in the sync one
-/// only for now (the weak collections, `WeakMethod`, `finalize`) and the
-/// crate root's names (the sync flavour's).
+/// only for now (the weak collections), what needs threads, and the crate
+/// root's names (the sync flavour's); in the sync flavour, what is about
+/// the unsync one only (`unsync_only`).
 macro_rules! skip_items {
     ($($item:item)*) => {};
 }
@@ -25,7 +26,6 @@ mod unsync;
 mod collection_model;
 mod finalizer_hostile;
 mod hostile_keys;
-mod methods_and_finalizers;
 mod stress;
 mod test_weakref_mapping;
 mod test_weakset;

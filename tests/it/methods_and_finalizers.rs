@@ -6,8 +6,15 @@
 //! `ptr_eq`, `gc.collect()` → nothing (deaths are immediate). Where weakable
 //! differs from CPython on purpose (identity equality of `WeakMethod`, SPEC
 //! 17), the test says so next to the changed assertion.
+//!
+//! The file runs in both flavours (`sync::methods_and_finalizers` and
+//! `unsync::methods_and_finalizers`, see `main.rs`), naming the handles
+//! through `super::flavour`; what needs threads is `sync_only`, and the
+//! unsync flavour's own tests (callbacks capturing an `Rc`, finalizers at a
+//! thread's exit) are `unsync_only`.
 
-use weakable::{Obj, Weakable};
+use super::flavour::Obj;
+use weakable::Weakable;
 
 /// `class Object` of the CPython module: compared, ordered and hashed by
 /// `arg` (weakable's `WeakMethod` never looks at that: it compares identity).
@@ -45,7 +52,8 @@ mod weak_method_test_case {
     use std::hash::{Hash, Hasher};
     use std::sync::{Arc, Mutex};
 
-    use weakable::{getweakrefcount, Func, Obj, WeakMethod};
+    use super::super::flavour::{getweakrefcount, Obj, WeakMethod};
+    use weakable::Func;
     use weakable_tests::DropCounter;
 
     use super::{Object, ObjectMethod};
@@ -116,7 +124,8 @@ mod weak_method_test_case {
 
     type Calls = Arc<Mutex<Vec<WeakMethod<Object, (), i64>>>>;
 
-    fn recording(calls: &Calls) -> impl FnOnce(&WeakMethod<Object, (), i64>) + Send + 'static {
+    // `Send` in the sync flavour: auto traits show through `impl Trait`.
+    fn recording(calls: &Calls) -> impl FnOnce(&WeakMethod<Object, (), i64>) + 'static {
         let calls = calls.clone();
         move |m| calls.lock().unwrap().push(m.clone())
     }
@@ -279,9 +288,10 @@ mod weak_method_test_case {
 mod finalize_test_case {
     use std::io::Write;
     use std::process::Command;
-    use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+    use std::sync::{Arc, Mutex, PoisonError};
 
-    use weakable::{finalize, Obj, Weakable};
+    use super::super::flavour::{finalize, Obj};
+    use weakable::Weakable;
     use weakable_tests::DropCounter;
 
     /// `class A: pass`.
@@ -441,15 +451,14 @@ mod finalize_test_case {
         let Ok(mode) = std::env::var(CHILD) else {
             return;
         };
-        // `cls` of CPython: alive till exit.
-        static CLS: OnceLock<Obj<A>> = OnceLock::new();
-        let cls = CLS.get_or_init(|| Obj::new(A));
+        // `cls` of CPython: alive till exit (a child process's leak).
+        let cls: &'static Obj<A> = Box::leak(Box::new(Obj::new(A)));
 
         let print = |(name, var): (&str, &str)| println!("{name} {var}");
-        let error = |()| {
+        let error = move |()| {
             // Create an atexit finalizer from inside a finalizer called at
             // exit. This should be the next to be run.
-            let _g1 = finalize(CLS.get().unwrap(), |s| println!("{s}"), "g1");
+            let _g1 = finalize(cls, |s| println!("{s}"), "g1");
             println!("f3 error");
             panic!("division by zero");
         };
@@ -469,6 +478,9 @@ mod finalize_test_case {
         }
     }
 
+    /// In the unsync flavour, "exit" is the end of the thread that made the
+    /// finalizers, libtest's thread for `atexit_child`: it returns, or it
+    /// calls `std::process::exit`, which destroys its thread-locals (glibc).
     #[test]
     #[cfg_attr(miri, ignore = "runs a child process")]
     fn test_atexit() {
@@ -516,7 +528,8 @@ mod weakable_extras {
     use std::sync::mpsc;
     use std::sync::{Arc, Mutex};
 
-    use weakable::{finalize, Finalizer, Func, Obj, Ref, WeakMethod, Weakable};
+    use super::super::flavour::{finalize, Finalizer, Obj, Ref, WeakMethod};
+    use weakable::{Func, Weakable};
     use weakable_tests::{CaptureUnraisable, DropCounter, Report};
 
     use super::Object;
@@ -660,48 +673,52 @@ mod weakable_extras {
         assert_eq!(results, [Some(2), Some(20)]);
     }
 
-    #[test]
-    fn a_finalizer_runs_on_the_thread_where_its_object_dies() {
-        let img = Obj::new(Image);
-        let (tx, rx) = mpsc::channel();
-        let f = finalize(
-            &img,
-            move |()| tx.send(std::thread::current().id()).unwrap(),
-            (),
-        );
-        let worker = std::thread::spawn(move || {
-            drop(img);
-            std::thread::current().id()
-        });
-        let id = worker.join().unwrap();
-        assert_eq!(rx.recv().unwrap(), id);
-        assert!(!f.is_alive());
-    }
-
-    #[test]
-    fn racing_call_detach_and_death_run_it_at_most_once() {
-        for _ in 0..weakable_tests::scaled(200, 5) {
+    super::super::sync_only! {
+        #[test]
+        fn a_finalizer_runs_on_the_thread_where_its_object_dies() {
             let img = Obj::new(Image);
-            let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-            let r = runs.clone();
+            let (tx, rx) = mpsc::channel();
             let f = finalize(
                 &img,
-                move |()| {
-                    r.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                },
+                move |()| tx.send(std::thread::current().id()).unwrap(),
                 (),
             );
-            let (f1, f2) = (f.clone(), f.clone());
-            let t1 = std::thread::spawn(move || f1.call().is_some());
-            let t2 = std::thread::spawn(move || f2.detach().is_some());
-            let t3 = std::thread::spawn(move || drop(img));
-            let called = t1.join().unwrap();
-            let detached = t2.join().unwrap();
-            t3.join().unwrap();
-            let runs = runs.load(std::sync::atomic::Ordering::SeqCst);
-            assert!(runs <= 1 && !(called && detached));
-            assert_eq!(runs == 1, !detached);
+            let worker = std::thread::spawn(move || {
+                drop(img);
+                std::thread::current().id()
+            });
+            let id = worker.join().unwrap();
+            assert_eq!(rx.recv().unwrap(), id);
             assert!(!f.is_alive());
+        }
+    }
+
+    super::super::sync_only! {
+        #[test]
+        fn racing_call_detach_and_death_run_it_at_most_once() {
+            for _ in 0..weakable_tests::scaled(200, 5) {
+                let img = Obj::new(Image);
+                let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+                let r = runs.clone();
+                let f = finalize(
+                    &img,
+                    move |()| {
+                        r.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    },
+                    (),
+                );
+                let (f1, f2) = (f.clone(), f.clone());
+                let t1 = std::thread::spawn(move || f1.call().is_some());
+                let t2 = std::thread::spawn(move || f2.detach().is_some());
+                let t3 = std::thread::spawn(move || drop(img));
+                let called = t1.join().unwrap();
+                let detached = t2.join().unwrap();
+                t3.join().unwrap();
+                let runs = runs.load(std::sync::atomic::Ordering::SeqCst);
+                assert!(runs <= 1 && !(called && detached));
+                assert_eq!(runs == 1, !detached);
+                assert!(!f.is_alive());
+            }
         }
     }
 
@@ -763,11 +780,182 @@ mod weakable_extras {
         assert!(a != WeakMethod::new(&o, Object::other_method));
     }
 
-    #[test]
-    fn weak_methods_cross_threads() {
-        let o = Object::new(7);
-        let m = WeakMethod::new(&o, Object::some_method);
-        let on_thread = std::thread::spawn(move || m.upgrade().map(|b| b.call(())));
-        assert_eq!(on_thread.join().unwrap(), Some(4));
+    super::super::sync_only! {
+        #[test]
+        fn weak_methods_cross_threads() {
+            let o = Object::new(7);
+            let m = WeakMethod::new(&o, Object::some_method);
+            let on_thread = std::thread::spawn(move || m.upgrade().map(|b| b.call(())));
+            assert_eq!(on_thread.join().unwrap(), Some(4));
+        }
+    }
+}
+
+// The unsync flavour's own: callbacks, finalizers and function objects that
+// are not `Send` (they capture an `Rc`), views, and finalizers at exit.
+super::unsync_only! {
+    mod unsync_extras {
+        use std::cell::{Cell, RefCell};
+        use std::rc::Rc;
+        use std::sync::mpsc;
+
+        use super::super::flavour::{finalize, Obj, Ref, WeakMethod};
+        use weakable::{weakable_dyn, Call, Func, Weakable};
+        use weakable_tests::DropCounter;
+
+        #[derive(Weakable)]
+        struct Widget {
+            clicks: Cell<u32>,
+        }
+
+        impl Widget {
+            fn new() -> Obj<Widget> {
+                Obj::new(Widget {
+                    clicks: Cell::new(0),
+                })
+            }
+
+            fn click(&self, n: u32) -> u32 {
+                self.clicks.set(self.clicks.get() + n);
+                self.clicks.get()
+            }
+        }
+
+        trait Listener {
+            fn heard(&self) -> u32;
+        }
+        weakable_dyn!(dyn Listener);
+
+        impl Listener for Widget {
+            fn heard(&self) -> u32 {
+                self.clicks.get()
+            }
+        }
+
+        fn heard(l: &dyn Listener) -> u32 {
+            l.heard()
+        }
+
+        #[test]
+        fn a_weak_method_callback_may_capture_an_rc() {
+            let log = Rc::new(RefCell::new(Vec::new()));
+            let sink = log.clone();
+            let w = Widget::new();
+            let m = WeakMethod::with_callback(&w, Widget::click, move |m| {
+                sink.borrow_mut().push(m.is_alive());
+            });
+            assert_eq!(m.upgrade().map(|b| b.call(2)), Some(2));
+            drop(w);
+            assert_eq!(*log.borrow(), [false]);
+            // The callback ran once and is gone, with its `Rc`.
+            assert_eq!(Rc::strong_count(&log), 1);
+            assert!(m.upgrade().is_none() && !m.has_callback());
+        }
+
+        #[test]
+        fn a_finalizer_may_capture_and_take_rcs() {
+            let log: Rc<RefCell<Vec<Rc<str>>>> = Rc::default();
+            let sink = log.clone();
+            let w = Widget::new();
+            let f = finalize(&w, move |name: Rc<str>| sink.borrow_mut().push(name), Rc::from("w"));
+            let (obj, _func, args) = f.peek().expect("alive");
+            assert!(Obj::ptr_eq(&obj, &w) && &*args == "w");
+            drop((obj, _func, args));
+            drop(w);
+            assert!(!f.is_alive() && f.call().is_none());
+            assert_eq!(log.borrow().len(), 1);
+            assert_eq!(&*log.borrow()[0], "w");
+            assert_eq!(Rc::strong_count(&log), 1);
+        }
+
+        #[test]
+        fn a_function_object_may_capture_an_rc() {
+            let step = Rc::new(Cell::new(10));
+            let w = Widget::new();
+            let s = step.clone();
+            let f = Obj::new(Func::new(move |(w, x): (&Widget, u32)| w.click(x) + s.get()));
+            let m = WeakMethod::with_function(&w, &f);
+            assert_eq!(m.upgrade().map(|b| b.call(1)), Some(11));
+            step.set(20);
+            assert_eq!(m.upgrade().map(|b| b.call(1)), Some(22));
+            drop(f);
+            assert!(!m.is_alive());
+
+            // The view of callables that are not `Send + Sync`.
+            let s = step.clone();
+            let add: Obj<dyn Call<u32, Output = u32>> =
+                Obj::unsize(Obj::new(Func::new(move |x: u32| x + s.get())));
+            assert_eq!(add.call(1), 21);
+        }
+
+        #[test]
+        fn weakable_dyn_views_work() {
+            let w = Widget::new();
+            let l: Obj<dyn Listener> = Obj::unsize(w.clone());
+            let r = Ref::new(&l);
+            let m = WeakMethod::nullary(&l, heard);
+            w.click(3);
+            assert_eq!(m.upgrade().map(|b| b.call(())), Some(3));
+            assert_eq!(r.upgrade().map(|l| l.heard()), Some(3));
+            drop((w, l));
+            assert!(r.upgrade().is_none() && !m.is_alive());
+        }
+
+        /// The unsync flavour's exit is the end of the finalizers' thread:
+        /// those with `atexit` set run then, newest first, and one created
+        /// meanwhile runs next (CPython's `test_atexit`); the others die
+        /// without running, their function and arguments dropped.
+        #[test]
+        fn finalizers_run_at_their_threads_exit() {
+            let (tx, rx) = mpsc::channel();
+            let drops = DropCounter::new();
+            let token = drops.token();
+            std::thread::spawn(move || {
+                let log = Rc::new(tx);
+                let say = |name: &'static str| {
+                    let log = log.clone();
+                    move |()| log.send(name).unwrap()
+                };
+                let a = Widget::new();
+                // Keeps `a` alive past the thread's end (the documented
+                // mistake of a finalizer owning its object), not at exit.
+                finalize(&a, drop, a.clone()).set_atexit(false);
+                finalize(&a, say("f1"), ());
+                let f2 = finalize(&a, |_token| unreachable!("f2 is not for exit"), token);
+                f2.set_atexit(false);
+                let again = Ref::new(&a);
+                let l = log.clone();
+                let f3 = move |()| {
+                    l.send("f3").unwrap();
+                    let a = again.upgrade().expect("kept alive");
+                    let l = l.clone();
+                    finalize(&a, move |()| l.send("g1").unwrap(), ());
+                };
+                finalize(&a, f3, ());
+                finalize(&a, say("f4"), ());
+                drop(a);
+            })
+            .join()
+            .unwrap();
+            assert_eq!(rx.try_iter().collect::<Vec<_>>(), ["f4", "f3", "g1", "f1"]);
+            assert_eq!(drops.count(), 1); // f2's arguments
+        }
+
+        /// A finalizer whose object dies before its thread ends runs then,
+        /// and not again at the thread's exit.
+        #[test]
+        fn a_finalizer_run_at_death_does_not_run_at_exit() {
+            let (tx, rx) = mpsc::channel();
+            std::thread::spawn(move || {
+                let a = Widget::new();
+                let tx = Rc::new(tx);
+                let f = finalize(&a, move |()| tx.send("death").unwrap(), ());
+                drop(a);
+                assert!(!f.is_alive());
+            })
+            .join()
+            .unwrap();
+            assert_eq!(rx.try_iter().collect::<Vec<_>>(), ["death"]);
+        }
     }
 }

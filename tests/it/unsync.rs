@@ -1,6 +1,7 @@
 //! The suites that run in both flavours, in the unsync flavour (see
 //! `main.rs`).
 
+pub(crate) use crate::keep_items as unsync_only;
 pub(crate) use crate::skip_items as sync_only;
 pub(crate) use weakable::unsync as flavour;
 
@@ -11,3 +12,7 @@ mod pointer_basics;
 #[allow(clippy::duplicate_mod)]
 #[path = "test_weakref.rs"]
 mod test_weakref;
+
+#[allow(clippy::duplicate_mod)]
+#[path = "methods_and_finalizers.rs"]
+mod methods_and_finalizers;

@@ -40,6 +40,8 @@
 //! [`Sync`], plain loads and stores for [`Unsync`], whose handles are
 //! neither `Send` nor `Sync`, so that nothing else can be touching them.
 
+pub use crate::finalize::{finalize, Finalizer};
+pub use crate::method::{BoundMethod, WeakMethod};
 pub use crate::obj::Obj;
 pub use crate::proxy::Proxy;
 pub use crate::reference::{AnyRef, Ref};

@@ -128,9 +128,21 @@ impl<A, R, F: Fn(A) -> R> Call<A> for Func<F> {
 
 /// Callables of any type behind one view: `Obj<dyn Call<A, Output = R> +
 /// Send + Sync>` from any `Obj<T>` whose `T` is callable that way (closures
-/// in [`Func`], user types implementing [`Call`]), as
-/// [`weakable_dyn!`](crate::weakable_dyn) would declare it (a crate cannot
-/// declare views of another crate's trait).
+/// in [`Func`], user types implementing [`Call`]), and, for callables that
+/// are not `Send + Sync` (in the unsync flavour), `Obj<dyn Call<A, Output =
+/// R>>`: as [`weakable_dyn!`](crate::weakable_dyn) would declare them (a
+/// crate cannot declare views of another crate's trait).
+///
+/// ```
+/// use std::rc::Rc;
+/// use weakable::unsync::Obj;
+/// use weakable::{Call, Func};
+///
+/// type Handler = dyn Call<u32, Output = u32>;
+/// let step = Rc::new(3); // not `Send`: fine in the unsync flavour
+/// let add: Obj<Handler> = Obj::unsize(Obj::new(Func::new(move |x: u32| x + *step)));
+/// assert_eq!(add.call(4), 7);
+/// ```
 impl<A, R> Weakable for dyn Call<A, Output = R> + Send + Sync {
     type Slot = WeakrefSlot;
     const NAME: &'static str = "dyn Call";
@@ -142,6 +154,26 @@ impl<A, R> WeakRefable for dyn Call<A, Output = R> + Send + Sync {}
 unsafe impl<A, R, T> crate::CoerceFrom<T> for dyn Call<A, Output = R> + Send + Sync
 where
     T: Call<A, Output = R> + Send + Sync + Weakable<Slot = WeakrefSlot> + 'static,
+{
+    #[inline]
+    fn coerce(ptr: *const T) -> *const Self {
+        ptr
+    }
+}
+
+/// The view of callables that need not be `Send + Sync` (the unsync
+/// flavour's), as the one above.
+impl<A, R> Weakable for dyn Call<A, Output = R> {
+    type Slot = WeakrefSlot;
+    const NAME: &'static str = "dyn Call";
+}
+
+impl<A, R> WeakRefable for dyn Call<A, Output = R> {}
+
+// SAFETY: `coerce` is the compiler's unsizing coercion and nothing else.
+unsafe impl<A, R, T> crate::CoerceFrom<T> for dyn Call<A, Output = R>
+where
+    T: Call<A, Output = R> + Weakable<Slot = WeakrefSlot> + 'static,
 {
     #[inline]
     fn coerce(ptr: *const T) -> *const Self {

@@ -268,7 +268,8 @@
 //! | counts | atomic read-modify-writes, `Arc`'s orderings | plain loads and stores, no lock |
 //! | `upgrade` (hit) + drop¹ | 8.0 ns (`sync::Weak`: 8.2 ns) | 2.6 ns (`rc::Weak`: 2.4 ns) |
 //! | `Ref::new` (basic ref exists) + drop¹ | 6.1 ns (`Arc::downgrade`: 8.0 ns) | 3.6 ns (`Rc::downgrade`: 2.4 ns) |
-//! | has | everything in this crate | objects, refs, proxies, `getweakrefs`, views |
+//! | has | everything in this crate | objects, refs, proxies, `getweakrefs`, views, `WeakMethod`, `finalize` |
+//! | finalizers at exit | at the process's exit | at the end of their thread (see [`unsync`](unsync#finalizers-at-exit)) |
 //!
 //! ¹ One run on a shared 2-core VM while other builds ran, so only the
 //! ratios mean much: `cargo bench -p weakable-bench --bench refs --
@@ -379,8 +380,8 @@
 //!   are declared already, for [`Obj::downcast`](flavor::Obj::downcast).
 //!   Objects without a `__weakref__` slot have no `dyn Any` view.
 //! - **The unsync flavour is not complete yet.** [`unsync`] has objects,
-//!   refs, proxies and `getweakrefs`; the weak collections, `WeakMethod`
-//!   and `finalize` are the sync flavour's only, for now.
+//!   refs, proxies, `getweakrefs`, `WeakMethod` and `finalize`; the weak
+//!   collections are the sync flavour's only, for now.
 //! - **Unordered collections.** The weak collections iterate in an arbitrary
 //!   order, not insertion order as Python's dictionaries do.
 //! - **Exit handlers.** Finalizers run at exit when `main` returns or
@@ -489,11 +490,11 @@ pub use collections::key::{WeakKeyDictionary, WeakKeyItems, WeakKeys};
 pub use collections::set::WeakSet;
 pub use collections::value::{WeakValueDictionary, WeakValueItems};
 pub use error::ReferenceError;
-pub use finalize::{finalize, Finalizer};
 pub use func::{Call, Func};
-pub use method::{BoundMethod, WeakMethod};
 pub use reference::{getweakrefcount, getweakrefs, DeadHashError};
+pub use sync::{finalize, Finalizer};
 pub use sync::{AnyRef, Obj, Proxy, Ref};
+pub use sync::{BoundMethod, WeakMethod};
 pub use traits::{SlotKind, WeakRefable, Weakable};
 pub use unraisable::{set_unraisable_hook, take_unraisable_hook, Unraisable, UnraisableHook};
 

@@ -17,28 +17,37 @@
 //!   is when its function is deleted from the class.
 //!
 //! All three kinds share the one type `WeakMethod<T, A, R>`, so they can sit
-//! in one collection and compare. The handle is an `Arc` of the shared
-//! state, which gives clones one identity (what `==` falls back to once
-//! dead) and an address for `Debug`.
+//! in one collection and compare. The handle is a shared pointer to the
+//! shared state (`Arc` in the sync flavour, `Rc` in the unsync one:
+//! `Flavor::Shared`), which gives clones one identity (what `==` falls back
+//! to once dead) and an address for `Debug`.
 //!
 //! A user callback sits in a cell shared by the death callbacks of both
-//! refs, which also hold a `std::sync::Weak` of the shared state (to hand the
+//! refs (behind the flavour's lock: a mutex in sync, a `RefCell` in
+//! unsync), which also hold a weak pointer to the shared state (to hand the
 //! callback its `WeakMethod`). Whichever referent dies first takes the
 //! callback out and calls it; the other finds it gone. Dropping every handle
 //! drops the refs, which cancels both death callbacks: no reference cycle, as
 //! with CPython's "self-weakref trick". The shared state itself is immutable
 //! (no lock inside), so a `WeakMethod` is a well-behaved map key.
+//!
+//! Written once for both flavours: `F` picks the pointer, the lock and the
+//! refs' flavour. The only flavour-specific code is the `Send`/`Sync`
+//! argument for the sync flavour's type-erased parts (the function object
+//! and the callback), whose bounds are checked where they are made.
 
 use core::any::Any;
 use core::fmt;
 use core::hash::{BuildHasher, Hash, Hasher};
 use std::collections::hash_map::RandomState;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
+use std::sync::OnceLock;
 
 use crate::func::Call;
 use crate::obj::Obj;
 use crate::reference::Ref;
+use crate::rt::flavor::sealed::{Lock, SharedPtr, WeakPtr as _};
+use crate::rt::flavor::{Flavor, Sendable, Shareable, Sync};
 use crate::traits::WeakRefable;
 
 /// A weak reference to a bound method, Python's `weakref.WeakMethod`.
@@ -57,6 +66,11 @@ use crate::traits::WeakRefable;
 /// the object or the function object dies, as a CPython `WeakMethod` dies
 /// when its method is deleted from the class. All kinds share the one type
 /// `WeakMethod<T, A, R>`.
+///
+/// It has the flavour `F` of its object: `weakable::WeakMethod` (and
+/// `weakable::sync::WeakMethod`) is the sync one, `Send + Sync` when `T`
+/// is; `weakable::unsync::WeakMethod` is the single-threaded one, whose
+/// callbacks and function objects need not be `Send` or `Sync`.
 ///
 /// # Equality and hashing
 ///
@@ -103,15 +117,19 @@ use crate::traits::WeakRefable;
 /// drop(c);
 /// assert!(m.upgrade().is_none());
 /// ```
-pub struct WeakMethod<T: ?Sized, A, R> {
-    inner: Arc<Inner<T, A, R>>,
+pub struct WeakMethod<T: ?Sized, A, R, F: Flavor = Sync> {
+    inner: F::Shared<Inner<T, A, R, F>>,
 }
 
+/// The weak pointer to a `WeakMethod`'s shared state.
+type WeakInner<T, A, R, F> =
+    <<F as Flavor>::Shared<Inner<T, A, R, F>> as SharedPtr<Inner<T, A, R, F>>>::Weak;
+
 /// What `WeakMethod`'s clones share.
-struct Inner<T: ?Sized, A, R> {
+struct Inner<T: ?Sized, A, R, F: Flavor> {
     /// The object the method is bound to.
-    obj: Ref<T>,
-    func: WeakFn<T, A, R>,
+    obj: Ref<T, (), F>,
+    func: WeakFn<T, A, R, F>,
     /// The object's identity and type name, for `Debug`.
     obj_id: usize,
     type_name: &'static str,
@@ -124,49 +142,73 @@ struct Inner<T: ?Sized, A, R> {
     has_callback: bool,
 }
 
-type MethodCallback<T, A, R> = Box<dyn FnOnce(&WeakMethod<T, A, R>) + Send>;
+/// The user's callback. Made only by `build_with_callback`, from a
+/// `C: Sendable<F>`.
+struct MethodCallback<T: ?Sized, A, R, F: Flavor>(Box<MethodCallbackFn<T, A, R, F>>);
+
+type MethodCallbackFn<T, A, R, F> = dyn FnOnce(&WeakMethod<T, A, R, F>);
+
+// SAFETY: the box holds a `C: Sendable<Sync>`, that is `Send` (see
+// `MethodCallback`); the sync flavour's type is the only one given `Send`.
+unsafe impl<T: ?Sized, A, R> Send for MethodCallback<T, A, R, Sync> {}
 
 /// The user's callback, shared by the death callbacks of a `WeakMethod`'s
 /// two refs. Invariant: `Some` until the first of them ran.
-type CallbackCell<T, A, R> = Mutex<Option<MethodCallback<T, A, R>>>;
+type CallbackCell<T, A, R, F> = <F as Flavor>::Lock<Option<MethodCallback<T, A, R, F>>>;
 
 /// The function half of a `WeakMethod`.
-enum WeakFn<T: ?Sized, A, R> {
+enum WeakFn<T: ?Sized, A, R, F: Flavor> {
     Unary(fn(&T, A) -> R),
     Nullary(fn(&T) -> R),
     Object {
-        func: Box<dyn WeakFuncObj<T, A, R>>,
+        /// A `Ref<U, (), F>` with `U: Shareable<F>`, as `with_function*`
+        /// ask: nothing else makes this variant.
+        func: Box<dyn WeakFuncObj<T, A, R, F>>,
         id: usize,
     },
 }
 
 /// The function half of a `BoundMethod`.
-enum BoundFn<T: ?Sized, A, R> {
+enum BoundFn<T: ?Sized, A, R, F: Flavor> {
     Unary(fn(&T, A) -> R),
     Nullary(fn(&T) -> R),
-    Object(Box<dyn StrongFuncObj<T, A, R>>),
+    /// An `Obj<U, F>` upgraded from `WeakFn::Object`'s ref.
+    Object(Box<dyn StrongFuncObj<T, A, R, F>>),
 }
 
-/// A weakly held function object (a `Ref<U>`), its type erased.
-trait WeakFuncObj<T: ?Sized, A, R>: Send + Sync {
-    fn upgrade(&self) -> Option<Box<dyn StrongFuncObj<T, A, R>>>;
+// SAFETY: function pointers are `Send + Sync`; the boxed function object is
+// a `Ref<U, (), Sync>` with `U: Send + Sync` (the bound `with_function*`
+// ask, `Shareable<Sync>`), which is `Send + Sync` itself. Only the sync
+// flavour's type is given them.
+unsafe impl<T: ?Sized, A, R> Send for WeakFn<T, A, R, Sync> {}
+// SAFETY: as for `Send` above.
+unsafe impl<T: ?Sized, A, R> core::marker::Sync for WeakFn<T, A, R, Sync> {}
+// SAFETY: as for `WeakFn`: the box holds an `Obj<U, Sync>` upgraded from
+// its ref, with `U: Send + Sync`, which is `Send + Sync` itself.
+unsafe impl<T: ?Sized, A, R> Send for BoundFn<T, A, R, Sync> {}
+// SAFETY: as for `Send` above.
+unsafe impl<T: ?Sized, A, R> core::marker::Sync for BoundFn<T, A, R, Sync> {}
+
+/// A weakly held function object (a `Ref<U, (), F>`), its type erased.
+trait WeakFuncObj<T: ?Sized, A, R, F: Flavor> {
+    fn upgrade(&self) -> Option<Box<dyn StrongFuncObj<T, A, R, F>>>;
     fn is_alive(&self) -> bool;
 }
 
-/// A strongly held function object (an `Obj<U>`), its type erased.
-trait StrongFuncObj<T: ?Sized, A, R>: Send + Sync {
+/// A strongly held function object (an `Obj<U, F>`), its type erased.
+trait StrongFuncObj<T: ?Sized, A, R, F: Flavor> {
     fn call(&self, this: &T, args: A) -> R;
     fn id(&self) -> usize;
     fn as_any(&self) -> &dyn Any;
-    fn clone_box(&self) -> Box<dyn StrongFuncObj<T, A, R>>;
+    fn clone_box(&self) -> Box<dyn StrongFuncObj<T, A, R, F>>;
 }
 
-impl<T: ?Sized, A, R, U> WeakFuncObj<T, A, R> for Ref<U>
+impl<T: ?Sized, A, R, U, F: Flavor> WeakFuncObj<T, A, R, F> for Ref<U, (), F>
 where
-    U: for<'a> Call<(&'a T, A), Output = R> + Send + Sync + 'static,
+    U: for<'a> Call<(&'a T, A), Output = R> + 'static,
 {
-    fn upgrade(&self) -> Option<Box<dyn StrongFuncObj<T, A, R>>> {
-        Ref::upgrade(self).map(|f| Box::new(f) as Box<dyn StrongFuncObj<T, A, R>>)
+    fn upgrade(&self) -> Option<Box<dyn StrongFuncObj<T, A, R, F>>> {
+        Ref::upgrade(self).map(|f| Box::new(f) as Box<dyn StrongFuncObj<T, A, R, F>>)
     }
 
     fn is_alive(&self) -> bool {
@@ -174,9 +216,9 @@ where
     }
 }
 
-impl<T: ?Sized, A, R, U> StrongFuncObj<T, A, R> for Obj<U>
+impl<T: ?Sized, A, R, U, F: Flavor> StrongFuncObj<T, A, R, F> for Obj<U, F>
 where
-    U: for<'a> Call<(&'a T, A), Output = R> + Send + Sync + 'static,
+    U: for<'a> Call<(&'a T, A), Output = R> + 'static,
 {
     fn call(&self, this: &T, args: A) -> R {
         (**self).call((this, args))
@@ -190,7 +232,7 @@ where
         self
     }
 
-    fn clone_box(&self) -> Box<dyn StrongFuncObj<T, A, R>> {
+    fn clone_box(&self) -> Box<dyn StrongFuncObj<T, A, R, F>> {
         Box::new(self.clone())
     }
 }
@@ -201,7 +243,7 @@ fn identity_hasher() -> &'static RandomState {
     HASHER.get_or_init(RandomState::new)
 }
 
-impl<T: ?Sized, A, R> WeakFn<T, A, R> {
+impl<T: ?Sized, A, R, F: Flavor> WeakFn<T, A, R, F> {
     /// (kind, identity) of the function.
     fn identity(&self) -> (u8, usize) {
         match self {
@@ -218,7 +260,7 @@ impl<T: ?Sized, A, R> WeakFn<T, A, R> {
         }
     }
 
-    fn upgrade(&self) -> Option<BoundFn<T, A, R>> {
+    fn upgrade(&self) -> Option<BoundFn<T, A, R, F>> {
         Some(match self {
             WeakFn::Unary(f) => BoundFn::Unary(*f),
             WeakFn::Nullary(f) => BoundFn::Nullary(*f),
@@ -227,7 +269,7 @@ impl<T: ?Sized, A, R> WeakFn<T, A, R> {
     }
 }
 
-impl<T: ?Sized, A, R> BoundFn<T, A, R> {
+impl<T: ?Sized, A, R, F: Flavor> BoundFn<T, A, R, F> {
     /// (kind, identity) of the function, as `WeakFn::identity`.
     fn identity(&self) -> (u8, usize) {
         match self {
@@ -238,7 +280,7 @@ impl<T: ?Sized, A, R> BoundFn<T, A, R> {
     }
 }
 
-impl<T: ?Sized, A, R> Clone for BoundFn<T, A, R> {
+impl<T: ?Sized, A, R, F: Flavor> Clone for BoundFn<T, A, R, F> {
     fn clone(&self) -> Self {
         match self {
             BoundFn::Unary(f) => BoundFn::Unary(*f),
@@ -248,7 +290,7 @@ impl<T: ?Sized, A, R> Clone for BoundFn<T, A, R> {
     }
 }
 
-impl<T: ?Sized + WeakRefable, A, R> WeakMethod<T, A, R> {
+impl<T: ?Sized + WeakRefable, A, R, F: Flavor> WeakMethod<T, A, R, F> {
     /// A weak reference to the method `method` bound to `obj`, Python's
     /// `weakref.WeakMethod(obj.method)`: `WeakMethod::new(&obj, Type::method)`.
     ///
@@ -286,7 +328,7 @@ impl<T: ?Sized + WeakRefable, A, R> WeakMethod<T, A, R> {
     /// assert_eq!(said, ["hello you", "HELLO YOU"]);
     /// ```
     #[must_use = "a weak method that is never used does nothing"]
-    pub fn new(obj: &Obj<T>, method: fn(&T, A) -> R) -> WeakMethod<T, A, R> {
+    pub fn new(obj: &Obj<T, F>, method: fn(&T, A) -> R) -> WeakMethod<T, A, R, F> {
         WeakMethod::build(obj, Ref::new(obj), WeakFn::Unary(method), false)
     }
 
@@ -318,9 +360,9 @@ impl<T: ?Sized + WeakRefable, A, R> WeakMethod<T, A, R> {
     /// assert!(m.upgrade().is_none());
     /// ```
     #[must_use = "a weak method that is never used does nothing"]
-    pub fn with_function<U>(obj: &Obj<T>, func: &Obj<U>) -> WeakMethod<T, A, R>
+    pub fn with_function<U>(obj: &Obj<T, F>, func: &Obj<U, F>) -> WeakMethod<T, A, R, F>
     where
-        U: for<'a> Call<(&'a T, A), Output = R> + WeakRefable + Send + Sync + 'static,
+        U: for<'a> Call<(&'a T, A), Output = R> + WeakRefable + Shareable<F> + 'static,
     {
         let f = WeakFn::Object {
             func: Box::new(Ref::new(func)),
@@ -330,18 +372,18 @@ impl<T: ?Sized + WeakRefable, A, R> WeakMethod<T, A, R> {
     }
 
     fn build(
-        obj: &Obj<T>,
-        obj_ref: Ref<T>,
-        func: WeakFn<T, A, R>,
+        obj: &Obj<T, F>,
+        obj_ref: Ref<T, (), F>,
+        func: WeakFn<T, A, R, F>,
         has_callback: bool,
-    ) -> WeakMethod<T, A, R> {
+    ) -> WeakMethod<T, A, R, F> {
         WeakMethod {
-            inner: Arc::new(Inner::new(obj, obj_ref, func, has_callback)),
+            inner: SharedPtr::new(Inner::new(obj, obj_ref, func, has_callback)),
         }
     }
 }
 
-impl<T: ?Sized + WeakRefable, R> WeakMethod<T, (), R> {
+impl<T: ?Sized + WeakRefable, R, F: Flavor> WeakMethod<T, (), R, F> {
     /// A weak reference to a method without arguments, `fn(&self) -> R`;
     /// the bound method is called with `()`.
     ///
@@ -370,14 +412,15 @@ impl<T: ?Sized + WeakRefable, R> WeakMethod<T, (), R> {
     /// assert_eq!(m.upgrade().unwrap().call(()), 640);
     /// ```
     #[must_use = "a weak method that is never used does nothing"]
-    pub fn nullary(obj: &Obj<T>, method: fn(&T) -> R) -> WeakMethod<T, (), R> {
+    pub fn nullary(obj: &Obj<T, F>, method: fn(&T) -> R) -> WeakMethod<T, (), R, F> {
         WeakMethod::build(obj, Ref::new(obj), WeakFn::Nullary(method), false)
     }
 }
 
-impl<T, A, R> WeakMethod<T, A, R>
+impl<T, A, R, F> WeakMethod<T, A, R, F>
 where
-    T: ?Sized + WeakRefable + Send + Sync + 'static,
+    T: ?Sized + WeakRefable + Shareable<F> + 'static,
+    F: Flavor,
     A: 'static,
     R: 'static,
 {
@@ -389,8 +432,9 @@ where
     /// [`Ref::with_callback`], it never runs if every handle was dropped
     /// first. A panic in it is reported through the
     /// [unraisable hook](crate::set_unraisable_hook) as a
-    /// `"WeakMethod callback"`. The death may happen on any thread, hence
-    /// `T: Send + Sync`.
+    /// `"WeakMethod callback"`. In the sync flavour the death may happen on
+    /// any thread, hence `T: Send + Sync` and a `Send` callback there
+    /// (`Shareable<F>`, `Sendable<F>`); the unsync flavour asks for neither.
     ///
     /// # Examples
     ///
@@ -417,11 +461,11 @@ where
     /// # drop(m);
     /// ```
     #[must_use = "dropping the weak method at once cancels its callback"]
-    pub fn with_callback<C>(obj: &Obj<T>, method: fn(&T, A) -> R, callback: C) -> Self
+    pub fn with_callback<C>(obj: &Obj<T, F>, method: fn(&T, A) -> R, callback: C) -> Self
     where
-        C: FnOnce(&WeakMethod<T, A, R>) + Send + 'static,
+        C: FnOnce(&WeakMethod<T, A, R, F>) + Sendable<F> + 'static,
     {
-        WeakMethod::build_with_callback(obj, |_, _| WeakFn::Unary(method), callback)
+        WeakMethod::build_with_callback(obj, |_| WeakFn::Unary(method), callback)
     }
 
     /// A weak method over a function object, as
@@ -452,16 +496,17 @@ where
     /// # drop(m);
     /// ```
     #[must_use = "dropping the weak method at once cancels its callback"]
-    pub fn with_function_and_callback<U, C>(obj: &Obj<T>, func: &Obj<U>, callback: C) -> Self
+    pub fn with_function_and_callback<U, C>(obj: &Obj<T, F>, func: &Obj<U, F>, callback: C) -> Self
     where
-        U: for<'a> Call<(&'a T, A), Output = R> + WeakRefable + Send + Sync + 'static,
-        C: FnOnce(&WeakMethod<T, A, R>) + Send + 'static,
+        U: for<'a> Call<(&'a T, A), Output = R> + WeakRefable + Shareable<F> + 'static,
+        C: FnOnce(&WeakMethod<T, A, R, F>) + Sendable<F> + 'static,
     {
         WeakMethod::build_with_callback(
             obj,
-            |weak, cell| {
-                let (weak, cell) = (weak.clone(), cell.clone());
-                let func_ref = Ref::with_callback(func, move |_: &Ref<U>| on_death(&weak, &cell));
+            |on_death| {
+                let on_death = on_death.clone();
+                // `OnDeath` is `Send` in the sync flavour (see its impl).
+                let func_ref = Ref::attach(func, (), move |_: &Ref<U, (), F>| on_death.fire());
                 WeakFn::Object {
                     func: Box::new(func_ref),
                     id: Obj::id(func),
@@ -472,29 +517,36 @@ where
     }
 
     fn build_with_callback<C>(
-        obj: &Obj<T>,
-        func: impl FnOnce(&Weak<Inner<T, A, R>>, &Arc<CallbackCell<T, A, R>>) -> WeakFn<T, A, R>,
+        obj: &Obj<T, F>,
+        func: impl FnOnce(&OnDeath<T, A, R, F>) -> WeakFn<T, A, R, F>,
         callback: C,
     ) -> Self
     where
-        C: FnOnce(&WeakMethod<T, A, R>) + Send + 'static,
+        C: FnOnce(&WeakMethod<T, A, R, F>) + Sendable<F> + 'static,
     {
-        let cell: Arc<CallbackCell<T, A, R>> = Arc::new(Mutex::new(Some(Box::new(callback))));
+        // `C: Sendable<F>`: `MethodCallback`'s `Send` in the sync flavour.
+        let callback = MethodCallback(Box::new(callback));
+        let cell: F::Shared<CallbackCell<T, A, R, F>> = SharedPtr::new(Lock::new(Some(callback)));
         // The refs' death callbacks hold the shared state weakly: dropping
         // every handle drops the refs, which cancels them (no cycle).
-        let inner = Arc::new_cyclic(|weak: &Weak<Inner<T, A, R>>| {
-            let (w, c) = (weak.clone(), cell.clone());
-            let obj_ref = Ref::with_callback(obj, move |_: &Ref<T>| on_death(&w, &c));
-            let func = func(weak, &cell);
+        let inner = SharedPtr::new_cyclic(|weak: &WeakInner<T, A, R, F>| {
+            let on_death = OnDeath {
+                inner: weak.clone(),
+                callback: cell,
+            };
+            let func = func(&on_death);
+            // `OnDeath` is `Send` in the sync flavour (see its impl).
+            let obj_ref = Ref::attach(obj, (), move |_: &Ref<T, (), F>| on_death.fire());
             Inner::new(obj, obj_ref, func, true)
         });
         WeakMethod { inner }
     }
 }
 
-impl<T, R> WeakMethod<T, (), R>
+impl<T, R, F> WeakMethod<T, (), R, F>
 where
-    T: ?Sized + WeakRefable + Send + Sync + 'static,
+    T: ?Sized + WeakRefable + Shareable<F> + 'static,
+    F: Flavor,
     R: 'static,
 {
     /// A weak method without arguments, as [`WeakMethod::nullary`], whose
@@ -521,33 +573,60 @@ where
     /// # drop(m);
     /// ```
     #[must_use = "dropping the weak method at once cancels its callback"]
-    pub fn nullary_with_callback<C>(obj: &Obj<T>, method: fn(&T) -> R, callback: C) -> Self
+    pub fn nullary_with_callback<C>(obj: &Obj<T, F>, method: fn(&T) -> R, callback: C) -> Self
     where
-        C: FnOnce(&WeakMethod<T, (), R>) + Send + 'static,
+        C: FnOnce(&WeakMethod<T, (), R, F>) + Sendable<F> + 'static,
     {
-        WeakMethod::build_with_callback(obj, |_, _| WeakFn::Nullary(method), callback)
+        WeakMethod::build_with_callback(obj, |_| WeakFn::Nullary(method), callback)
     }
 }
 
 /// The death callback of both refs of a `WeakMethod` with a callback: the
 /// first to run takes the user's callback and calls it.
-fn on_death<T: ?Sized, A, R>(weak: &Weak<Inner<T, A, R>>, cell: &CallbackCell<T, A, R>) {
-    // `None`: every handle was dropped while the referent was dying.
-    let Some(inner) = weak.upgrade() else {
-        return;
-    };
-    let callback = cell.lock().unwrap_or_else(PoisonError::into_inner).take();
-    let Some(callback) = callback else {
-        return;
-    };
-    let type_name = inner.type_name;
-    let m = WeakMethod { inner };
-    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| callback(&m))) {
-        crate::unraisable::report("WeakMethod callback", type_name, payload);
+struct OnDeath<T: ?Sized, A, R, F: Flavor> {
+    inner: WeakInner<T, A, R, F>,
+    callback: F::Shared<CallbackCell<T, A, R, F>>,
+}
+
+// A compile-time check of what `Ref::attach` is promised in the sync
+// flavour: `OnDeath` is `Send` when the object is `Send + Sync` (the
+// constructors' `T: Shareable<Sync>`), the function object's ref and the
+// callback being `Send` by their impls above.
+// Never called: type-checking it is the check.
+#[allow(dead_code)]
+fn on_death_is_send<T: ?Sized + Send + core::marker::Sync, A, R>() {
+    fn send<V: Send>() {}
+    send::<OnDeath<T, A, R, Sync>>();
+}
+
+impl<T: ?Sized, A, R, F: Flavor> Clone for OnDeath<T, A, R, F> {
+    fn clone(&self) -> Self {
+        OnDeath {
+            inner: self.inner.clone(),
+            callback: self.callback.clone(),
+        }
     }
 }
 
-impl<T: ?Sized, A, R> WeakMethod<T, A, R> {
+impl<T: ?Sized, A, R, F: Flavor> OnDeath<T, A, R, F> {
+    fn fire(&self) {
+        // `None`: every handle was dropped while the referent was dying.
+        let Some(inner) = self.inner.upgrade() else {
+            return;
+        };
+        let callback = self.callback.lock().take();
+        let Some(MethodCallback(callback)) = callback else {
+            return;
+        };
+        let type_name = inner.type_name;
+        let m = WeakMethod { inner };
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| callback(&m))) {
+            crate::unraisable::report("WeakMethod callback", type_name, payload);
+        }
+    }
+}
+
+impl<T: ?Sized, A, R, F: Flavor> WeakMethod<T, A, R, F> {
     /// The bound method, Python's `r()`: the object and the function, both
     /// kept alive by the result, or `None` once either died.
     ///
@@ -576,7 +655,7 @@ impl<T: ?Sized, A, R> WeakMethod<T, A, R> {
     /// assert!(m.upgrade().is_none());
     /// ```
     #[must_use = "upgrading has no effect besides returning the bound method"]
-    pub fn upgrade(&self) -> Option<BoundMethod<T, A, R>> {
+    pub fn upgrade(&self) -> Option<BoundMethod<T, A, R, F>> {
         let obj = self.inner.obj.upgrade()?;
         let func = self.inner.func.upgrade()?;
         Some(BoundMethod { obj, func })
@@ -657,11 +736,11 @@ impl<T: ?Sized, A, R> WeakMethod<T, A, R> {
     /// assert!(WeakMethod::ptr_eq(&a, &a.clone()));
     /// ```
     pub fn ptr_eq(this: &Self, other: &Self) -> bool {
-        Arc::ptr_eq(&this.inner, &other.inner)
+        SharedPtr::ptr_eq(&this.inner, &other.inner)
     }
 }
 
-impl<T: ?Sized, A, R> Clone for WeakMethod<T, A, R> {
+impl<T: ?Sized, A, R, F: Flavor> Clone for WeakMethod<T, A, R, F> {
     /// The same weak method once more: clones are [`WeakMethod::ptr_eq`],
     /// equal even when dead, and share the callback.
     fn clone(&self) -> Self {
@@ -671,7 +750,7 @@ impl<T: ?Sized, A, R> Clone for WeakMethod<T, A, R> {
     }
 }
 
-impl<T: ?Sized, A, R> PartialEq for WeakMethod<T, A, R> {
+impl<T: ?Sized, A, R, F: Flavor> PartialEq for WeakMethod<T, A, R, F> {
     /// Both alive: the same object and the same function. Otherwise: the
     /// same weak method (a clone).
     fn eq(&self, other: &Self) -> bool {
@@ -688,9 +767,9 @@ impl<T: ?Sized, A, R> PartialEq for WeakMethod<T, A, R> {
     }
 }
 
-impl<T: ?Sized, A, R> Eq for WeakMethod<T, A, R> {}
+impl<T: ?Sized, A, R, F: Flavor> Eq for WeakMethod<T, A, R, F> {}
 
-impl<T: ?Sized, A, R> Hash for WeakMethod<T, A, R> {
+impl<T: ?Sized, A, R, F: Flavor> Hash for WeakMethod<T, A, R, F> {
     /// Writes the hash of the object's and the function's identities, taken
     /// when the weak method was made: equal weak methods hash alike, and a
     /// dead one hashes as it did alive.
@@ -699,11 +778,11 @@ impl<T: ?Sized, A, R> Hash for WeakMethod<T, A, R> {
     }
 }
 
-impl<T: ?Sized, A, R> fmt::Debug for WeakMethod<T, A, R> {
+impl<T: ?Sized, A, R, F: Flavor> fmt::Debug for WeakMethod<T, A, R, F> {
     /// CPython's ref repr: `<WeakMethod at 0x..; to 'Image' at 0x..>`, or
     /// `<WeakMethod at 0x..; dead>`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let at = Arc::as_ptr(&self.inner).addr();
+        let at = SharedPtr::addr(&self.inner);
         if self.is_alive() {
             write!(
                 f,
@@ -742,12 +821,12 @@ impl<T: ?Sized, A, R> fmt::Debug for WeakMethod<T, A, R> {
 /// drop(bound);
 /// assert!(m.upgrade().is_none());
 /// ```
-pub struct BoundMethod<T: ?Sized, A, R> {
-    obj: Obj<T>,
-    func: BoundFn<T, A, R>,
+pub struct BoundMethod<T: ?Sized, A, R, F: Flavor = Sync> {
+    obj: Obj<T, F>,
+    func: BoundFn<T, A, R, F>,
 }
 
-impl<T: ?Sized, A, R> BoundMethod<T, A, R> {
+impl<T: ?Sized, A, R, F: Flavor> BoundMethod<T, A, R, F> {
     /// Calls the method on its object, Python's `r()(args)`.
     ///
     /// # Examples
@@ -797,7 +876,7 @@ impl<T: ?Sized, A, R> BoundMethod<T, A, R> {
     /// let bound = WeakMethod::new(&img, Image::show).upgrade().unwrap();
     /// assert!(Obj::ptr_eq(bound.object(), &img));
     /// ```
-    pub fn object(&self) -> &Obj<T> {
+    pub fn object(&self) -> &Obj<T, F> {
         &self.obj
     }
 
@@ -888,9 +967,9 @@ impl<T: ?Sized, A, R> BoundMethod<T, A, R> {
     /// assert!(bound.func_object::<Image>().is_none());
     /// assert_eq!(bound.call(()), 8);
     /// ```
-    pub fn func_object<U: 'static>(&self) -> Option<&Obj<U>> {
+    pub fn func_object<U: 'static>(&self) -> Option<&Obj<U, F>> {
         match &self.func {
-            BoundFn::Object(f) => f.as_any().downcast_ref::<Obj<U>>(),
+            BoundFn::Object(f) => f.as_any().downcast_ref::<Obj<U, F>>(),
             _ => None,
         }
     }
@@ -925,7 +1004,7 @@ impl<T: ?Sized, A, R> BoundMethod<T, A, R> {
     }
 }
 
-impl<T: ?Sized, A, R> Clone for BoundMethod<T, A, R> {
+impl<T: ?Sized, A, R, F: Flavor> Clone for BoundMethod<T, A, R, F> {
     /// The same object and function, once more.
     fn clone(&self) -> Self {
         BoundMethod {
@@ -935,7 +1014,7 @@ impl<T: ?Sized, A, R> Clone for BoundMethod<T, A, R> {
     }
 }
 
-impl<T: ?Sized, A, R> fmt::Debug for BoundMethod<T, A, R> {
+impl<T: ?Sized, A, R, F: Flavor> fmt::Debug for BoundMethod<T, A, R, F> {
     /// `<bound method of 'Image' object at 0x..>`, after CPython's
     /// `<bound method Image.f of <Image object at 0x..>>` (a function
     /// pointer has no name to show).
@@ -949,8 +1028,13 @@ impl<T: ?Sized, A, R> fmt::Debug for BoundMethod<T, A, R> {
     }
 }
 
-impl<T: ?Sized, A, R> Inner<T, A, R> {
-    fn new(obj: &Obj<T>, obj_ref: Ref<T>, func: WeakFn<T, A, R>, has_callback: bool) -> Self {
+impl<T: ?Sized, A, R, F: Flavor> Inner<T, A, R, F> {
+    fn new(
+        obj: &Obj<T, F>,
+        obj_ref: Ref<T, (), F>,
+        func: WeakFn<T, A, R, F>,
+        has_callback: bool,
+    ) -> Self {
         let (kind, func_id) = func.identity();
         let obj_id = Obj::id(obj);
         Inner {
@@ -968,7 +1052,7 @@ impl<T: ?Sized, A, R> Inner<T, A, R> {
 mod tests {
     use super::*;
     use crate::{Func, Weakable};
-    use std::sync::mpsc;
+    use std::sync::{mpsc, Arc, Mutex};
 
     #[derive(Weakable)]
     struct Image(u32);
@@ -982,69 +1066,73 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_callback_runs_once_whichever_dies_first() {
-        for func_first in [false, true] {
-            let (tx, rx) = mpsc::channel();
-            let img = Obj::new(Image(2));
-            let f = Obj::new(Func::new(|(img, by): (&Image, u32)| img.0 + by));
-            let m = WeakMethod::with_function_and_callback(&img, &f, move |m| {
-                tx.send(m.is_alive()).unwrap();
-            });
-            assert_eq!(m.upgrade().map(|b| b.call(1)), Some(3));
-            if func_first {
-                drop(f);
-                drop(img);
-            } else {
-                drop(img);
-                drop(f);
+    crate::test_util::in_both_flavours! {
+        #[test]
+        fn the_callback_runs_once_whichever_dies_first() {
+            for func_first in [false, true] {
+                let (tx, rx) = mpsc::channel();
+                let img = flavour::Obj::new(Image(2));
+                let f = flavour::Obj::new(Func::new(|(img, by): (&Image, u32)| img.0 + by));
+                let m = flavour::WeakMethod::with_function_and_callback(&img, &f, move |m| {
+                    tx.send(m.is_alive()).unwrap();
+                });
+                assert_eq!(m.upgrade().map(|b| b.call(1)), Some(3));
+                if func_first {
+                    drop(f);
+                    drop(img);
+                } else {
+                    drop(img);
+                    drop(f);
+                }
+                assert_eq!(rx.try_iter().collect::<Vec<_>>(), [false]);
+                assert!(m.upgrade().is_none());
             }
-            assert_eq!(rx.try_iter().collect::<Vec<_>>(), [false]);
-            assert!(m.upgrade().is_none());
         }
-    }
 
-    #[test]
-    fn dropping_the_last_handle_in_the_callback_is_fine() {
-        let img = Obj::new(Image(1));
-        let slot = Arc::new(Mutex::new(None));
-        let s = slot.clone();
-        let m = WeakMethod::with_callback(&img, Image::scaled, move |_| {
-            // The last outside handle goes while the callback runs.
-            drop(s.lock().unwrap().take());
-        });
-        *slot.lock().unwrap() = Some(m);
-        drop(img);
-        assert!(slot.lock().unwrap().is_none());
-    }
+        #[test]
+        // One body for both flavours: the unsync one needs no `Arc`.
+        #[allow(clippy::arc_with_non_send_sync)]
+        fn dropping_the_last_handle_in_the_callback_is_fine() {
+            let img = flavour::Obj::new(Image(1));
+            let slot = Arc::new(Mutex::new(None));
+            let s = slot.clone();
+            let m = flavour::WeakMethod::with_callback(&img, Image::scaled, move |_| {
+                // The last outside handle goes while the callback runs.
+                drop(s.lock().unwrap().take());
+            });
+            *slot.lock().unwrap() = Some(m);
+            drop(img);
+            assert!(slot.lock().unwrap().is_none());
+        }
 
-    #[test]
-    fn dropped_before_death_never_calls_back() {
-        let img = Obj::new(Image(1));
-        let (tx, rx) = mpsc::channel::<()>();
-        let m =
-            WeakMethod::nullary_with_callback(&img, Image::width, move |_| tx.send(()).unwrap());
-        drop(m);
-        drop(img);
-        assert!(rx.try_recv().is_err());
-    }
+        #[test]
+        fn dropped_before_death_never_calls_back() {
+            let img = flavour::Obj::new(Image(1));
+            let (tx, rx) = mpsc::channel::<()>();
+            let m =
+                flavour::WeakMethod::nullary_with_callback(&img, Image::width, move |_| tx.send(()).unwrap());
+            drop(m);
+            drop(img);
+            assert!(rx.try_recv().is_err());
+        }
 
-    #[test]
-    fn equality_and_hash_follow_identity() {
-        let a = Obj::new(Image(1));
-        let b = Obj::new(Image(1));
-        // One function pointer each: Miri gives every cast its own address.
-        let scaled: fn(&Image, u32) -> u32 = Image::scaled;
-        let width: fn(&Image) -> u32 = Image::width;
-        let (m1, m2) = (WeakMethod::new(&a, scaled), WeakMethod::new(&a, scaled));
-        let other = WeakMethod::new(&b, scaled);
-        assert!(m1 == m2 && m1 != other);
-        let h = |m: &WeakMethod<Image, u32, u32>| identity_hasher().hash_one(m);
-        assert_eq!(h(&m1), h(&m2));
-        let n1 = WeakMethod::nullary(&a, width);
-        assert!(n1 == WeakMethod::nullary(&a, width));
-        drop(a);
-        assert!(m1 != m2 && m1 == m1.clone());
-        assert_eq!(h(&m1), h(&m2));
+        #[test]
+        fn equality_and_hash_follow_identity() {
+            let a = flavour::Obj::new(Image(1));
+            let b = flavour::Obj::new(Image(1));
+            // One function pointer each: Miri gives every cast its own address.
+            let scaled: fn(&Image, u32) -> u32 = Image::scaled;
+            let width: fn(&Image) -> u32 = Image::width;
+            let (m1, m2) = (flavour::WeakMethod::new(&a, scaled), flavour::WeakMethod::new(&a, scaled));
+            let other = flavour::WeakMethod::new(&b, scaled);
+            assert!(m1 == m2 && m1 != other);
+            let h = |m: &flavour::WeakMethod<Image, u32, u32>| identity_hasher().hash_one(m);
+            assert_eq!(h(&m1), h(&m2));
+            let n1 = flavour::WeakMethod::nullary(&a, width);
+            assert!(n1 == flavour::WeakMethod::nullary(&a, width));
+            drop(a);
+            assert!(m1 != m2 && m1 == m1.clone());
+            assert_eq!(h(&m1), h(&m2));
+        }
     }
 }

@@ -221,8 +221,10 @@ impl<T: ?Sized + WeakRefable, X: Shareable<F>, F: Flavor> Ref<T, X, F> {
 impl<T: ?Sized + WeakRefable, X, F: Flavor> Ref<T, X, F> {
     /// A ref with data and a callback. The public constructors ask for
     /// what flavour `F` needs (`X: Shareable<F>`, `C: Sendable<F>`); the
-    /// wrapper closure adds nothing but `C`.
-    fn attach<C>(obj: &Obj<T, F>, data: X, f: C) -> Ref<T, X, F>
+    /// wrapper closure adds nothing but `C`. The crate's other callers
+    /// (`WeakMethod`, `finalize`) make sure of the same: in the sync
+    /// flavour, `C` must be `Send`.
+    pub(crate) fn attach<C>(obj: &Obj<T, F>, data: X, f: C) -> Ref<T, X, F>
     where
         C: FnOnce(&Ref<T, X, F>) + 'static,
     {

@@ -26,10 +26,9 @@
 
 use crate::rt::flavor::Sync;
 
+pub use crate::finalize::finalize;
 pub use crate::reference::{getweakrefcount, getweakrefs};
-pub use crate::{
-    finalize, BoundMethod, Finalizer, WeakKeyDictionary, WeakMethod, WeakSet, WeakValueDictionary,
-};
+pub use crate::{WeakKeyDictionary, WeakSet, WeakValueDictionary};
 
 /// A strong reference to an object of the sync flavour: an `Arc` whose
 /// allocation carries the object's `__weakref__` slot. See
@@ -102,3 +101,74 @@ pub type Proxy<T> = crate::proxy::Proxy<T, Sync>;
 /// assert!(listed[0] == r);
 /// ```
 pub type AnyRef<T> = crate::reference::AnyRef<T, Sync>;
+
+/// A weak reference to a bound method of the sync flavour, Python's
+/// `weakref.WeakMethod`. See [`flavor::WeakMethod`](crate::flavor::WeakMethod).
+///
+/// # Examples
+///
+/// ```
+/// use weakable::sync::{Obj, WeakMethod};
+/// use weakable::Weakable;
+///
+/// #[derive(Weakable)]
+/// struct Counter(u32);
+///
+/// impl Counter {
+///     fn add(&self, x: u32) -> u32 {
+///         self.0 + x
+///     }
+/// }
+///
+/// let c = Obj::new(Counter(1));
+/// let m: WeakMethod<Counter, u32, u32> = WeakMethod::new(&c, Counter::add);
+/// let seen = std::thread::spawn(move || m.upgrade().map(|b| b.call(2)));
+/// assert_eq!(seen.join().unwrap(), Some(3));
+/// ```
+pub type WeakMethod<T, A, R> = crate::method::WeakMethod<T, A, R, Sync>;
+
+/// A method bound to its object, in the sync flavour: what
+/// [`WeakMethod::upgrade`](crate::flavor::WeakMethod::upgrade) returns. See
+/// [`flavor::BoundMethod`](crate::flavor::BoundMethod).
+///
+/// # Examples
+///
+/// ```
+/// use weakable::sync::{BoundMethod, Obj, WeakMethod};
+/// use weakable::Weakable;
+///
+/// #[derive(Weakable)]
+/// struct Adder(i32);
+///
+/// impl Adder {
+///     fn add(&self, x: i32) -> i32 {
+///         self.0 + x
+///     }
+/// }
+///
+/// let a = Obj::new(Adder(2));
+/// let bound: BoundMethod<Adder, i32, i32> = WeakMethod::new(&a, Adder::add).upgrade().unwrap();
+/// assert_eq!(bound.call(40), 42);
+/// ```
+pub type BoundMethod<T, A, R> = crate::method::BoundMethod<T, A, R, Sync>;
+
+/// A handle to a finalizer of the sync flavour, Python's `weakref.finalize`
+/// object, made by [`finalize()`]. See [`flavor::Finalizer`](crate::flavor::Finalizer).
+///
+/// At process exit, the live sync finalizers whose `atexit` flag is set run,
+/// newest first.
+///
+/// # Examples
+///
+/// ```
+/// use weakable::sync::{finalize, Finalizer, Obj};
+/// use weakable::Weakable;
+///
+/// #[derive(Weakable)]
+/// struct Image;
+///
+/// let img = Obj::new(Image);
+/// let f: Finalizer<Image, fn(u32) -> u32, u32> = finalize(&img, |x| x + 1, 41);
+/// assert_eq!(f.call(), Some(42));
+/// ```
+pub type Finalizer<T, C, A> = crate::finalize::Finalizer<T, C, A, Sync>;

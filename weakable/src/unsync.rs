@@ -9,9 +9,24 @@
 //! an `Rc`. The names and their meanings are [`sync`](crate::sync)'s; any
 //! `#[derive(Weakable)]` type works in both.
 //!
-//! This flavour has the objects, refs, proxies and `getweakrefs`; the weak
-//! collections, `WeakMethod` and `finalize` exist in the sync flavour only
-//! for now.
+//! This flavour has the objects, refs, proxies, `getweakrefs`,
+//! [`WeakMethod`] and [`finalize()`]; the weak collections exist in the sync
+//! flavour only for now.
+//!
+//! # Finalizers at exit
+//!
+//! An unsync finalizer belongs to the thread that made it, as its object
+//! does, and that thread's end is its exit: when the thread's locals are
+//! destroyed, its live finalizers whose [`atexit`](Finalizer::atexit) flag
+//! is set run, newest first (one created meanwhile runs next), as the sync
+//! flavour's do at process exit; the others die without running, their
+//! function and arguments dropped. A thread's locals are destroyed when it
+//! returns, and, for the thread that ends the process (`main` returning,
+//! or [`std::process::exit`]), where the platform destroys the exiting
+//! thread's locals: Linux with glibc does; see [`std::thread::LocalKey`]
+//! for the platforms that do not. A thread that is still running when
+//! another one ends the process never reaches its exit, and its unsync
+//! finalizers do not run then.
 //!
 //! # Examples
 //!
@@ -75,6 +90,7 @@
 
 use crate::rt::flavor::Unsync;
 
+pub use crate::finalize::finalize;
 pub use crate::reference::{getweakrefcount, getweakrefs};
 
 /// A strong reference to an object of the unsync flavour: an `Rc` whose
@@ -160,3 +176,93 @@ pub type Proxy<T> = crate::proxy::Proxy<T, Unsync>;
 /// assert!(listed[0] == r);
 /// ```
 pub type AnyRef<T> = crate::reference::AnyRef<T, Unsync>;
+
+/// A weak reference to a bound method of the unsync flavour, Python's
+/// `weakref.WeakMethod`. See [`flavor::WeakMethod`](crate::flavor::WeakMethod).
+///
+/// # Examples
+///
+/// A callback that captures an `Rc`:
+///
+/// ```
+/// use std::cell::{Cell, RefCell};
+/// use std::rc::Rc;
+/// use weakable::unsync::{Obj, WeakMethod};
+/// use weakable::Weakable;
+///
+/// #[derive(Weakable)]
+/// struct Button {
+///     clicks: Cell<u32>,
+/// }
+///
+/// impl Button {
+///     fn click(&self, times: u32) -> u32 {
+///         self.clicks.set(self.clicks.get() + times);
+///         self.clicks.get()
+///     }
+/// }
+///
+/// let gone = Rc::new(RefCell::new(Vec::new()));
+/// let log = gone.clone();
+/// let b = Obj::new(Button { clicks: Cell::new(0) });
+/// let m = WeakMethod::with_callback(&b, Button::click, move |_| log.borrow_mut().push("button"));
+/// assert_eq!(m.upgrade().map(|bound| bound.call(2)), Some(2));
+/// drop(b);
+/// assert!(m.upgrade().is_none());
+/// assert_eq!(*gone.borrow(), ["button"]);
+/// ```
+pub type WeakMethod<T, A, R> = crate::method::WeakMethod<T, A, R, Unsync>;
+
+/// A method bound to its object, in the unsync flavour: what
+/// [`WeakMethod::upgrade`](crate::flavor::WeakMethod::upgrade) returns. See
+/// [`flavor::BoundMethod`](crate::flavor::BoundMethod).
+///
+/// # Examples
+///
+/// ```
+/// use std::cell::Cell;
+/// use weakable::unsync::{BoundMethod, Obj, WeakMethod};
+/// use weakable::Weakable;
+///
+/// #[derive(Weakable)]
+/// struct Total(Cell<i32>);
+///
+/// impl Total {
+///     fn add(&self, x: i32) -> i32 {
+///         self.0.set(self.0.get() + x);
+///         self.0.get()
+///     }
+/// }
+///
+/// let t = Obj::new(Total(Cell::new(40)));
+/// let bound: BoundMethod<Total, i32, i32> = WeakMethod::new(&t, Total::add).upgrade().unwrap();
+/// assert_eq!(bound.call(2), 42);
+/// ```
+pub type BoundMethod<T, A, R> = crate::method::BoundMethod<T, A, R, Unsync>;
+
+/// A handle to a finalizer of the unsync flavour, Python's
+/// `weakref.finalize` object, made by [`finalize()`]. See
+/// [`flavor::Finalizer`](crate::flavor::Finalizer); at exit, see
+/// [the module's docs](self#finalizers-at-exit).
+///
+/// # Examples
+///
+/// The function and its arguments need not be `Send`:
+///
+/// ```
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+/// use weakable::unsync::{finalize, Obj};
+/// use weakable::Weakable;
+///
+/// #[derive(Weakable)]
+/// struct Image;
+///
+/// let closed = Rc::new(RefCell::new(Vec::new()));
+/// let img = Obj::new(Image);
+/// let f = finalize(&img, |(log, name): (Rc<RefCell<Vec<&str>>>, &str)| log.borrow_mut().push(name), (closed.clone(), "img"));
+/// drop(img);
+/// assert!(!f.is_alive());
+/// assert_eq!(*closed.borrow(), ["img"]);
+/// ```
+pub type Finalizer<T, C, A> = crate::finalize::Finalizer<T, C, A, Unsync>;

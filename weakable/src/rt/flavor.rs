@@ -16,10 +16,117 @@
 //! contents `Send + Sync`) are [`Sendable`] and [`Shareable`], which hold
 //! for everything in the unsync flavour.
 
-mod sealed {
+pub(crate) mod sealed {
+    use core::ops::{Deref, DerefMut};
+
     pub trait Sealed {}
     impl Sealed for super::Sync {}
     impl Sealed for super::Unsync {}
+
+    /// A flavour's shared pointer ([`Flavor::Shared`](super::Flavor::Shared)):
+    /// `Arc` in the sync flavour, `Rc` in the unsync one. Public in a
+    /// private module, so that it can bound the hidden associated type
+    /// without being nameable outside the crate.
+    pub trait SharedPtr<T>: Deref<Target = T> + Clone {
+        /// Its weak pointer: `sync::Weak` or `rc::Weak`.
+        type Weak: WeakPtr<T, Strong = Self>;
+        fn new(value: T) -> Self;
+        fn downgrade(this: &Self) -> Self::Weak;
+        /// `Arc::new_cyclic`: `value` gets the weak pointer to its own
+        /// allocation, which upgrades once it returns.
+        fn new_cyclic(value: impl FnOnce(&Self::Weak) -> T) -> Self;
+        fn ptr_eq(this: &Self, other: &Self) -> bool;
+        /// The address of the value, for reprs.
+        fn addr(this: &Self) -> usize;
+    }
+
+    /// The weak side of a [`SharedPtr`].
+    pub trait WeakPtr<T>: Clone {
+        type Strong;
+        fn upgrade(&self) -> Option<Self::Strong>;
+    }
+
+    /// A flavour's lock ([`Flavor::Lock`](super::Flavor::Lock)): a mutex
+    /// that ignores poisoning in the sync flavour, a `RefCell` in the
+    /// unsync one, whose `lock` is a borrow flag's load and store (and
+    /// panics, rather than deadlocks, if its holder's stack comes back).
+    pub trait Lock<T> {
+        type Guard<'a>: DerefMut<Target = T>
+        where
+            Self: 'a;
+        fn new(value: T) -> Self;
+        fn lock(&self) -> Self::Guard<'_>;
+    }
+
+    macro_rules! shared_ptr {
+        ($strong:ident, $weak:path) => {
+            impl<T> SharedPtr<T> for $strong<T> {
+                type Weak = $weak;
+                #[inline]
+                fn new(value: T) -> Self {
+                    $strong::new(value)
+                }
+                #[inline]
+                fn downgrade(this: &Self) -> Self::Weak {
+                    $strong::downgrade(this)
+                }
+                #[inline]
+                fn new_cyclic(value: impl FnOnce(&Self::Weak) -> T) -> Self {
+                    $strong::new_cyclic(value)
+                }
+                #[inline]
+                fn ptr_eq(this: &Self, other: &Self) -> bool {
+                    $strong::ptr_eq(this, other)
+                }
+                #[inline]
+                fn addr(this: &Self) -> usize {
+                    $strong::as_ptr(this).addr()
+                }
+            }
+
+            impl<T> WeakPtr<T> for $weak {
+                type Strong = $strong<T>;
+                #[inline]
+                fn upgrade(&self) -> Option<$strong<T>> {
+                    <$weak>::upgrade(self)
+                }
+            }
+        };
+    }
+
+    use crate::rt::Arc;
+    use std::rc::Rc;
+    shared_ptr!(Arc, crate::rt::Weak<T>);
+    shared_ptr!(Rc, std::rc::Weak<T>);
+
+    macro_rules! lock {
+        ($lock:ident, $guard:ident, |$this:ident| $lock_it:expr) => {
+            impl<T> Lock<T> for $lock<T> {
+                type Guard<'a>
+                    = $guard<'a, T>
+                where
+                    T: 'a;
+                #[inline]
+                fn new(value: T) -> Self {
+                    $lock::new(value)
+                }
+                #[inline]
+                fn lock(&self) -> Self::Guard<'_> {
+                    let $this = self;
+                    $lock_it
+                }
+            }
+        };
+    }
+
+    use core::cell::{RefCell, RefMut};
+    use std::sync::{Mutex, MutexGuard, PoisonError};
+    // Poisoning is ignored: a panic under one of these locks (in `peek`'s
+    // clones) leaves the state as consistent as it found it.
+    lock!(Mutex, MutexGuard, |mutex| mutex
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner));
+    lock!(RefCell, RefMut, |cell| cell.borrow_mut());
 
     /// Seals [`Sendable`](super::Sendable) and [`Shareable`](super::Shareable):
     /// their meaning is fixed by the blanket impls below.
@@ -64,6 +171,20 @@ pub trait Flavor: sealed::Sealed + Sized + 'static {
     /// Whether handles of this flavour may be shared between threads (and
     /// so must use atomic read-modify-writes and locks).
     const THREADED: bool;
+
+    /// The shared pointer of the state that clones of a handle share
+    /// (`WeakMethod`, `Finalizer`), with a weak side for the death
+    /// callbacks: `Arc` in the sync flavour, `Rc` in the unsync one
+    /// (archery's `SharedPointerKind`, as an associated type). An
+    /// implementation detail, sealed with the trait.
+    #[doc(hidden)]
+    type Shared<T>: sealed::SharedPtr<T>;
+
+    /// A lock around state that is taken for a few steps: a mutex in the
+    /// sync flavour, a `RefCell` in the unsync one. An implementation
+    /// detail, sealed with the trait.
+    #[doc(hidden)]
+    type Lock<T>: sealed::Lock<T>;
 }
 
 /// The thread-safe flavour (`weakable::sync`, re-exported at the crate
@@ -117,10 +238,14 @@ pub enum Unsync {}
 
 impl Flavor for Sync {
     const THREADED: bool = true;
+    type Shared<T> = crate::rt::Arc<T>;
+    type Lock<T> = std::sync::Mutex<T>;
 }
 
 impl Flavor for Unsync {
     const THREADED: bool = false;
+    type Shared<T> = std::rc::Rc<T>;
+    type Lock<T> = core::cell::RefCell<T>;
 }
 
 /// What a callback must be to be registered in flavour `F`: `Send` in the
