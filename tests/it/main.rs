@@ -4,6 +4,7 @@
 //! the other test binary, `tests/differential`.
 
 mod collection_model;
+mod deep_chains;
 mod finalizer_hostile;
 mod hostile_keys;
 mod methods_and_finalizers;

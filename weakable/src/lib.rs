@@ -342,6 +342,27 @@
 //!   *unraisable* above), not propagated.
 //! - **The value drops after the callbacks.** CPython runs `__del__` before
 //!   the weakref callbacks; here the value's `Drop` runs after them.
+//! - **Deaths nested past 100 are postponed.** A death runs user code that
+//!   may kill other objects, whose deaths nest inside it. So that a chain
+//!   of a million objects, each kept alive by the one before (owning it,
+//!   or through a callback, a finalizer or a weak dictionary), does not
+//!   overflow the stack, a death that would nest deeper than 100 deaths on
+//!   its thread is postponed, as CPython's "trashcan" does: the object is
+//!   already dead to its refs (`upgrade` returns `None`), but its callbacks
+//!   and its `Drop` run once the outermost death on the thread has
+//!   finished, one postponed death after another, each nesting up to 100
+//!   again. The order: deaths within the limit run as without it; the
+//!   postponed ones run after everything they were nested in has finished,
+//!   in the order the recursion would have started them (depth first: those
+//!   postponed by a postponed death run before the ones postponed earlier).
+//!   A straight chain keeps its order of callbacks and `Drop`s, in runs of
+//!   100. A panic in a postponed `Drop` leaves out no other death and
+//!   reaches the outermost `drop`.
+//! - **Values are `'static`.** Because a death may be postponed past the
+//!   `drop` that caused it, [`Obj::new`] takes only values that borrow
+//!   nothing, as every Python object is; so does the data of a ref with a
+//!   callback ([`Ref::with_data_and_callback`]) and a
+//!   [`WeakValueDictionary`]'s keys, which a death may drop.
 //! - **Only types that derive [`Weakable`](derive@Weakable).** The slot is in
 //!   `Obj`'s allocation, so an existing `Arc<T>` cannot be weakly referenced
 //!   with callbacks; a foreign type needs a newtype that derives it.

@@ -29,6 +29,27 @@ use crate::WeakrefSlot;
 ///
 /// `Obj<T>` is `Send` and `Sync` when `T` is both, as `Arc<T>` is.
 ///
+/// # Values are `'static`
+///
+/// An object's value may not borrow anything (`T: 'static`), as a Python
+/// object cannot. A death may run after the `drop` that caused it
+/// returned: deaths nested deeper than a limit are postponed, and run by
+/// the outermost death on the thread (see the crate docs,
+/// [Limitations](crate#limitations)), so that a million objects each
+/// owning the next do not overflow the stack. A value's `Drop`, or the
+/// callbacks of its refs, could then see a borrow that has ended.
+///
+/// ```compile_fail
+/// use weakable::{Obj, Weakable};
+///
+/// #[derive(Weakable)]
+/// struct Local<'a>(&'a String);
+///
+/// let name = String::from("cat.png");
+/// let o = Obj::new(Local(&name)); // error: `name` does not live long enough
+/// # drop(o);
+/// ```
+///
 /// # Examples
 ///
 /// ```
@@ -63,8 +84,10 @@ unsafe impl<T: ?Sized + Send + Sync> Send for Obj<T> {}
 // SAFETY: `&Obj<T>` allows cloning it, hence the same as `Send` above.
 unsafe impl<T: ?Sized + Send + Sync> Sync for Obj<T> {}
 
-impl<T: Weakable> Obj<T> {
+impl<T: Weakable + 'static> Obj<T> {
     /// Allocates an object holding `value`, with the slot its type chose.
+    ///
+    /// `T` must be `'static` (see [`Obj`'s docs](Obj#values-are-static)).
     ///
     /// # Examples
     ///
@@ -342,14 +365,14 @@ impl<T: ?Sized> core::borrow::Borrow<T> for Obj<T> {
 
 impl<T: ?Sized> Unpin for Obj<T> {}
 
-impl<T: Weakable> From<T> for Obj<T> {
+impl<T: Weakable + 'static> From<T> for Obj<T> {
     /// Moves `value` into a new object, as [`Obj::new`].
     fn from(value: T) -> Self {
         Obj::new(value)
     }
 }
 
-impl<T: Weakable + Default> Default for Obj<T> {
+impl<T: Weakable + Default + 'static> Default for Obj<T> {
     /// An object holding `T::default()`.
     fn default() -> Self {
         Obj::new(T::default())

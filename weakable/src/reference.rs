@@ -194,10 +194,33 @@ impl<T: ?Sized + WeakRefable, X: Send + Sync> Ref<T, X> {
     /// assert_eq!(rx.recv().unwrap(), "cat.png");
     /// # drop(r);
     /// ```
+    ///
+    /// `X` must be `'static` here, unlike in [`Ref::with_data`]: a callback
+    /// may run after its ref's last handle was dropped (the ref was dropped
+    /// after the death, which may be postponed; see [`Obj`'s
+    /// docs](Obj#values-are-static)), and it reads the data through its
+    /// `&Ref`. A `'static` closure can still name a borrowing `X` in its
+    /// argument's type, so the closure's own bound does not cover it:
+    ///
+    /// ```compile_fail
+    /// use weakable::{Obj, Ref, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let name = String::from("cat.png");
+    /// let o = Obj::new(Image);
+    /// // error: `name` does not live long enough
+    /// let r = Ref::with_data_and_callback(&o, &name, |r: &Ref<Image, &String>| {
+    ///     assert_eq!(*r.data(), "cat.png");
+    /// });
+    /// # drop((o, r));
+    /// ```
     #[must_use = "dropping the ref at once cancels its callback"]
     pub fn with_data_and_callback<F>(obj: &Obj<T>, data: X, callback: F) -> Ref<T, X>
     where
         F: FnOnce(&Ref<T, X>) + Send + 'static,
+        X: 'static,
     {
         Ref::attach(obj, data, callback)
     }
@@ -205,6 +228,7 @@ impl<T: ?Sized + WeakRefable, X: Send + Sync> Ref<T, X> {
     fn attach<F>(obj: &Obj<T>, data: X, f: F) -> Ref<T, X>
     where
         F: FnOnce(&Ref<T, X>) + Send + 'static,
+        X: 'static,
     {
         Ref::from_handle(Handle::attach_with::<RefTag, _>(obj, data, move |h| {
             f(&Ref::from_handle(h));
@@ -247,12 +271,18 @@ impl<T: ?Sized + WeakRefable, X: Send + Sync> Ref<T, X> {
     /// A ref carrying `data` whose death callback is crate-internal (the
     /// weak collections' evictions). `X: Send + Sync`, as for every ref
     /// with data: an [`AnyRef`] from [`getweakrefs`] may be the last handle
-    /// to drop the data, on any thread (see `AnyRef`'s `Send`).
+    /// to drop the data, on any thread (see `AnyRef`'s `Send`). `X:
+    /// 'static`, as for [`Ref::with_data_and_callback`]: the eviction may
+    /// run, and drop the node's data, after the collection dropped its
+    /// handle.
     pub(crate) fn with_internal_callback<C: Callback<X>>(
         obj: &Obj<T>,
         data: X,
         callback: C,
-    ) -> Ref<T, X> {
+    ) -> Ref<T, X>
+    where
+        X: 'static,
+    {
         Ref::from_handle(Handle::attach::<RefTag, C>(obj, data, Some(callback)))
     }
 }

@@ -87,9 +87,19 @@ impl<T: ?Sized + WeakRefable, D> Handle<T, D> {
 
     /// A new node of kind `K` on `obj`, with `data` and a callback `f`
     /// that gets the handle back, typed as this one.
+    ///
+    /// `D: 'static` (`F: 'static` does not imply it: a closure that
+    /// captures nothing is `'static` whatever its argument's type). A
+    /// callback node outlives its handles when its last one goes after the
+    /// referent died but before clearing reached it (`NodeHead::handles`):
+    /// then clearing fires it and drops `D` later, and a postponed death
+    /// (`core::death`) makes that later than the scope of a borrow the
+    /// handles held. A node without a callback is never fired, and clearing
+    /// only marks it unlinked: its data lives and dies with its handles.
     pub(crate) fn attach_with<K: KindTag, F>(obj: &Obj<T>, data: D, f: F) -> Self
     where
         F: FnOnce(Handle<T, D>) + Send + 'static,
+        D: 'static,
     {
         let target = Obj::value_ptr(obj);
         Self::attach::<K, _>(obj, data, Some(WithTarget { target, f }))
