@@ -424,7 +424,8 @@
 //! core/node        a ref node: head, vtable, data, callback, its count
 //! core/slot        the __weakref__ slot: weak count, node list, clearing
 //! traits.rs        Weakable, WeakRefable, SlotKind
-//! core/death       the death sequence: clear, drop the value, free
+//! core/death       the death sequence: clear, drop the value, free;
+//!                  postponing deaths nested past 100
 //! obj.rs           Obj<T>
 //! core/handle      the one handle under Ref, Proxy and AnyRef
 //! core/table       the collections' engine: table, lock protocol, eviction

@@ -33,7 +33,10 @@ use crate::traits::{WeakRefable, Weakable};
 /// before that never has its callback called. Inside a callback, `upgrade`
 /// returns `None` for every ref to the dying object. A callback that
 /// panics is reported through the [unraisable hook](crate::set_unraisable_hook)
-/// and the others still run.
+/// and the others still run. A death nested in more than 100 others on its
+/// thread (a deep chain of objects) is postponed: its refs are dead at
+/// once, but its callbacks run after the outermost death finished (see the
+/// crate docs' [Limitations](crate#limitations)).
 ///
 /// # Memory
 ///
