@@ -208,6 +208,8 @@ enum Event {
     Start(char, usize),
     /// Its `Drop` dropped its children and ends.
     End(char, usize),
+    /// A death callback on it ran.
+    Called(char, usize),
 }
 
 type Log = Arc<Mutex<Vec<Event>>>;
@@ -315,6 +317,54 @@ fn postponed_deaths_run_depth_first() {
         expected.extend(nested('b', first..second));
         expected.extend(nested('b', second..len));
         assert_eq!(*log.lock().unwrap(), expected);
+    });
+}
+
+#[test]
+fn a_callback_chain_drops_its_values_in_runs_of_the_documented_limit() {
+    on_8_mib_stack(|| {
+        // Each object is kept by a callback of the one before. Unlimited,
+        // every callback would run, then every value drop, innermost first
+        // (a value drops after its callbacks). Postponed, the callbacks
+        // still run in order; each run's values drop before the next run.
+        let log = Log::default();
+        let len = 2 * DOCUMENTED_LIMIT + 30;
+        let objects: Vec<Obj<Logged>> = (0..len)
+            .map(|n| {
+                Obj::new(Logged {
+                    label: ('c', n),
+                    children: Vec::new(),
+                    log: log.clone(),
+                    panics_at: None,
+                })
+            })
+            .collect();
+        let refs: Vec<Ref<Logged>> = objects
+            .windows(2)
+            .enumerate()
+            .map(|(n, pair)| {
+                let (next, log) = (pair[1].clone(), log.clone());
+                Ref::with_callback(&pair[0], move |_| {
+                    log.lock().unwrap().push(Event::Called('c', n));
+                    drop(next);
+                })
+            })
+            .collect();
+        let head = objects.into_iter().next().unwrap();
+        drop(head);
+        let mut expected = Vec::new();
+        let mut start = 0;
+        while start < len {
+            let end = (start + DOCUMENTED_LIMIT).min(len);
+            let called = start..end.min(len - 1);
+            expected.extend(called.map(|n| Event::Called('c', n)));
+            for n in (start..end).rev() {
+                expected.extend([Event::Start('c', n), Event::End('c', n)]);
+            }
+            start = end;
+        }
+        assert_eq!(*log.lock().unwrap(), expected);
+        assert!(refs.iter().all(|r| !r.is_alive()));
     });
 }
 

@@ -355,9 +355,12 @@
 //!   postponed ones run after everything they were nested in has finished,
 //!   in the order the recursion would have started them (depth first: those
 //!   postponed by a postponed death run before the ones postponed earlier).
-//!   A straight chain keeps its order of callbacks and `Drop`s, in runs of
-//!   100. A panic in a postponed `Drop` leaves out no other death and
-//!   reaches the outermost `drop`.
+//!   In a straight chain the deaths still start in order, in runs of 100;
+//!   what each death had left to do after the one nested in it (the rest of
+//!   its `Drop` or callback, and its value's `Drop`, which follows its
+//!   callbacks) now runs before a postponed death instead of after it. A
+//!   panic in a postponed `Drop` leaves out no other death and reaches the
+//!   outermost `drop`.
 //! - **Values are `'static`.** Because a death may be postponed past the
 //!   `drop` that caused it, [`Obj::new`] takes only values that borrow
 //!   nothing, as every Python object is; so does the data of a ref with a

@@ -24,10 +24,11 @@
 //! postponed deaths run in the order the unlimited recursion would have
 //! started them: the ones postponed while running a postponed death run
 //! next, before those postponed earlier, and among themselves in the
-//! order they were postponed (depth first). So a straight chain keeps
-//! its order of callbacks and `Drop`s; what moves is the rest of each
-//! owner's `Drop` (its code after dropping the next link, its later
-//! fields, its memory), which now runs before the postponed link's death.
+//! order they were postponed (depth first). So in a straight chain the
+//! deaths still start in order; what moves is what the deaths a postponed
+//! one was nested in had left to do after it (the rest of a `Drop` or a
+//! callback, the value's `Drop` after its callbacks, the memory), which
+//! now runs before it instead of after.
 
 use core::cell::{Cell, RefCell};
 use core::marker::PhantomData;
@@ -65,6 +66,9 @@ struct Trashcan {
     /// How many deaths are running on this thread's stack, nested in one
     /// another; the drain counts as one.
     depth: Cell<u32>,
+    /// Whether `postponed` has any: what the outermost death checks, one
+    /// load where the list's emptiness would take a borrow too.
+    pending: Cell<bool>,
     /// The postponed deaths, a stack: the next to run is the last. Only
     /// borrowed for a push, a pop or a reversal, never across user code.
     postponed: RefCell<ManuallyDrop<Vec<Postponed>>>,
@@ -74,6 +78,7 @@ impl Trashcan {
     const fn new() -> Self {
         Trashcan {
             depth: Cell::new(0),
+            pending: Cell::new(false),
             postponed: RefCell::new(ManuallyDrop::new(Vec::new())),
         }
     }
@@ -119,34 +124,55 @@ pub(crate) fn info_of<T: Weakable + 'static>() -> &'static ObjInfo {
 /// (so every write through its handles happens before this call); called
 /// once.
 unsafe fn die<T: Weakable>(object: ObjAddr) {
-    TRASHCAN.with(|trash| {
-        let outer = trash.depth.get();
-        if outer >= NESTING_LIMIT {
-            trash.postponed.borrow_mut().push((object, die_now::<T>));
-            return;
-        }
-        trash.depth.set(outer + 1);
-        let _unnest = Unnest { trash, outer };
-        // SAFETY: the caller's guarantee.
-        unsafe { die_now::<T>(object) };
-    });
+    // Two short visits to the thread-local rather than one around the
+    // whole death: each is a few instructions that inline, where one
+    // closure holding the death would not.
+    let Some(outer) = TRASHCAN.with(|trash| trash.enter(object, die_now::<T>)) else {
+        return;
+    };
+    let _leave = Leave { outer };
+    // SAFETY: the caller's guarantee.
+    unsafe { die_now::<T>(object) };
 }
 
 /// Leaves a death, restoring the depth even if it unwinds; the outermost
 /// runs the deaths postponed meanwhile.
-struct Unnest<'a> {
-    trash: &'a Trashcan,
+struct Leave {
     outer: u32,
 }
 
-impl Drop for Unnest<'_> {
+impl Drop for Leave {
     #[inline]
     fn drop(&mut self) {
-        if self.outer == 0 && !self.trash.postponed.borrow().is_empty() {
-            self.trash.drain();
-        } else {
-            self.trash.depth.set(self.outer);
+        TRASHCAN.with(|trash| {
+            if self.outer == 0 && trash.pending.get() {
+                trash.drain();
+            } else {
+                trash.depth.set(self.outer);
+            }
+        });
+    }
+}
+
+impl Trashcan {
+    /// Enters a death of `object` whose sequence is `die_now`: the depth
+    /// it was entered at, or `None` if it was postponed.
+    #[inline]
+    fn enter(&self, object: ObjAddr, die_now: unsafe fn(ObjAddr)) -> Option<u32> {
+        let outer = self.depth.get();
+        if outer >= NESTING_LIMIT {
+            self.postpone((object, die_now));
+            return None;
         }
+        self.depth.set(outer + 1);
+        Some(outer)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn postpone(&self, death: Postponed) {
+        self.postponed.borrow_mut().push(death);
+        self.pending.set(true);
     }
 }
 
@@ -169,6 +195,7 @@ impl Trashcan {
                 let buffer = mem::take(&mut **self.0.postponed.borrow_mut());
                 debug_assert!(buffer.is_empty());
                 drop(buffer);
+                self.0.pending.set(false);
                 self.0.depth.set(0);
             }
         }
