@@ -42,22 +42,47 @@ struct Link {
     _token: DropToken,
 }
 
+/// A chain of `len` links, each owning the next.
+fn owning_chain(len: usize, drops: &DropCounter) -> Obj<Link> {
+    let mut head = None;
+    for _ in 0..len {
+        head = Some(Obj::new(Link {
+            _next: head.take(),
+            _token: drops.token(),
+        }));
+    }
+    head.unwrap()
+}
+
 #[test]
 fn a_million_objects_owning_each_other() {
     on_8_mib_stack(|| {
         let drops = DropCounter::new();
-        let mut head = None;
-        for _ in 0..DEPTH {
-            head = Some(Obj::new(Link {
-                _next: head.take(),
-                _token: drops.token(),
-            }));
-        }
-        let last = Ref::new(head.as_ref().unwrap());
+        let head = owning_chain(DEPTH, &drops);
+        let first = Ref::new(&head);
         drop(head);
         assert_eq!(drops.count(), DEPTH);
-        assert!(!last.is_alive());
+        assert!(!first.is_alive());
     });
+}
+
+#[test]
+fn a_million_objects_die_in_a_thread_local_destructor() {
+    // The thread's bookkeeping of deaths is a thread-local too: it must
+    // still postpone while the thread's thread-locals are destroyed.
+    std::thread_local! {
+        static HELD: std::cell::RefCell<Option<Obj<Link>>> = const {
+            std::cell::RefCell::new(None)
+        };
+    }
+    let drops = DropCounter::new();
+    let held = drops.clone();
+    on_8_mib_stack(move || {
+        let head = owning_chain(DEPTH, &held);
+        HELD.with(|slot| *slot.borrow_mut() = Some(head));
+    });
+    // Joining waits for the thread's thread-local destructors.
+    assert_eq!(drops.count(), DEPTH);
 }
 
 /// A plain object that counts its drop.
