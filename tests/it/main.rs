@@ -24,6 +24,7 @@ mod sync;
 mod unsync;
 
 mod collection_model;
+mod deep_chains;
 mod finalizer_hostile;
 mod hostile_keys;
 mod stress;

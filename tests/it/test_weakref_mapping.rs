@@ -29,7 +29,7 @@ struct Object<A = i64> {
     arg: A,
 }
 
-fn object<A>(arg: A) -> Obj<Object<A>>
+fn object<A: 'static>(arg: A) -> Obj<Object<A>>
 where
     Object<A>: weakable::Weakable,
 {

@@ -370,6 +370,30 @@
 //!   *unraisable* above), not propagated.
 //! - **The value drops after the callbacks.** CPython runs `__del__` before
 //!   the weakref callbacks; here the value's `Drop` runs after them.
+//! - **Deaths nested past 100 are postponed.** A death runs user code that
+//!   may kill other objects, whose deaths nest inside it. So that a chain
+//!   of a million objects, each kept alive by the one before (owning it,
+//!   or through a callback, a finalizer or a weak dictionary), does not
+//!   overflow the stack, a death that would nest deeper than 100 deaths on
+//!   its thread is postponed, as CPython's "trashcan" does: the object is
+//!   already dead to its refs (`upgrade` returns `None`), but its callbacks
+//!   and its `Drop` run once the outermost death on the thread has
+//!   finished, one postponed death after another, each nesting up to 100
+//!   again. The order: deaths within the limit run as without it; the
+//!   postponed ones run after everything they were nested in has finished,
+//!   in the order the recursion would have started them (depth first: those
+//!   postponed by a postponed death run before the ones postponed earlier).
+//!   In a straight chain the deaths still start in order, in runs of 100;
+//!   what each death had left to do after the one nested in it (the rest of
+//!   its `Drop` or callback, and its value's `Drop`, which follows its
+//!   callbacks) now runs before a postponed death instead of after it. A
+//!   panic in a postponed `Drop` leaves out no other death and reaches the
+//!   outermost `drop`.
+//! - **Values are `'static`.** Because a death may be postponed past the
+//!   `drop` that caused it, [`Obj::new`] takes only values that borrow
+//!   nothing, as every Python object is; so does the data of a ref with a
+//!   callback ([`Ref::with_data_and_callback`]) and a
+//!   [`WeakValueDictionary`]'s keys, which a death may drop.
 //! - **Only types that derive [`Weakable`](derive@Weakable).** The slot is in
 //!   `Obj`'s allocation, so an existing `Arc<T>` cannot be weakly referenced
 //!   with callbacks; a foreign type needs a newtype that derives it.
@@ -436,7 +460,8 @@
 //! core/node        a ref node: head, vtable, data, callback, its count
 //! core/slot        the __weakref__ slot: weak count, node list, clearing
 //! traits.rs        Weakable, WeakRefable, SlotKind
-//! core/death       the death sequence: clear, drop the value, free
+//! core/death       the death sequence: clear, drop the value, free;
+//!                  postponing deaths nested past 100
 //! obj.rs           Obj<T, F>
 //! core/handle      the one handle under Ref, Proxy and AnyRef
 //! core/table       the collections' engine: table, lock protocol, eviction

@@ -37,6 +37,27 @@ use crate::WeakrefSlot;
 /// A sync `Obj<T>` is `Send` and `Sync` when `T` is both, as `Arc<T>` is;
 /// an unsync one is neither, as `Rc<T>`.
 ///
+/// # Values are `'static`
+///
+/// An object's value may not borrow anything (`T: 'static`), as a Python
+/// object cannot. A death may run after the `drop` that caused it
+/// returned: deaths nested deeper than a limit are postponed, and run by
+/// the outermost death on the thread (see the crate docs,
+/// [Limitations](crate#limitations)), so that a million objects each
+/// owning the next do not overflow the stack. A value's `Drop`, or the
+/// callbacks of its refs, could then see a borrow that has ended.
+///
+/// ```compile_fail
+/// use weakable::{Obj, Weakable};
+///
+/// #[derive(Weakable)]
+/// struct Local<'a>(&'a String);
+///
+/// let name = String::from("cat.png");
+/// let o = Obj::new(Local(&name)); // error: `name` does not live long enough
+/// # drop(o);
+/// ```
+///
 /// # Examples
 ///
 /// ```
@@ -77,8 +98,10 @@ unsafe impl<T: ?Sized + Send + core::marker::Sync> Send for Obj<T, Sync> {}
 // SAFETY: `&Obj<T>` allows cloning it, hence the same as `Send` above.
 unsafe impl<T: ?Sized + Send + core::marker::Sync> core::marker::Sync for Obj<T, Sync> {}
 
-impl<T: Weakable, F: Flavor> Obj<T, F> {
+impl<T: Weakable + 'static, F: Flavor> Obj<T, F> {
     /// Allocates an object holding `value`, with the slot its type chose.
+    ///
+    /// `T` must be `'static` (see [`Obj`'s docs](Obj#values-are-static)).
     ///
     /// # Examples
     ///
@@ -585,14 +608,14 @@ impl<T: ?Sized, F: Flavor> core::borrow::Borrow<T> for Obj<T, F> {
 
 impl<T: ?Sized, F: Flavor> Unpin for Obj<T, F> {}
 
-impl<T: Weakable, F: Flavor> From<T> for Obj<T, F> {
+impl<T: Weakable + 'static, F: Flavor> From<T> for Obj<T, F> {
     /// Moves `value` into a new object, as [`Obj::new`].
     fn from(value: T) -> Self {
         Obj::new(value)
     }
 }
 
-impl<T: Weakable + Default, F: Flavor> Default for Obj<T, F> {
+impl<T: Weakable + Default + 'static, F: Flavor> Default for Obj<T, F> {
     /// An object holding `T::default()`.
     fn default() -> Self {
         Obj::new(T::default())

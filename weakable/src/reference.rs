@@ -35,7 +35,10 @@ use crate::traits::{WeakRefable, Weakable};
 /// before that never has its callback called. Inside a callback, `upgrade`
 /// returns `None` for every ref to the dying object. A callback that
 /// panics is reported through the [unraisable hook](crate::set_unraisable_hook)
-/// and the others still run.
+/// and the others still run. A death nested in more than 100 others on its
+/// thread (a deep chain of objects) is postponed: its refs are dead at
+/// once, but its callbacks run after the outermost death finished (see the
+/// crate docs' [Limitations](crate#limitations)).
 ///
 /// # Memory
 ///
@@ -209,10 +212,33 @@ impl<T: ?Sized + WeakRefable, X: Shareable<F>, F: Flavor> Ref<T, X, F> {
     /// assert_eq!(rx.recv().unwrap(), "cat.png");
     /// # drop(r);
     /// ```
+    ///
+    /// `X` must be `'static` here, unlike in [`Ref::with_data`]: a callback
+    /// may run after its ref's last handle was dropped (the ref was dropped
+    /// after the death, which may be postponed; see [`Obj`'s
+    /// docs](Obj#values-are-static)), and it reads the data through its
+    /// `&Ref`. A `'static` closure can still name a borrowing `X` in its
+    /// argument's type, so the closure's own bound does not cover it:
+    ///
+    /// ```compile_fail
+    /// use weakable::{Obj, Ref, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let name = String::from("cat.png");
+    /// let o = Obj::new(Image);
+    /// // error: `name` does not live long enough
+    /// let r = Ref::with_data_and_callback(&o, &name, |r: &Ref<Image, &String>| {
+    ///     assert_eq!(*r.data(), "cat.png");
+    /// });
+    /// # drop((o, r));
+    /// ```
     #[must_use = "dropping the ref at once cancels its callback"]
     pub fn with_data_and_callback<C>(obj: &Obj<T, F>, data: X, callback: C) -> Ref<T, X, F>
     where
         C: FnOnce(&Ref<T, X, F>) + Sendable<F> + 'static,
+        X: 'static,
     {
         Ref::attach(obj, data, callback)
     }
@@ -227,6 +253,7 @@ impl<T: ?Sized + WeakRefable, X, F: Flavor> Ref<T, X, F> {
     pub(crate) fn attach<C>(obj: &Obj<T, F>, data: X, f: C) -> Ref<T, X, F>
     where
         C: FnOnce(&Ref<T, X, F>) + 'static,
+        X: 'static,
     {
         Ref::from_handle(Handle::attach_with::<RefTag, _>(obj, data, move |h| {
             f(&Ref::from_handle(h));
@@ -269,12 +296,18 @@ impl<T: ?Sized + WeakRefable, X: Shareable<F>, F: Flavor> Ref<T, X, F> {
     /// A ref carrying `data` whose death callback is crate-internal (the
     /// weak collections' evictions). `X: Send + Sync`, as for every ref
     /// with data: an [`AnyRef`] from [`getweakrefs`] may be the last handle
-    /// to drop the data, on any thread (see `AnyRef`'s `Send`).
+    /// to drop the data, on any thread (see `AnyRef`'s `Send`). `X:
+    /// 'static`, as for [`Ref::with_data_and_callback`]: the eviction may
+    /// run, and drop the node's data, after the collection dropped its
+    /// handle.
     pub(crate) fn with_internal_callback<C: Callback<X, F>>(
         obj: &Obj<T, F>,
         data: X,
         callback: C,
-    ) -> Ref<T, X, F> {
+    ) -> Ref<T, X, F>
+    where
+        X: 'static,
+    {
         Ref::from_handle(Handle::attach::<RefTag, C>(obj, data, Some(callback)))
     }
 }

@@ -74,6 +74,9 @@ impl<K, V: ?Sized> Clone for Entry<K, V> {
 ///   blocks other users. Entries inserted after it started are not yielded.
 ///
 /// Keys are hashed with `S`, by default std's DoS-resistant `RandomState`.
+/// They are `'static`: a value's death, which may be postponed past the
+/// `drop` that caused it (see [`Obj`'s docs](Obj#values-are-static)), drops
+/// its entry's key.
 ///
 /// # Cost
 ///
@@ -462,7 +465,7 @@ where
 
 impl<K, V, S> WeakValueDictionary<K, V, S>
 where
-    K: Hash + Eq + Send + Sync,
+    K: Hash + Eq + Send + Sync + 'static,
     V: ?Sized + WeakRefable + Send + Sync,
     S: BuildHasher + Send + Sync,
 {
@@ -575,7 +578,7 @@ impl<K, V: ?Sized, S: Default> Default for WeakValueDictionary<K, V, S> {
 
 impl<K, V, S> Clone for WeakValueDictionary<K, V, S>
 where
-    K: Hash + Eq + Clone + Send + Sync,
+    K: Hash + Eq + Clone + Send + Sync + 'static,
     V: ?Sized + WeakRefable + Send + Sync,
     S: BuildHasher + Clone + Send + Sync,
 {
@@ -618,7 +621,7 @@ where
 
 impl<'a, K, V, S> Extend<(K, &'a Obj<V>)> for WeakValueDictionary<K, V, S>
 where
-    K: Hash + Eq + Send + Sync,
+    K: Hash + Eq + Send + Sync + 'static,
     V: ?Sized + WeakRefable + Send + Sync + 'a,
     S: BuildHasher + Send + Sync,
 {
@@ -629,7 +632,7 @@ where
 
 impl<'a, K, V, S> FromIterator<(K, &'a Obj<V>)> for WeakValueDictionary<K, V, S>
 where
-    K: Hash + Eq + Send + Sync,
+    K: Hash + Eq + Send + Sync + 'static,
     V: ?Sized + WeakRefable + Send + Sync + 'a,
     S: BuildHasher + Default + Send + Sync,
 {
@@ -650,7 +653,7 @@ impl<K: Clone, V: ?Sized, S> IntoIterator for &WeakValueDictionary<K, V, S> {
 
 impl<K, V, S> BitOr for &WeakValueDictionary<K, V, S>
 where
-    K: Hash + Eq + Clone + Send + Sync,
+    K: Hash + Eq + Clone + Send + Sync + 'static,
     V: ?Sized + WeakRefable + Send + Sync,
     S: BuildHasher + Clone + Send + Sync,
 {
@@ -673,7 +676,7 @@ where
 
 impl<K, V, S> BitOrAssign<&WeakValueDictionary<K, V, S>> for WeakValueDictionary<K, V, S>
 where
-    K: Hash + Eq + Clone + Send + Sync,
+    K: Hash + Eq + Clone + Send + Sync + 'static,
     V: ?Sized + WeakRefable + Send + Sync,
     S: BuildHasher + Send + Sync,
 {

@@ -114,9 +114,19 @@ impl<T: ?Sized + WeakRefable, D, F: Flavor> Handle<T, D, F> {
 
     /// A new node of kind `K` on `obj`, with `data` and a callback `f`
     /// that gets the handle back, typed as this one.
+    ///
+    /// `D: 'static` (`C: 'static` does not imply it: a closure that
+    /// captures nothing is `'static` whatever its argument's type). A
+    /// callback node outlives its handles when its last one goes after the
+    /// referent died but before clearing reached it (`NodeHead::handles`):
+    /// then clearing fires it and drops `D` later, and a postponed death
+    /// (`core::death`) makes that later than the scope of a borrow the
+    /// handles held. A node without a callback is never fired, and clearing
+    /// only marks it unlinked: its data lives and dies with its handles.
     pub(crate) fn attach_with<K: KindTag, C>(obj: &Obj<T, F>, data: D, f: C) -> Self
     where
         C: FnOnce(Handle<T, D, F>) + 'static,
+        D: 'static,
     {
         let target = Obj::value_ptr(obj);
         Self::attach::<K, _>(obj, data, Some(WithTarget { target, f }))

@@ -39,8 +39,9 @@ use crate::rt::Count;
 pub(crate) struct ObjInfo {
     /// The name reprs show (`Weakable::NAME`).
     pub(crate) name: &'static str,
-    /// Runs the death sequence (`core::death`); called once, when the
-    /// strong count reaches zero.
+    /// Runs the death sequence, or postpones it past the deaths it is
+    /// nested in (`core::death`); called once, when the strong count
+    /// reaches zero.
     pub(crate) die: unsafe fn(ObjAddr),
     /// Frees the allocation; called once, after the value was dropped and
     /// the last ref node let go.
