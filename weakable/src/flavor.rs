@@ -40,6 +40,9 @@
 //! [`Sync`], plain loads and stores for [`Unsync`], whose handles are
 //! neither `Send` nor `Sync`, so that nothing else can be touching them.
 
+pub use crate::collections::key::{WeakKeyDictionary, WeakKeyItems, WeakKeys};
+pub use crate::collections::set::WeakSet;
+pub use crate::collections::value::{WeakValueDictionary, WeakValueItems};
 pub use crate::obj::Obj;
 pub use crate::proxy::Proxy;
 pub use crate::reference::{AnyRef, Ref};

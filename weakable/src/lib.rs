@@ -445,15 +445,15 @@ pub mod unsync;
 pub use crate::core::node::RefKind;
 pub use crate::core::slot::{NoSlot, WeakrefSlot};
 pub use coerce::CoerceFrom;
-pub use collections::key::{WeakKeyDictionary, WeakKeyItems, WeakKeys};
-pub use collections::set::WeakSet;
-pub use collections::value::{WeakValueDictionary, WeakValueItems};
 pub use error::ReferenceError;
 pub use finalize::{finalize, Finalizer};
 pub use func::{Call, Func};
 pub use method::{BoundMethod, WeakMethod};
 pub use reference::{getweakrefcount, getweakrefs, DeadHashError};
 pub use sync::{AnyRef, Obj, Proxy, Ref};
+pub use sync::{
+    WeakKeyDictionary, WeakKeyItems, WeakKeys, WeakSet, WeakValueDictionary, WeakValueItems,
+};
 pub use traits::{SlotKind, WeakRefable, Weakable};
 pub use unraisable::{set_unraisable_hook, take_unraisable_hook, Unraisable, UnraisableHook};
 

@@ -253,11 +253,16 @@ impl<T: Weakable, X, F: Flavor> Ref<T, X, F> {
     }
 }
 
-impl<T: ?Sized + WeakRefable, X: Shareable<F>, F: Flavor> Ref<T, X, F> {
+impl<T: ?Sized + WeakRefable, X, F: Flavor> Ref<T, X, F> {
     /// A ref carrying `data` whose death callback is crate-internal (the
-    /// weak collections' evictions). `X: Send + Sync`, as for every ref
-    /// with data: an [`AnyRef`] from [`getweakrefs`] may be the last handle
-    /// to drop the data, on any thread (see `AnyRef`'s `Send`).
+    /// weak collections' evictions). The caller makes sure that `X` is
+    /// `Shareable<F>` (`Send + Sync` in sync), as for every ref with data:
+    /// an [`AnyRef`] from [`getweakrefs`] may be the last handle to drop
+    /// the data, on any thread (see `AnyRef`'s `Send`), and that `C` is
+    /// `Sendable<F>` (see `core::node::Callback`). Generic code over `F`
+    /// cannot state either for the collections' own types (a `u64`, a
+    /// `sync::Weak` of their table), which are `Send + Sync` once the
+    /// collections' public bounds (`K`, `V`, `S`: `Shareable<F>`) hold.
     pub(crate) fn with_internal_callback<C: Callback<X, F>>(
         obj: &Obj<T, F>,
         data: X,

@@ -16,10 +16,70 @@
 //! contents `Send + Sync`) are [`Sendable`] and [`Shareable`], which hold
 //! for everything in the unsync flavour.
 
-mod sealed {
+pub(crate) mod sealed {
+    use core::ops::Deref;
+
     pub trait Sealed {}
     impl Sealed for super::Sync {}
     impl Sealed for super::Unsync {}
+
+    /// The shared pointer a flavour's weak collections keep their table
+    /// in ([`Flavor::Shared`](super::Flavor::Shared)): `Arc` in the sync
+    /// flavour, `Rc` in the unsync one. Public in a private module, so
+    /// that it can bound the hidden associated type without being
+    /// nameable outside the crate.
+    pub trait SharedPtr<T>: Deref<Target = T> {
+        /// Its weak pointer: `sync::Weak` or `rc::Weak`.
+        type Weak: WeakPtr<T, Strong = Self>;
+        fn new(value: T) -> Self;
+        fn downgrade(this: &Self) -> Self::Weak;
+    }
+
+    /// The weak side of a [`SharedPtr`].
+    pub trait WeakPtr<T> {
+        type Strong;
+        fn upgrade(&self) -> Option<Self::Strong>;
+    }
+
+    impl<T> SharedPtr<T> for crate::rt::Arc<T> {
+        type Weak = crate::rt::Weak<T>;
+        #[inline]
+        fn new(value: T) -> Self {
+            crate::rt::Arc::new(value)
+        }
+        #[inline]
+        fn downgrade(this: &Self) -> Self::Weak {
+            crate::rt::Arc::downgrade(this)
+        }
+    }
+
+    impl<T> WeakPtr<T> for crate::rt::Weak<T> {
+        type Strong = crate::rt::Arc<T>;
+        #[inline]
+        fn upgrade(&self) -> Option<crate::rt::Arc<T>> {
+            crate::rt::Weak::upgrade(self)
+        }
+    }
+
+    impl<T> SharedPtr<T> for std::rc::Rc<T> {
+        type Weak = std::rc::Weak<T>;
+        #[inline]
+        fn new(value: T) -> Self {
+            std::rc::Rc::new(value)
+        }
+        #[inline]
+        fn downgrade(this: &Self) -> Self::Weak {
+            std::rc::Rc::downgrade(this)
+        }
+    }
+
+    impl<T> WeakPtr<T> for std::rc::Weak<T> {
+        type Strong = std::rc::Rc<T>;
+        #[inline]
+        fn upgrade(&self) -> Option<std::rc::Rc<T>> {
+            std::rc::Weak::upgrade(self)
+        }
+    }
 
     /// Seals [`Sendable`](super::Sendable) and [`Shareable`](super::Shareable):
     /// their meaning is fixed by the blanket impls below.
@@ -64,6 +124,14 @@ pub trait Flavor: sealed::Sealed + Sized + 'static {
     /// Whether handles of this flavour may be shared between threads (and
     /// so must use atomic read-modify-writes and locks).
     const THREADED: bool;
+
+    /// The shared pointer the weak collections keep their table in, and
+    /// whose weak side their entries' death callbacks hold: `Arc` in the
+    /// sync flavour, `Rc` in the unsync one (archery's
+    /// `SharedPointerKind`, as an associated type). An implementation
+    /// detail, sealed with the trait.
+    #[doc(hidden)]
+    type Shared<T>: sealed::SharedPtr<T>;
 }
 
 /// The thread-safe flavour (`weakable::sync`, re-exported at the crate
@@ -117,10 +185,12 @@ pub enum Unsync {}
 
 impl Flavor for Sync {
     const THREADED: bool = true;
+    type Shared<T> = crate::rt::Arc<T>;
 }
 
 impl Flavor for Unsync {
     const THREADED: bool = false;
+    type Shared<T> = std::rc::Rc<T>;
 }
 
 /// What a callback must be to be registered in flavour `F`: `Send` in the
