@@ -8,7 +8,7 @@ macro_rules! keep_items {
     ($($item:item)*) => { $($item)* };
 }
 /// Drops its items: in the unsync flavour, what exists in the sync one
-/// only for now (the weak collections, `WeakMethod`, `finalize`) and the
+/// only for now (`WeakMethod`, `finalize`), what needs threads, and the
 /// crate root's names (the sync flavour's).
 macro_rules! skip_items {
     ($($item:item)*) => {};
@@ -22,11 +22,8 @@ use {keep_items, skip_items};
 mod sync;
 mod unsync;
 
-mod collection_model;
 mod finalizer_hostile;
 mod hostile_keys;
 mod methods_and_finalizers;
 mod stress;
-mod test_weakref_mapping;
-mod test_weakset;
 mod unraisable_hook;

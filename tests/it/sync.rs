@@ -8,3 +8,15 @@ pub(crate) use weakable::sync as flavour;
 #[allow(clippy::duplicate_mod)]
 #[path = "test_weakref.rs"]
 mod test_weakref;
+
+#[allow(clippy::duplicate_mod)]
+#[path = "test_weakref_mapping.rs"]
+mod test_weakref_mapping;
+
+#[allow(clippy::duplicate_mod)]
+#[path = "test_weakset.rs"]
+mod test_weakset;
+
+#[allow(clippy::duplicate_mod)]
+#[path = "collection_model.rs"]
+mod collection_model;

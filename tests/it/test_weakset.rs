@@ -14,7 +14,8 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use weakable::{Obj, WeakSet, Weakable};
+use super::flavour::{Obj, WeakSet};
+use weakable::Weakable;
 use weakable_tests::{scaled, DropCounter, DropToken};
 
 /// CPython's `ustr` (`collections.UserString`): weakly referenceable, equal
