@@ -20,3 +20,6 @@ mod test_weakset;
 #[allow(clippy::duplicate_mod)]
 #[path = "collection_model.rs"]
 mod collection_model;
+
+/// What only the unsync flavour allows, and its reentrancy without locks.
+mod collections;

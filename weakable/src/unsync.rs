@@ -71,6 +71,32 @@
 //! assert!(button.parent.as_ref().unwrap().upgrade().is_none());
 //! ```
 //!
+//! Nor can the collections:
+//!
+//! ```compile_fail
+//! use weakable::unsync::WeakSet;
+//! use weakable::Weakable;
+//!
+//! #[derive(Weakable, PartialEq, Eq, Hash)]
+//! struct Widget;
+//!
+//! let s: WeakSet<Widget> = WeakSet::new();
+//! std::thread::spawn(move || drop(s)); // error: `Rc<..>` cannot be sent
+//! ```
+//!
+//! while a sync collection asks its contents to be `Sync` (E0599):
+//!
+//! ```compile_fail
+//! use std::cell::RefCell;
+//! use weakable::{Obj, WeakValueDictionary, Weakable};
+//!
+//! #[derive(Weakable)]
+//! struct Document(RefCell<String>);
+//!
+//! let d = WeakValueDictionary::new();
+//! d.insert("notes", &Obj::new(Document(RefCell::default())));
+//! ```
+//!
 //! Handles cannot leave their thread:
 //!
 //! ```compile_fail

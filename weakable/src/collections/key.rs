@@ -69,14 +69,20 @@ impl<K: ?Sized, V, F: Flavor> Entry<K, V, F> {
 ///   instead keeps dead entries, and counts them in `len()`, until it next
 ///   resizes.)
 /// - **Shared.** Every method takes `&self`; the dictionary is a handle to a
-///   shared table (`Clone` copies the entries, as Python's `copy()`). It is
-///   `Send + Sync` when `K` and `V` are.
+///   shared table (`Clone` copies the entries, as Python's `copy()`). In
+///   the sync flavour it is `Send + Sync` when `K` and `V` are; in the
+///   unsync one (`weakable::unsync::WeakKeyDictionary`) it is neither, and
+///   `K` and `V` need not be either.
 /// - **No lock around user code.** Keys are hashed and compared, and keys
 ///   and values dropped, with no lock held, so a key's `Eq`, a value's
 ///   `Drop` or a callback may use the dictionary again. The one exception:
 ///   where a value is copied out (`get`, `values`, `items`, `setdefault`,
 ///   `Clone`, `==`, `Debug`), `V::clone` runs with the dictionary's lock
-///   held, so it must not use this dictionary. A write compares its
+///   held, so it must not use this dictionary (in the sync flavour it would
+///   wait for ever; in the unsync one it panics, saying so). A `V::clone`
+///   may kill other keys of the dictionary: their evictions are queued
+///   (CPython's `_pending_removals`) and applied before the lock is let
+///   go. A write compares its
 ///   candidates unlocked, then acts on the one that matched; it looks again
 ///   only if that entry went away or new keys with the same hash arrived,
 ///   so it finishes whatever the rest of the table goes through.
@@ -122,7 +128,8 @@ impl<K: ?Sized, V, F: Flavor> Entry<K, V, F> {
 /// back), upgrades each key with the looked-up hash there (no user code
 /// runs), compares them after unlocking and drops the upgrades: four atomic
 /// read-modify-writes, against two for the `weak-table` crate's
-/// single-threaded map. Measurements: the crate docs' [Cost](crate#cost)
+/// single-threaded map. The unsync flavour does the same steps with plain
+/// loads and stores. Measurements: the crate docs' [Cost](crate#cost)
 /// section.
 ///
 /// # Examples
@@ -1149,6 +1156,46 @@ mod tests {
             assert_eq!(d.get(o).map(|v| v.0), Some(o.0));
             assert_eq!(getweakrefcount(o), 1);
         }
+    }
+
+    #[test]
+    fn evictors_are_send_in_the_sync_flavour() {
+        // What the `Callback` impl of `Evictor` relies on (see
+        // `core::table`): with `Send + Sync` contents, a sync entry's
+        // evictor is `Send`.
+        fn send<T: Send>() {}
+        type Sync = crate::flavor::Sync;
+        type E = super::Entry<Key, String, Sync>;
+        send::<crate::core::table::Evictor<E, std::collections::hash_map::RandomState, Sync>>();
+        send::<
+            crate::core::table::Evictor<
+                super::Entry<Key, (), Sync>,
+                std::collections::hash_map::RandomState,
+                Sync,
+            >,
+        >();
+    }
+
+    #[test]
+    #[should_panic(expected = "must not use it")]
+    fn an_unsync_value_clone_that_uses_its_dictionary_panics() {
+        use std::rc::Rc;
+        type Dict = crate::unsync::WeakKeyDictionary<Key, Nosy>;
+        thread_local! {
+            static DICT: std::cell::RefCell<Option<Rc<Dict>>> = const { std::cell::RefCell::new(None) };
+        }
+        struct Nosy;
+        impl Clone for Nosy {
+            fn clone(&self) -> Self {
+                DICT.with(|d| d.borrow().as_ref().map(|d| d.len()));
+                Nosy
+            }
+        }
+        let d = Rc::new(Dict::new());
+        DICT.with(|slot| *slot.borrow_mut() = Some(Rc::clone(&d)));
+        let k = crate::unsync::Obj::new(Key(1));
+        d.insert(&k, Nosy);
+        let _ = d.get(&Key(1));
     }
 
     /// A value whose `Clone`, which the dictionary runs under its lock,

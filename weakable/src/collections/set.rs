@@ -17,7 +17,8 @@ use crate::traits::WeakRefable;
 /// Elements are [`Obj<T>`]s compared by value (`T: Eq + Hash`), as Python
 /// compares set elements; lookups take a plain `&T`. It is the table of
 /// [`WeakKeyDictionary<T, ()>`], with the same guarantees: eager and exact
-/// eviction, every method through `&self`, `Send + Sync` when `T` is, no
+/// eviction, every method through `&self`, `Send + Sync` when `T` is in the
+/// sync flavour (in the unsync one, neither, and `T` need not be), no
 /// lock held while `T`'s `Eq`, `Hash` or `Drop` runs, and iteration over a
 /// snapshot that never yields a dead element (elements added after it
 /// started are not yielded). Adding an element equal to one already there

@@ -58,8 +58,10 @@ impl<K, V: ?Sized, F: Flavor> Clone for Entry<K, V, F> {
 ///   next resizes.)
 /// - **Shared.** Every method takes `&self`; the dictionary is a handle to a
 ///   shared table (`Clone` copies the entries, as Python's `copy()`; to
-///   share, put it in an `Arc` or `Obj`). It is `Send + Sync` when `K` and
-///   `V` are.
+///   share, put it in an `Arc`, `Rc` or `Obj`). In the sync flavour
+///   (`weakable::WeakValueDictionary`) it is `Send + Sync` when `K` and `V`
+///   are; in the unsync one (`weakable::unsync::WeakValueDictionary`) it
+///   is neither, and `K` and `V` need not be either.
 /// - **No lock around user code.** Keys are hashed and compared, and
 ///   entries dropped, with no lock held, so a key's `Eq`, a value's `Drop`
 ///   or a callback may use the dictionary again. A write compares its
@@ -67,7 +69,11 @@ impl<K, V: ?Sized, F: Flavor> Clone for Entry<K, V, F> {
 ///   only if that entry went away or new keys with the same hash arrived,
 ///   so whatever an `Eq` or another thread does to the rest of the table,
 ///   the write finishes. An eviction never hashes the key (the hash is kept
-///   with the entry's ref).
+///   with the entry's ref). An eviction that finds the table held is queued
+///   (CPython's `_pending_removals`) and applied by the holder before it
+///   lets go, so none is lost or done twice. The unsync flavour does all
+///   this with a borrow flag instead of a lock (see
+///   [`unsync`](crate::unsync)).
 /// - **Iteration** (`keys`, `values`, `items`, `iter`) walks a snapshot of
 ///   the entries taken when it starts; it yields an entry only if its value
 ///   is still alive when reached, never a dead one, never panics and never
@@ -78,8 +84,8 @@ impl<K, V: ?Sized, F: Flavor> Clone for Entry<K, V, F> {
 /// # Cost
 ///
 /// An entry is one allocation (the ref, carrying the key) plus its slot in
-/// the table, and nothing once its value has died. The table's lock is
-/// taken and given back with one compare-and-swap each, and an eviction
+/// the table, and nothing once its value has died. In the sync flavour the
+/// table's lock is taken and given back with one compare-and-swap each, and an eviction
 /// queued while it was held is picked up by that same unlock. A lookup pays
 /// six atomic read-modify-writes where a single-threaded map of
 /// `sync::Weak` (the `weak-table` crate's) pays two: the lock and its
@@ -88,7 +94,9 @@ impl<K, V: ?Sized, F: Flavor> Clone for Entry<K, V, F> {
 /// the handle it returns). That makes a hit in a small, cache-resident
 /// dictionary about three times slower than `weak-table`'s, and a hit in a
 /// large one, where memory latency dominates, about as fast. The holds are
-/// the price of calling the key's `Eq` with no lock held. Measurements: the
+/// the price of calling the key's `Eq` with no lock held. The unsync
+/// flavour does the same steps with plain loads and stores (a borrow flag,
+/// `Cell`-like counts), as a map of `rc::Weak` does. Measurements: the
 /// crate docs' [Cost](crate#cost) section.
 ///
 /// # Examples
@@ -724,6 +732,44 @@ mod tests {
 
     #[derive(Weakable, Debug, PartialEq)]
     struct Val(usize);
+
+    #[test]
+    fn evictors_are_send_in_the_sync_flavour() {
+        // What the `Callback` impl of `Evictor` relies on (see
+        // `core::table`): with `Send + Sync` contents, a sync entry's
+        // evictor is `Send`.
+        fn send<T: Send>() {}
+        type Sync = crate::flavor::Sync;
+        type E = super::Entry<String, Val, Sync>;
+        send::<crate::core::table::Evictor<E, std::collections::hash_map::RandomState, Sync>>();
+    }
+
+    #[test]
+    fn unsync_values_need_not_be_sync_and_a_callback_may_use_the_dictionary() {
+        use std::cell::RefCell;
+        use std::rc::Rc;
+
+        #[derive(Weakable)]
+        struct Doc(RefCell<String>);
+
+        let d: Rc<crate::unsync::WeakValueDictionary<u8, Doc>> = Rc::default();
+        let (a, b) = (
+            crate::unsync::Obj::new(Doc(RefCell::new("a".into()))),
+            crate::unsync::Obj::new(Doc(RefCell::new("b".into()))),
+        );
+        d.insert(1, &a);
+        d.insert(2, &b);
+        let d2 = Rc::clone(&d);
+        let _r = crate::unsync::Ref::with_callback(&a, move |_| {
+            d2.remove(&2);
+            d2.insert(3, &crate::unsync::Obj::new(Doc(RefCell::default())));
+        });
+        d.get(&1).unwrap().0.borrow_mut().push('!');
+        assert_eq!(*a.0.borrow(), "a!");
+        drop(a);
+        assert!(d.is_empty());
+        assert_eq!(*b.0.borrow(), "b");
+    }
 
     #[test]
     fn values_dying_inside_a_loop_over_the_dictionary() {
