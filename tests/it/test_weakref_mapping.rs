@@ -1400,7 +1400,7 @@ mod mapping_test_case {
 
     #[test]
     fn a_callback_inserts_into_the_dictionary() {
-        let d = std::sync::Arc::new(WeakValueDictionary::new());
+        let d = super::super::Shared::new(WeakValueDictionary::new());
         let keeper = object(99);
         let doomed = object(1);
         d.insert(1, &doomed);
@@ -1417,7 +1417,7 @@ mod mapping_test_case {
         assert!(d.get(&3).is_none());
 
         // The same for a keyed dictionary.
-        let d = std::sync::Arc::new(WeakKeyDictionary::new());
+        let d = super::super::Shared::new(WeakKeyDictionary::new());
         let doomed = object(1);
         d.insert(&doomed, 1);
         let (d2, k2) = (d.clone(), keeper.clone());

@@ -2,6 +2,9 @@
 //! `main.rs`).
 
 pub(crate) use crate::skip_items as sync_only;
+/// The shared pointer a suite shares a collection with (a callback of the
+/// sync flavour must be `Send`).
+pub(crate) use std::rc::Rc as Shared;
 pub(crate) use weakable::unsync as flavour;
 
 // One file, two modules: that is the point (one test body, two flavours).

@@ -39,6 +39,9 @@
 //! on the slot's list: atomic read-modify-writes and a spin lock for
 //! [`Sync`], plain loads and stores for [`Unsync`], whose handles are
 //! neither `Send` nor `Sync`, so that nothing else can be touching them.
+//! The weak collections ([`WeakValueDictionary`], [`WeakKeyDictionary`],
+//! [`WeakSet`]) are written once too: their table sits in an `Arc` behind
+//! a lock in sync, in an `Rc` behind a borrow flag in unsync.
 
 pub use crate::collections::key::{WeakKeyDictionary, WeakKeyItems, WeakKeys};
 pub use crate::collections::set::WeakSet;

@@ -15,6 +15,12 @@
 //! The bounds that make the sync flavour thread-safe (callbacks `Send`,
 //! contents `Send + Sync`) are [`Sendable`] and [`Shareable`], which hold
 //! for everything in the unsync flavour.
+//!
+//! The weak collections add one type: [`Flavor::Shared`], the pointer
+//! their table lives in (`Arc` or `Rc`, and its weak side in the entries'
+//! eviction callbacks); their table lock and eviction queue
+//! (`rt::table_lock`, `rt::queue`) branch on [`Flavor::THREADED`] as the
+//! counts do.
 
 pub(crate) mod sealed {
     use core::ops::Deref;
@@ -41,45 +47,33 @@ pub(crate) mod sealed {
         fn upgrade(&self) -> Option<Self::Strong>;
     }
 
-    impl<T> SharedPtr<T> for crate::rt::Arc<T> {
-        type Weak = crate::rt::Weak<T>;
-        #[inline]
-        fn new(value: T) -> Self {
-            crate::rt::Arc::new(value)
-        }
-        #[inline]
-        fn downgrade(this: &Self) -> Self::Weak {
-            crate::rt::Arc::downgrade(this)
-        }
+    /// `SharedPtr` and `WeakPtr` for a pointer pair with std's shape.
+    macro_rules! shared_ptr {
+        ($($strong:ident)::+, $($weak:ident)::+) => {
+            impl<T> SharedPtr<T> for $($strong)::+<T> {
+                type Weak = $($weak)::+<T>;
+                #[inline]
+                fn new(value: T) -> Self {
+                    $($strong)::+::new(value)
+                }
+                #[inline]
+                fn downgrade(this: &Self) -> Self::Weak {
+                    $($strong)::+::downgrade(this)
+                }
+            }
+
+            impl<T> WeakPtr<T> for $($weak)::+<T> {
+                type Strong = $($strong)::+<T>;
+                #[inline]
+                fn upgrade(&self) -> Option<Self::Strong> {
+                    $($weak)::+::upgrade(self)
+                }
+            }
+        };
     }
 
-    impl<T> WeakPtr<T> for crate::rt::Weak<T> {
-        type Strong = crate::rt::Arc<T>;
-        #[inline]
-        fn upgrade(&self) -> Option<crate::rt::Arc<T>> {
-            crate::rt::Weak::upgrade(self)
-        }
-    }
-
-    impl<T> SharedPtr<T> for std::rc::Rc<T> {
-        type Weak = std::rc::Weak<T>;
-        #[inline]
-        fn new(value: T) -> Self {
-            std::rc::Rc::new(value)
-        }
-        #[inline]
-        fn downgrade(this: &Self) -> Self::Weak {
-            std::rc::Rc::downgrade(this)
-        }
-    }
-
-    impl<T> WeakPtr<T> for std::rc::Weak<T> {
-        type Strong = std::rc::Rc<T>;
-        #[inline]
-        fn upgrade(&self) -> Option<std::rc::Rc<T>> {
-            std::rc::Weak::upgrade(self)
-        }
-    }
+    shared_ptr!(crate::rt::Arc, crate::rt::Weak);
+    shared_ptr!(std::rc::Rc, std::rc::Weak);
 
     /// Seals [`Sendable`](super::Sendable) and [`Shareable`](super::Shareable):
     /// their meaning is fixed by the blanket impls below.
