@@ -1,6 +1,11 @@
 //! Weak collections at N = 1,000 and 100,000 entries, against the
 //! `weak-table` crate and a plain `HashMap` of `sync::Weak`.
 //!
+//! Rows: `weakable` (the sync flavour, the crate root's collections) and
+//! `weakable unsync` (`weakable::unsync`), both from one generic function
+//! per workload; `weak-table` (over `sync::Weak`) and `weak-table rc` (over
+//! `rc::Weak`, the unsync rows' anchor), also from one generic function.
+//!
 //! Every group is one workload over N entries, with `Throughput::Elements(N)`
 //! so `bench/compare` reports ns per operation. Workloads:
 //! - `insert`: fill an empty collection with N entries (keys and values made
@@ -18,12 +23,20 @@
 //! Run with `cargo bench -p weakable-bench --bench collections`.
 #![allow(missing_docs)]
 
+use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::hint::black_box;
+use std::ops::Deref;
+use std::rc::{self, Rc};
 use std::sync::{Arc, Weak};
 
-use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
-use weakable::{Obj, WeakKeyDictionary, WeakSet, WeakValueDictionary, Weakable};
+use criterion::measurement::WallTime;
+use criterion::{
+    criterion_group, criterion_main, BatchSize, BenchmarkGroup, BenchmarkId, Criterion, Throughput,
+};
+use weak_table::traits::{WeakElement, WeakKey};
+use weakable::flavor::{self, Flavor, Shareable};
+use weakable::Weakable;
 
 const SIZES: [usize; 2] = [1_000, 100_000];
 
@@ -35,9 +48,38 @@ struct Val(#[allow(dead_code)] u64);
 #[derive(Weakable, PartialEq, Eq, Hash)]
 struct Key(u64);
 
-type WtValueMap = weak_table::WeakValueHashMap<String, Weak<Val>>;
-type WtKeyMap = weak_table::WeakKeyHashMap<Weak<Key>, u64>;
-type WtSet = weak_table::WeakHashSet<Weak<Key>>;
+type WtValueMap<W> = weak_table::WeakValueHashMap<String, W>;
+type WtKeyMap<W> = weak_table::WeakKeyHashMap<W, u64>;
+type WtSet<W> = weak_table::WeakHashSet<W>;
+
+type Group<'a> = BenchmarkGroup<'a, WallTime>;
+type Obj<T, F> = flavor::Obj<T, F>;
+type ValueDict<F> = flavor::WeakValueDictionary<String, Val, RandomState, F>;
+type KeyDict<F> = flavor::WeakKeyDictionary<Key, u64, RandomState, F>;
+type Set<F> = flavor::WeakSet<Key, RandomState, F>;
+
+/// `Arc` or `Rc`: the strong side of weak-table's anchors.
+trait Strong<T>: Clone + Deref<Target = T> {
+    fn new(value: T) -> Self;
+}
+impl<T> Strong<T> for Arc<T> {
+    fn new(value: T) -> Self {
+        Arc::new(value)
+    }
+}
+impl<T> Strong<T> for Rc<T> {
+    fn new(value: T) -> Self {
+        Rc::new(value)
+    }
+}
+
+fn objs<T: Weakable + 'static, F: Flavor>(n: usize, make: impl Fn(u64) -> T) -> Vec<Obj<T, F>> {
+    (0..n as u64).map(|i| Obj::new(make(i))).collect()
+}
+
+fn strongs<T, P: Strong<T>>(n: usize, make: impl Fn(u64) -> T) -> Vec<P> {
+    (0..n as u64).map(|i| P::new(make(i))).collect()
+}
 
 fn keys(n: usize, prefix: &str) -> Vec<String> {
     (0..n).map(|i| format!("{prefix}{i:08}")).collect()
@@ -70,98 +112,39 @@ fn group<'a>(
     g
 }
 
-fn value_dict(c: &mut Criterion) {
-    for n in SIZES {
-        let hit = keys(n, "key-");
-        let miss = keys(n, "miss");
-        let objs: Vec<Obj<Val>> = (0..n as u64).map(|i| Obj::new(Val(i))).collect();
-        let arcs: Vec<Arc<Val>> = (0..n as u64).map(|i| Arc::new(Val(i))).collect();
-
-        let ours = WeakValueDictionary::new();
-        let mut wt = WtValueMap::new();
-        let mut hm: HashMap<String, Weak<Val>> = HashMap::new();
-        for (k, (o, a)) in hit.iter().zip(objs.iter().zip(&arcs)) {
-            ours.insert(k.clone(), o);
-            wt.insert(k.clone(), a.clone());
-            hm.insert(k.clone(), Arc::downgrade(a));
-        }
-
-        let mut g = group(c, "WeakValueDictionary insert", n);
-        g.bench_function(BenchmarkId::new("weakable", n), |b| {
+/// weakable's value-dictionary rows in flavour `F`.
+fn ours_value<F: Flavor>(
+    g: &mut Group<'_>,
+    label: &str,
+    work: &str,
+    n: usize,
+    hit: &[String],
+    probe: &[String],
+) where
+    String: Shareable<F>,
+    Val: Shareable<F>,
+    RandomState: Shareable<F>,
+{
+    let id = BenchmarkId::new(label, n);
+    let vals: Vec<Obj<Val, F>> = objs(n, Val);
+    match work {
+        "insert" => g.bench_function(id, |b| {
             b.iter_batched(
-                || (hit.clone(), WeakValueDictionary::new()),
+                || (hit.to_vec(), ValueDict::<F>::new()),
                 |(ks, d)| {
-                    for (k, o) in ks.into_iter().zip(&objs) {
+                    for (k, o) in ks.into_iter().zip(&vals) {
                         d.insert(k, o);
                     }
                     d
                 },
                 BatchSize::PerIteration,
             )
-        });
-        g.bench_function(BenchmarkId::new("weak-table", n), |b| {
-            b.iter_batched(
-                || (hit.clone(), WtValueMap::new()),
-                |(ks, mut d)| {
-                    for (k, a) in ks.into_iter().zip(&arcs) {
-                        d.insert(k, a.clone());
-                    }
-                    d
-                },
-                BatchSize::PerIteration,
-            )
-        });
-        g.bench_function(BenchmarkId::new("HashMap<_, sync::Weak>", n), |b| {
-            b.iter_batched(
-                || (hit.clone(), HashMap::new()),
-                |(ks, mut d)| {
-                    for (k, a) in ks.into_iter().zip(&arcs) {
-                        d.insert(k, Arc::downgrade(a));
-                    }
-                    d
-                },
-                BatchSize::PerIteration,
-            )
-        });
-        g.finish();
-
-        let hit_shuffled = shuffled(&hit);
-        for (name, probe) in [
-            ("get hit", &hit),
-            ("get hit, shuffled", &hit_shuffled),
-            ("get miss", &miss),
-        ] {
-            let mut g = group(c, &format!("WeakValueDictionary {name}"), n);
-            g.bench_function(BenchmarkId::new("weakable", n), |b| {
-                b.iter(|| {
-                    for k in probe {
-                        black_box(ours.get(k.as_str()));
-                    }
-                })
-            });
-            g.bench_function(BenchmarkId::new("weak-table", n), |b| {
-                b.iter(|| {
-                    for k in probe {
-                        black_box(wt.get(k.as_str()));
-                    }
-                })
-            });
-            g.bench_function(BenchmarkId::new("HashMap<_, sync::Weak>", n), |b| {
-                b.iter(|| {
-                    for k in probe {
-                        black_box(hm.get(k.as_str()).and_then(Weak::upgrade));
-                    }
-                })
-            });
-            g.finish();
-        }
-
-        let mut g = group(c, "WeakValueDictionary drop all, len", n);
-        g.bench_function(BenchmarkId::new("weakable", n), |b| {
+        }),
+        "drop all, len" => g.bench_function(id, |b| {
             b.iter_batched(
                 || {
-                    let d = WeakValueDictionary::new();
-                    let vs: Vec<Obj<Val>> = (0..n as u64).map(|i| Obj::new(Val(i))).collect();
+                    let d = ValueDict::<F>::new();
+                    let vs: Vec<Obj<Val, F>> = objs(n, Val);
                     for (k, v) in hit.iter().zip(&vs) {
                         d.insert(k.clone(), v);
                     }
@@ -174,12 +157,55 @@ fn value_dict(c: &mut Criterion) {
                 },
                 BatchSize::PerIteration,
             )
-        });
-        g.bench_function(BenchmarkId::new("weak-table", n), |b| {
+        }),
+        _ => {
+            let d = ValueDict::<F>::new();
+            for (k, o) in hit.iter().zip(&vals) {
+                d.insert(k.clone(), o);
+            }
+            g.bench_function(id, |b| {
+                b.iter(|| {
+                    for k in probe {
+                        black_box(d.get(k.as_str()));
+                    }
+                })
+            })
+        }
+    };
+}
+
+/// weak-table's value-map rows over `W` (`sync::Weak` or `rc::Weak`).
+fn wt_value<W, P>(
+    g: &mut Group<'_>,
+    label: &str,
+    work: &str,
+    n: usize,
+    hit: &[String],
+    probe: &[String],
+) where
+    W: WeakElement<Strong = P>,
+    P: Strong<Val>,
+{
+    let id = BenchmarkId::new(label, n);
+    let vals: Vec<P> = strongs(n, Val);
+    match work {
+        "insert" => g.bench_function(id, |b| {
+            b.iter_batched(
+                || (hit.to_vec(), WtValueMap::<W>::new()),
+                |(ks, mut d)| {
+                    for (k, a) in ks.into_iter().zip(&vals) {
+                        d.insert(k, a.clone());
+                    }
+                    d
+                },
+                BatchSize::PerIteration,
+            )
+        }),
+        "drop all, len" => g.bench_function(id, |b| {
             b.iter_batched(
                 || {
-                    let mut d = WtValueMap::new();
-                    let vs: Vec<Arc<Val>> = (0..n as u64).map(|i| Arc::new(Val(i))).collect();
+                    let mut d = WtValueMap::<W>::new();
+                    let vs: Vec<P> = strongs(n, Val);
                     for (k, v) in hit.iter().zip(&vs) {
                         d.insert(k.clone(), v.clone());
                     }
@@ -192,12 +218,45 @@ fn value_dict(c: &mut Criterion) {
                 },
                 BatchSize::PerIteration,
             )
-        });
-        g.bench_function(BenchmarkId::new("HashMap<_, sync::Weak>", n), |b| {
+        }),
+        _ => {
+            let mut d = WtValueMap::<W>::new();
+            for (k, a) in hit.iter().zip(&vals) {
+                d.insert(k.clone(), a.clone());
+            }
+            g.bench_function(id, |b| {
+                b.iter(|| {
+                    for k in probe {
+                        black_box(d.get(k.as_str()));
+                    }
+                })
+            })
+        }
+    };
+}
+
+/// The `HashMap<_, sync::Weak>` value rows.
+fn hm_value(g: &mut Group<'_>, work: &str, n: usize, hit: &[String], probe: &[String]) {
+    let id = BenchmarkId::new("HashMap<_, sync::Weak>", n);
+    let arcs: Vec<Arc<Val>> = strongs(n, Val);
+    match work {
+        "insert" => g.bench_function(id, |b| {
+            b.iter_batched(
+                || (hit.to_vec(), HashMap::new()),
+                |(ks, mut d)| {
+                    for (k, a) in ks.into_iter().zip(&arcs) {
+                        d.insert(k, Arc::downgrade(a));
+                    }
+                    d
+                },
+                BatchSize::PerIteration,
+            )
+        }),
+        "drop all, len" => g.bench_function(id, |b| {
             b.iter_batched(
                 || {
                     let mut d = HashMap::new();
-                    let vs: Vec<Arc<Val>> = (0..n as u64).map(|i| Arc::new(Val(i))).collect();
+                    let vs: Vec<Arc<Val>> = strongs(n, Val);
                     for (k, v) in hit.iter().zip(&vs) {
                         d.insert(k.clone(), Arc::downgrade(v));
                     }
@@ -210,239 +269,223 @@ fn value_dict(c: &mut Criterion) {
                 },
                 BatchSize::PerIteration,
             )
-        });
-        g.finish();
+        }),
+        _ => {
+            let mut d: HashMap<String, Weak<Val>> = HashMap::new();
+            for (k, a) in hit.iter().zip(&arcs) {
+                d.insert(k.clone(), Arc::downgrade(a));
+            }
+            g.bench_function(id, |b| {
+                b.iter(|| {
+                    for k in probe {
+                        black_box(d.get(k.as_str()).and_then(Weak::upgrade));
+                    }
+                })
+            })
+        }
+    };
+}
+
+fn value_dict(c: &mut Criterion) {
+    for n in SIZES {
+        let hit = keys(n, "key-");
+        let miss = keys(n, "miss");
+        let hit_shuffled = shuffled(&hit);
+        for (work, probe) in [
+            ("insert", &hit),
+            ("get hit", &hit),
+            ("get hit, shuffled", &hit_shuffled),
+            ("get miss", &miss),
+            ("drop all, len", &hit),
+        ] {
+            let mut g = group(c, &format!("WeakValueDictionary {work}"), n);
+            ours_value::<flavor::Sync>(&mut g, "weakable", work, n, &hit, probe);
+            ours_value::<flavor::Unsync>(&mut g, "weakable unsync", work, n, &hit, probe);
+            wt_value::<Weak<Val>, _>(&mut g, "weak-table", work, n, &hit, probe);
+            wt_value::<rc::Weak<Val>, _>(&mut g, "weak-table rc", work, n, &hit, probe);
+            hm_value(&mut g, work, n, &hit, probe);
+            g.finish();
+        }
+    }
+}
+
+/// weakable's key-dictionary (`set` false) or set (`set` true) rows in
+/// flavour `F`.
+fn ours_keyed<F: Flavor>(g: &mut Group<'_>, label: &str, work: &str, n: usize, set: bool)
+where
+    Key: Shareable<F>,
+    u64: Shareable<F>,
+    RandomState: Shareable<F>,
+{
+    let id = BenchmarkId::new(label, n);
+    let ks: Vec<Obj<Key, F>> = objs(n, Key);
+    let miss: Vec<Key> = (n as u64..2 * n as u64).map(Key).collect();
+    let fill = |ks: &[Obj<Key, F>]| {
+        let (d, s) = (KeyDict::<F>::new(), Set::<F>::new());
+        for (i, k) in ks.iter().enumerate() {
+            if set {
+                s.insert(k);
+            } else {
+                d.insert(k, i as u64);
+            }
+        }
+        (d, s)
+    };
+    match work {
+        "insert" => g.bench_function(id, |b| {
+            b.iter_batched(
+                || (KeyDict::<F>::new(), Set::<F>::new()),
+                |(d, s)| {
+                    for (i, k) in ks.iter().enumerate() {
+                        if set {
+                            s.insert(k);
+                        } else {
+                            d.insert(k, i as u64);
+                        }
+                    }
+                    (d, s)
+                },
+                BatchSize::PerIteration,
+            )
+        }),
+        "drop all, len" => g.bench_function(id, |b| {
+            b.iter_batched(
+                || {
+                    let ks: Vec<Obj<Key, F>> = objs(n, Key);
+                    (fill(&ks), ks)
+                },
+                |((d, s), ks)| {
+                    drop(ks);
+                    black_box(if set { s.len() } else { d.len() });
+                    (d, s)
+                },
+                BatchSize::PerIteration,
+            )
+        }),
+        _ => {
+            let (d, s) = fill(&ks);
+            let probe: Vec<&Key> = if work.ends_with("hit") {
+                ks.iter().map(|k| &**k).collect()
+            } else {
+                miss.iter().collect()
+            };
+            g.bench_function(id, |b| {
+                b.iter(|| {
+                    for k in &probe {
+                        if set {
+                            black_box(s.contains(k));
+                        } else {
+                            black_box(d.get(k));
+                        }
+                    }
+                })
+            })
+        }
+    };
+}
+
+/// weak-table's key-map or set rows over `W` (`sync::Weak` or `rc::Weak`).
+fn wt_keyed<W, P>(g: &mut Group<'_>, label: &str, work: &str, n: usize, set: bool)
+where
+    W: WeakKey<Strong = P, Key = Key>,
+    P: Strong<Key>,
+{
+    let id = BenchmarkId::new(label, n);
+    let ks: Vec<P> = strongs(n, Key);
+    let miss: Vec<Key> = (n as u64..2 * n as u64).map(Key).collect();
+    let fill = |ks: &[P]| {
+        let (mut d, mut s) = (WtKeyMap::<W>::new(), WtSet::<W>::new());
+        for (i, k) in ks.iter().enumerate() {
+            if set {
+                s.insert(k.clone());
+            } else {
+                d.insert(k.clone(), i as u64);
+            }
+        }
+        (d, s)
+    };
+    match work {
+        "insert" => g.bench_function(id, |b| {
+            b.iter_batched(
+                || (WtKeyMap::<W>::new(), WtSet::<W>::new()),
+                |(mut d, mut s)| {
+                    for (i, k) in ks.iter().enumerate() {
+                        if set {
+                            s.insert(k.clone());
+                        } else {
+                            d.insert(k.clone(), i as u64);
+                        }
+                    }
+                    (d, s)
+                },
+                BatchSize::PerIteration,
+            )
+        }),
+        "drop all, len" => g.bench_function(id, |b| {
+            b.iter_batched(
+                || {
+                    let ks: Vec<P> = strongs(n, Key);
+                    (fill(&ks), ks)
+                },
+                |((d, s), ks)| {
+                    drop(ks);
+                    black_box(if set { s.len() } else { d.len() });
+                    (d, s)
+                },
+                BatchSize::PerIteration,
+            )
+        }),
+        _ => {
+            let (d, s) = fill(&ks);
+            let probe: Vec<&Key> = if work.ends_with("hit") {
+                ks.iter().map(|k| &**k).collect()
+            } else {
+                miss.iter().collect()
+            };
+            g.bench_function(id, |b| {
+                b.iter(|| {
+                    for k in &probe {
+                        if set {
+                            black_box(s.contains(*k));
+                        } else {
+                            black_box(d.get(*k).copied());
+                        }
+                    }
+                })
+            })
+        }
+    };
+}
+
+fn keyed(c: &mut Criterion, name: &str, works: [&str; 4], set: bool) {
+    for n in SIZES {
+        for work in works {
+            let mut g = group(c, &format!("{name} {work}"), n);
+            ours_keyed::<flavor::Sync>(&mut g, "weakable", work, n, set);
+            ours_keyed::<flavor::Unsync>(&mut g, "weakable unsync", work, n, set);
+            wt_keyed::<Weak<Key>, _>(&mut g, "weak-table", work, n, set);
+            wt_keyed::<rc::Weak<Key>, _>(&mut g, "weak-table rc", work, n, set);
+            g.finish();
+        }
     }
 }
 
 fn key_dict(c: &mut Criterion) {
-    for n in SIZES {
-        let objs: Vec<Obj<Key>> = (0..n as u64).map(|i| Obj::new(Key(i))).collect();
-        let arcs: Vec<Arc<Key>> = (0..n as u64).map(|i| Arc::new(Key(i))).collect();
-        let miss: Vec<Key> = (n as u64..2 * n as u64).map(Key).collect();
-
-        let ours = WeakKeyDictionary::new();
-        let mut wt = WtKeyMap::new();
-        for (i, (o, a)) in objs.iter().zip(&arcs).enumerate() {
-            ours.insert(o, i as u64);
-            wt.insert(a.clone(), i as u64);
-        }
-
-        let mut g = group(c, "WeakKeyDictionary insert", n);
-        g.bench_function(BenchmarkId::new("weakable", n), |b| {
-            b.iter_batched(
-                WeakKeyDictionary::new,
-                |d| {
-                    for (i, o) in objs.iter().enumerate() {
-                        d.insert(o, i as u64);
-                    }
-                    d
-                },
-                BatchSize::PerIteration,
-            )
-        });
-        g.bench_function(BenchmarkId::new("weak-table", n), |b| {
-            b.iter_batched(
-                WtKeyMap::new,
-                |mut d| {
-                    for (i, a) in arcs.iter().enumerate() {
-                        d.insert(a.clone(), i as u64);
-                    }
-                    d
-                },
-                BatchSize::PerIteration,
-            )
-        });
-        g.finish();
-
-        let mut g = group(c, "WeakKeyDictionary get hit", n);
-        g.bench_function(BenchmarkId::new("weakable", n), |b| {
-            b.iter(|| {
-                for o in &objs {
-                    black_box(ours.get(o));
-                }
-            })
-        });
-        g.bench_function(BenchmarkId::new("weak-table", n), |b| {
-            b.iter(|| {
-                for a in &arcs {
-                    black_box(wt.get(&**a).copied());
-                }
-            })
-        });
-        g.finish();
-
-        let mut g = group(c, "WeakKeyDictionary get miss", n);
-        g.bench_function(BenchmarkId::new("weakable", n), |b| {
-            b.iter(|| {
-                for k in &miss {
-                    black_box(ours.get(k));
-                }
-            })
-        });
-        g.bench_function(BenchmarkId::new("weak-table", n), |b| {
-            b.iter(|| {
-                for k in &miss {
-                    black_box(wt.get(k).copied());
-                }
-            })
-        });
-        g.finish();
-
-        let mut g = group(c, "WeakKeyDictionary drop all, len", n);
-        g.bench_function(BenchmarkId::new("weakable", n), |b| {
-            b.iter_batched(
-                || {
-                    let d = WeakKeyDictionary::new();
-                    let ks: Vec<Obj<Key>> = (0..n as u64).map(|i| Obj::new(Key(i))).collect();
-                    for (i, k) in ks.iter().enumerate() {
-                        d.insert(k, i as u64);
-                    }
-                    (d, ks)
-                },
-                |(d, ks)| {
-                    drop(ks);
-                    black_box(d.len());
-                    d
-                },
-                BatchSize::PerIteration,
-            )
-        });
-        g.bench_function(BenchmarkId::new("weak-table", n), |b| {
-            b.iter_batched(
-                || {
-                    let mut d = WtKeyMap::new();
-                    let ks: Vec<Arc<Key>> = (0..n as u64).map(|i| Arc::new(Key(i))).collect();
-                    for (i, k) in ks.iter().enumerate() {
-                        d.insert(k.clone(), i as u64);
-                    }
-                    (d, ks)
-                },
-                |(d, ks)| {
-                    drop(ks);
-                    black_box(d.len());
-                    d
-                },
-                BatchSize::PerIteration,
-            )
-        });
-        g.finish();
-    }
+    keyed(
+        c,
+        "WeakKeyDictionary",
+        ["insert", "get hit", "get miss", "drop all, len"],
+        false,
+    );
 }
 
 fn weak_set(c: &mut Criterion) {
-    for n in SIZES {
-        let objs: Vec<Obj<Key>> = (0..n as u64).map(|i| Obj::new(Key(i))).collect();
-        let arcs: Vec<Arc<Key>> = (0..n as u64).map(|i| Arc::new(Key(i))).collect();
-        let miss: Vec<Key> = (n as u64..2 * n as u64).map(Key).collect();
-
-        let ours = WeakSet::new();
-        let mut wt = WtSet::new();
-        for (o, a) in objs.iter().zip(&arcs) {
-            ours.insert(o);
-            wt.insert(a.clone());
-        }
-
-        let mut g = group(c, "WeakSet insert", n);
-        g.bench_function(BenchmarkId::new("weakable", n), |b| {
-            b.iter_batched(
-                WeakSet::new,
-                |s| {
-                    for o in &objs {
-                        s.insert(o);
-                    }
-                    s
-                },
-                BatchSize::PerIteration,
-            )
-        });
-        g.bench_function(BenchmarkId::new("weak-table", n), |b| {
-            b.iter_batched(
-                WtSet::new,
-                |mut s| {
-                    for a in &arcs {
-                        s.insert(a.clone());
-                    }
-                    s
-                },
-                BatchSize::PerIteration,
-            )
-        });
-        g.finish();
-
-        let mut g = group(c, "WeakSet contains hit", n);
-        g.bench_function(BenchmarkId::new("weakable", n), |b| {
-            b.iter(|| {
-                for o in &objs {
-                    black_box(ours.contains(o));
-                }
-            })
-        });
-        g.bench_function(BenchmarkId::new("weak-table", n), |b| {
-            b.iter(|| {
-                for a in &arcs {
-                    black_box(wt.contains(&**a));
-                }
-            })
-        });
-        g.finish();
-
-        let mut g = group(c, "WeakSet contains miss", n);
-        g.bench_function(BenchmarkId::new("weakable", n), |b| {
-            b.iter(|| {
-                for k in &miss {
-                    black_box(ours.contains(k));
-                }
-            })
-        });
-        g.bench_function(BenchmarkId::new("weak-table", n), |b| {
-            b.iter(|| {
-                for k in &miss {
-                    black_box(wt.contains(k));
-                }
-            })
-        });
-        g.finish();
-
-        let mut g = group(c, "WeakSet drop all, len", n);
-        g.bench_function(BenchmarkId::new("weakable", n), |b| {
-            b.iter_batched(
-                || {
-                    let s = WeakSet::new();
-                    let ks: Vec<Obj<Key>> = (0..n as u64).map(|i| Obj::new(Key(i))).collect();
-                    for k in &ks {
-                        s.insert(k);
-                    }
-                    (s, ks)
-                },
-                |(s, ks)| {
-                    drop(ks);
-                    black_box(s.len());
-                    s
-                },
-                BatchSize::PerIteration,
-            )
-        });
-        g.bench_function(BenchmarkId::new("weak-table", n), |b| {
-            b.iter_batched(
-                || {
-                    let mut s = WtSet::new();
-                    let ks: Vec<Arc<Key>> = (0..n as u64).map(|i| Arc::new(Key(i))).collect();
-                    for k in &ks {
-                        s.insert(k.clone());
-                    }
-                    (s, ks)
-                },
-                |(s, ks)| {
-                    drop(ks);
-                    black_box(s.len());
-                    s
-                },
-                BatchSize::PerIteration,
-            )
-        });
-        g.finish();
-    }
+    keyed(
+        c,
+        "WeakSet",
+        ["insert", "contains hit", "contains miss", "drop all, len"],
+        true,
+    );
 }
 
 criterion_group!(benches, value_dict, key_dict, weak_set);

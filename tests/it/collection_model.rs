@@ -1,4 +1,4 @@
-//! Model-based tests of the weak collections under threads (not CPython
+//! Model-based tests of the weak collections, under threads (not CPython
 //! ports: where threads interleave, CPython's own behaviour is not
 //! deterministic, so these tests check what must hold whatever the order).
 //!
@@ -30,16 +30,28 @@
 //! Loop counts shrink under Miri (`scaled`); the op sequence is fixed by the
 //! seed (`WEAKABLE_MODEL_SEED=<u64>` to explore others), the interleaving is
 //! whatever the scheduler makes of it.
+//!
+//! The file runs in both flavours (`sync::collection_model`,
+//! `unsync::collection_model`). The `*_interleaved` tests run the same
+//! workers and checks on one thread, taking turns one step at a time: the
+//! unsync flavour's model (its collections cannot cross threads), and a
+//! deterministic interleaving for the sync one; the `*_under_threads`
+//! tests are sync-only.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::sync::{Barrier, Mutex, PoisonError};
-use std::thread;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use weakable::{Obj, Ref, WeakKeyDictionary, WeakSet, WeakValueDictionary, Weakable};
+use super::flavour::{Obj, Ref, WeakKeyDictionary, WeakSet, WeakValueDictionary};
+use weakable::Weakable;
 use weakable_tests::{scaled, watchdog, DropCounter, DropToken};
+
+super::sync_only! {
+    use std::sync::Barrier;
+    use std::thread;
+}
 
 /// How long a model test may run before it counts as a deadlock.
 const LIMIT: Duration = Duration::from_secs(120);
@@ -751,15 +763,112 @@ impl Worker<'_> {
 /// Runs `rounds` rounds of `steps` random operations per thread on the
 /// collections `on` selects, checking the model after each round, then
 /// drops the whole pool and checks that everything is gone.
-fn run_model(on: Use, base_seed: u64) {
+fn run_model(on: Use, base_seed: u64, run: Runner) {
     let seed = std::env::var("WEAKABLE_MODEL_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(base_seed);
-    watchdog(LIMIT, move || run_rounds(on, seed));
+    watchdog(LIMIT, move || run_rounds(on, seed, run));
 }
 
-fn run_rounds(on: Use, seed: u64) {
+/// How a round's workers run: on threads of their own, or interleaved
+/// step by step on this one.
+type Runner = fn(&World, Vec<Model>, u64, usize, usize, &[Op]) -> Vec<Model>;
+
+/// Thread `t`'s worker for `round`.
+fn worker(world: &World, model: Model, seed: u64, round: usize, t: usize) -> Worker<'_> {
+    Worker {
+        world,
+        rng: Rng(seed ^ ((round as u64) << 32) ^ ((t as u64) << 16)),
+        ctx: Ctx {
+            seed,
+            round,
+            thread: t,
+            step: 0,
+        },
+        model,
+        stash: Vec::new(),
+        refs: Vec::new(),
+        drops_left: DROPS,
+    }
+}
+
+impl Worker<'_> {
+    /// One step: an operation, or now and then dropping an owner.
+    fn step_at(&mut self, step: usize, steps: usize, ops: &[Op]) {
+        self.ctx.step = step;
+        if self.rng.below(steps) < 2 {
+            self.drop_owner();
+        } else {
+            let op = ops[self.rng.below(ops.len())];
+            self.step(op);
+        }
+    }
+}
+
+/// The workers take turns on this thread, one step each: the single-threaded
+/// flavour's model (and a deterministic interleaving for the sync one).
+fn interleaved(
+    world: &World,
+    models: Vec<Model>,
+    seed: u64,
+    round: usize,
+    steps: usize,
+    ops: &[Op],
+) -> Vec<Model> {
+    let mut workers: Vec<Worker<'_>> = models
+        .into_iter()
+        .enumerate()
+        .map(|(t, model)| worker(world, model, seed, round, t))
+        .collect();
+    for step in 0..steps {
+        for w in &mut workers {
+            w.step_at(step, steps, ops);
+        }
+    }
+    // Let go of every handle: after the round, an object lives exactly
+    // while the pool owns it.
+    workers.into_iter().map(|w| w.model).collect()
+}
+
+super::sync_only! {
+    /// Each worker on a thread of its own, started together.
+    fn threaded(
+        world: &World,
+        models: Vec<Model>,
+        seed: u64,
+        round: usize,
+        steps: usize,
+        ops: &[Op],
+    ) -> Vec<Model> {
+        let start = Barrier::new(THREADS);
+        thread::scope(|s| {
+            let handles: Vec<_> = models
+                .into_iter()
+                .enumerate()
+                .map(|(t, model)| {
+                    let start = &start;
+                    s.spawn(move || {
+                        let mut w = worker(world, model, seed, round, t);
+                        start.wait();
+                        for step in 0..steps {
+                            w.step_at(step, steps, ops);
+                        }
+                        // Let go of every handle: after the round, an object
+                        // lives exactly while the pool owns it.
+                        w.model
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        })
+    }
+}
+
+fn run_rounds(on: Use, seed: u64, run: Runner) {
     let rounds = scaled(40, 2);
     let steps = scaled(300, 15);
     let ops = op_table(on);
@@ -793,51 +902,7 @@ fn run_rounds(on: Use, seed: u64) {
             }
         }
 
-        let start = Barrier::new(THREADS);
-        let world_ref = &world;
-        let ops = &ops;
-        models = thread::scope(|s| {
-            let handles: Vec<_> = models
-                .into_iter()
-                .enumerate()
-                .map(|(t, model)| {
-                    let start = &start;
-                    s.spawn(move || {
-                        let mut w = Worker {
-                            world: world_ref,
-                            rng: Rng(seed ^ ((round as u64) << 32) ^ ((t as u64) << 16)),
-                            ctx: Ctx {
-                                seed,
-                                round,
-                                thread: t,
-                                step: 0,
-                            },
-                            model,
-                            stash: Vec::new(),
-                            refs: Vec::new(),
-                            drops_left: DROPS,
-                        };
-                        start.wait();
-                        for step in 0..steps {
-                            w.ctx.step = step;
-                            if w.rng.below(steps) < 2 {
-                                w.drop_owner();
-                            } else {
-                                let op = ops[w.rng.below(ops.len())];
-                                w.step(op);
-                            }
-                        }
-                        // Let go of every handle: after the round, an object
-                        // lives exactly while the pool owns it.
-                        w.model
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
-        });
+        models = run(&world, models, seed, round, steps, &ops);
 
         check_round(
             &world,
@@ -1012,44 +1077,86 @@ fn check_round(world: &World, counters: &[DropCounter], models: &mut [Model], on
     }
 }
 
+super::sync_only! {
+    #[test]
+    fn weak_value_dictionary_matches_model_under_threads() {
+        let on = Use {
+            values: true,
+            keys: false,
+            set: false,
+        };
+        run_model(on, 0x5eed_0001, threaded);
+    }
+
+    #[test]
+    fn weak_key_dictionary_matches_model_under_threads() {
+        let on = Use {
+            values: false,
+            keys: true,
+            set: false,
+        };
+        run_model(on, 0x5eed_0002, threaded);
+    }
+
+    #[test]
+    fn weak_set_matches_model_under_threads() {
+        let on = Use {
+            values: false,
+            keys: false,
+            set: true,
+        };
+        run_model(on, 0x5eed_0003, threaded);
+    }
+
+    /// One pool's objects in all three collections at once: a death evicts
+    /// from all three, racing the other threads' operations on each.
+    #[test]
+    fn all_collections_sharing_objects_match_model_under_threads() {
+        let on = Use {
+            values: true,
+            keys: true,
+            set: true,
+        };
+        run_model(on, 0x5eed_0004, threaded);
+    }
+}
+
 #[test]
-fn weak_value_dictionary_matches_model_under_threads() {
+fn weak_value_dictionary_matches_model_interleaved() {
     let on = Use {
         values: true,
         keys: false,
         set: false,
     };
-    run_model(on, 0x5eed_0001);
+    run_model(on, 0x5eed_0001, interleaved);
 }
 
 #[test]
-fn weak_key_dictionary_matches_model_under_threads() {
+fn weak_key_dictionary_matches_model_interleaved() {
     let on = Use {
         values: false,
         keys: true,
         set: false,
     };
-    run_model(on, 0x5eed_0002);
+    run_model(on, 0x5eed_0002, interleaved);
 }
 
 #[test]
-fn weak_set_matches_model_under_threads() {
+fn weak_set_matches_model_interleaved() {
     let on = Use {
         values: false,
         keys: false,
         set: true,
     };
-    run_model(on, 0x5eed_0003);
+    run_model(on, 0x5eed_0003, interleaved);
 }
 
-/// One pool's objects in all three collections at once: a death evicts
-/// from all three, racing the other threads' operations on each.
 #[test]
-fn all_collections_sharing_objects_match_model_under_threads() {
+fn all_collections_sharing_objects_match_model_interleaved() {
     let on = Use {
         values: true,
         keys: true,
         set: true,
     };
-    run_model(on, 0x5eed_0004);
+    run_model(on, 0x5eed_0004, interleaved);
 }

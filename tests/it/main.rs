@@ -7,10 +7,9 @@
 macro_rules! keep_items {
     ($($item:item)*) => { $($item)* };
 }
-/// Drops its items: in the unsync flavour, what exists in the sync one
-/// only for now (the weak collections), what needs threads, and the crate
-/// root's names (the sync flavour's); in the sync flavour, what is about
-/// the unsync one only (`unsync_only`).
+/// Drops its items: in the unsync flavour, what needs threads and the
+/// crate root's names (the sync flavour's); in the sync flavour, what is
+/// about the unsync one only (`unsync_only`).
 macro_rules! skip_items {
     ($($item:item)*) => {};
 }
@@ -23,11 +22,8 @@ use {keep_items, skip_items};
 mod sync;
 mod unsync;
 
-mod collection_model;
 mod deep_chains;
 mod finalizer_hostile;
 mod hostile_keys;
 mod stress;
-mod test_weakref_mapping;
-mod test_weakset;
 mod unraisable_hook;

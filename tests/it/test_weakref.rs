@@ -1243,120 +1243,118 @@ mod references_test_case {
         check_basic_callback(create_cfunction);
     }
 
-    super::super::sync_only! {
-        use weakable::WeakKeyDictionary;
+    use super::super::flavour::WeakKeyDictionary;
 
-        #[test]
-        fn test_trashcan_16602() {
-            // Issue #16602: when a weakref's target was part of a long
-            // deallocation chain, the trashcan mechanism could delay clearing
-            // of the weakref and make the target object visible from outside
-            // code even though its refcount had dropped to 0. A crash ensued.
-            //
-            // Each `C(parent)` holds `wparent`, a ref to its parent whose
-            // callback upgrades `wself`, a ref to the child. A
-            // WeakKeyDictionary maps each object to its child, the child's only
-            // owner but for the last one, so dropping the root is a 100-deep
-            // cascade of deaths through dictionary evictions and callbacks.
-            type Log = Arc<Mutex<Vec<usize>>>;
-            #[derive(Weakable)]
-            struct C {
-                n: usize,
-                #[allow(dead_code)] // held for its callback
-                wparent: Mutex<Option<Ref<C>>>,
-                dead: Log,
-            }
-            impl PartialEq for C {
-                fn eq(&self, other: &Self) -> bool {
-                    self.n == other.n
-                }
-            }
-            impl Eq for C {}
-            impl Hash for C {
-                fn hash<H: Hasher>(&self, state: &mut H) {
-                    self.n.hash(state);
-                }
-            }
-            impl Drop for C {
-                fn drop(&mut self) {
-                    self.dead.lock().unwrap().push(self.n);
-                }
-            }
-
-            /// (child, what `wself()` gave: `None`, or whether it was dropped).
-            type Seen = Arc<Mutex<Vec<(usize, Option<bool>)>>>;
-            let dead: Log = Arc::default();
-            let seen: Seen = Arc::default();
-            let new_c = |n: usize, parent: Option<&Obj<C>>| {
-                let c = Obj::new(C {
-                    n,
-                    wparent: Mutex::new(None),
-                    dead: dead.clone(),
-                });
-                if let Some(parent) = parent {
-                    let wself = Ref::new(&c);
-                    let (seen, dead) = (seen.clone(), dead.clone());
-                    let cb = move |_: &Ref<C>| {
-                        let o = wself.upgrade();
-                        let was_dropped = o.as_ref().map(|o| dead.lock().unwrap().contains(&o.n));
-                        drop(o);
-                        seen.lock().unwrap().push((n, was_dropped));
-                    };
-                    *c.wparent.lock().unwrap() = Some(Ref::with_callback(parent, cb));
-                }
-                c
-            };
-
-            let d: WeakKeyDictionary<C, Obj<C>> = WeakKeyDictionary::new();
-            let root = new_c(0, None);
-            let mut c = root.clone();
-            for n in 1..=100 {
-                // d[c] = c = C(c)
-                let child = new_c(n, Some(&c));
-                d.insert(&c, child.clone());
-                c = child;
-            }
-            assert_eq!(d.len(), 100);
-            drop(root);
-
-            let mut dead_now = dead.lock().unwrap().clone();
-            dead_now.sort_unstable();
-            assert_eq!(
-                dead_now,
-                (0..100).collect::<Vec<_>>(),
-                "every object but the last died, once"
-            );
-            assert!(
-                d.is_empty(),
-                "dead keys left in the dictionary: {}",
-                d.len()
-            );
-            let seen = seen.lock().unwrap().clone();
-            // Nothing dead was ever handed out: the children 1..100 died before
-            // their `wparent` callback ran (newest first: the dictionary's
-            // eviction, which drops the child, was registered after it), so
-            // `wself()` is None; the last child lives on in `c`.
-            for &(n, got) in &seen {
-                if n < 100 {
-                    assert_eq!(got, None, "wself() of child {n} handed out: {seen:?}");
-                }
-            }
-            // Each `wparent` was alive when its parent died, so each callback
-            // ran exactly once (SPEC 3), even those whose ref was dropped with
-            // its child before its turn came (CPython holds them for the call).
-            let mut children: Vec<usize> = seen.iter().map(|&(n, _)| n).collect();
-            children.sort_unstable();
-            assert_eq!(children, (1..=100).collect::<Vec<_>>(), "{seen:?}");
-            assert!(
-                seen.contains(&(100, Some(false))),
-                "the last child's callback found it alive: {seen:?}"
-            );
-            assert_eq!(c.n, 100);
-            assert!(
-                !c.wparent.lock().unwrap().as_ref().unwrap().is_alive(),
-                "the last child's parent is dead"
-            );
+    #[test]
+    fn test_trashcan_16602() {
+        // Issue #16602: when a weakref's target was part of a long
+        // deallocation chain, the trashcan mechanism could delay clearing
+        // of the weakref and make the target object visible from outside
+        // code even though its refcount had dropped to 0. A crash ensued.
+        //
+        // Each `C(parent)` holds `wparent`, a ref to its parent whose
+        // callback upgrades `wself`, a ref to the child. A
+        // WeakKeyDictionary maps each object to its child, the child's only
+        // owner but for the last one, so dropping the root is a 100-deep
+        // cascade of deaths through dictionary evictions and callbacks.
+        type Log = Arc<Mutex<Vec<usize>>>;
+        #[derive(Weakable)]
+        struct C {
+            n: usize,
+            #[allow(dead_code)] // held for its callback
+            wparent: Mutex<Option<Ref<C>>>,
+            dead: Log,
         }
+        impl PartialEq for C {
+            fn eq(&self, other: &Self) -> bool {
+                self.n == other.n
+            }
+        }
+        impl Eq for C {}
+        impl Hash for C {
+            fn hash<H: Hasher>(&self, state: &mut H) {
+                self.n.hash(state);
+            }
+        }
+        impl Drop for C {
+            fn drop(&mut self) {
+                self.dead.lock().unwrap().push(self.n);
+            }
+        }
+
+        /// (child, what `wself()` gave: `None`, or whether it was dropped).
+        type Seen = Arc<Mutex<Vec<(usize, Option<bool>)>>>;
+        let dead: Log = Arc::default();
+        let seen: Seen = Arc::default();
+        let new_c = |n: usize, parent: Option<&Obj<C>>| {
+            let c = Obj::new(C {
+                n,
+                wparent: Mutex::new(None),
+                dead: dead.clone(),
+            });
+            if let Some(parent) = parent {
+                let wself = Ref::new(&c);
+                let (seen, dead) = (seen.clone(), dead.clone());
+                let cb = move |_: &Ref<C>| {
+                    let o = wself.upgrade();
+                    let was_dropped = o.as_ref().map(|o| dead.lock().unwrap().contains(&o.n));
+                    drop(o);
+                    seen.lock().unwrap().push((n, was_dropped));
+                };
+                *c.wparent.lock().unwrap() = Some(Ref::with_callback(parent, cb));
+            }
+            c
+        };
+
+        let d: WeakKeyDictionary<C, Obj<C>> = WeakKeyDictionary::new();
+        let root = new_c(0, None);
+        let mut c = root.clone();
+        for n in 1..=100 {
+            // d[c] = c = C(c)
+            let child = new_c(n, Some(&c));
+            d.insert(&c, child.clone());
+            c = child;
+        }
+        assert_eq!(d.len(), 100);
+        drop(root);
+
+        let mut dead_now = dead.lock().unwrap().clone();
+        dead_now.sort_unstable();
+        assert_eq!(
+            dead_now,
+            (0..100).collect::<Vec<_>>(),
+            "every object but the last died, once"
+        );
+        assert!(
+            d.is_empty(),
+            "dead keys left in the dictionary: {}",
+            d.len()
+        );
+        let seen = seen.lock().unwrap().clone();
+        // Nothing dead was ever handed out: the children 1..100 died before
+        // their `wparent` callback ran (newest first: the dictionary's
+        // eviction, which drops the child, was registered after it), so
+        // `wself()` is None; the last child lives on in `c`.
+        for &(n, got) in &seen {
+            if n < 100 {
+                assert_eq!(got, None, "wself() of child {n} handed out: {seen:?}");
+            }
+        }
+        // Each `wparent` was alive when its parent died, so each callback
+        // ran exactly once (SPEC 3), even those whose ref was dropped with
+        // its child before its turn came (CPython holds them for the call).
+        let mut children: Vec<usize> = seen.iter().map(|&(n, _)| n).collect();
+        children.sort_unstable();
+        assert_eq!(children, (1..=100).collect::<Vec<_>>(), "{seen:?}");
+        assert!(
+            seen.contains(&(100, Some(false))),
+            "the last child's callback found it alive: {seen:?}"
+        );
+        assert_eq!(c.n, 100);
+        assert!(
+            !c.wparent.lock().unwrap().as_ref().unwrap().is_alive(),
+            "the last child's parent is dead"
+        );
     }
 }
 

@@ -15,12 +15,17 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
-use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
 
-use weakable::{getweakrefcount, Obj, WeakKeyDictionary, WeakValueDictionary, Weakable};
-use weakable_tests::{scaled, watchdog, DropCounter, DropToken};
+use super::flavour::{getweakrefcount, Obj, WeakKeyDictionary, WeakValueDictionary};
+use weakable::Weakable;
+use weakable_tests::{DropCounter, DropToken};
+
+super::sync_only! {
+    use std::sync::mpsc;
+    use std::thread::{self, JoinHandle};
+    use std::time::{Duration, Instant};
+    use weakable_tests::{scaled, watchdog};
+}
 
 /// `class Object` of the CPython module: compared, ordered and hashed by
 /// `arg` (an `i64` by default; `&'static str` where CPython passes strings).
@@ -76,101 +81,103 @@ fn counted(drops: &DropCounter, n: usize) -> Obj<Counted> {
     })
 }
 
-/// `collect_in_thread()`: a thread that drops whatever it is sent, so the
-/// values die there while the test's thread works on the dictionary.
-struct Dropper<T: Send + 'static> {
-    tx: Option<mpsc::Sender<T>>,
-    handle: Option<JoinHandle<()>>,
-}
+super::sync_only! {
+    /// `collect_in_thread()`: a thread that drops whatever it is sent, so the
+    /// values die there while the test's thread works on the dictionary.
+    struct Dropper<T: Send + 'static> {
+        tx: Option<mpsc::Sender<T>>,
+        handle: Option<JoinHandle<()>>,
+    }
 
-impl<T: Send + 'static> Dropper<T> {
-    fn new() -> Self {
-        let (tx, rx) = mpsc::channel::<T>();
-        let handle = thread::spawn(move || {
-            for x in rx {
-                drop(x);
+    impl<T: Send + 'static> Dropper<T> {
+        fn new() -> Self {
+            let (tx, rx) = mpsc::channel::<T>();
+            let handle = thread::spawn(move || {
+                for x in rx {
+                    drop(x);
+                }
+            });
+            Dropper {
+                tx: Some(tx),
+                handle: Some(handle),
             }
-        });
-        Dropper {
-            tx: Some(tx),
-            handle: Some(handle),
+        }
+
+        fn send(&self, x: T) {
+            self.tx
+                .as_ref()
+                .expect("dropper running")
+                .send(x)
+                .expect("dropper alive");
+        }
+
+        /// Waits until everything sent has been dropped.
+        fn finish(mut self) {
+            drop(self.tx.take());
+            if let Some(h) = self.handle.take() {
+                h.join().expect("dropper thread panicked");
+            }
         }
     }
 
-    fn send(&self, x: T) {
-        self.tx
-            .as_ref()
-            .expect("dropper running")
-            .send(x)
-            .expect("dropper alive");
-    }
-
-    /// Waits until everything sent has been dropped.
-    fn finish(mut self) {
-        drop(self.tx.take());
-        if let Some(h) = self.handle.take() {
-            h.join().expect("dropper thread panicked");
+    impl<T: Send + 'static> Drop for Dropper<T> {
+        fn drop(&mut self) {
+            drop(self.tx.take());
+            if let Some(h) = self.handle.take() {
+                let _ = h.join();
+            }
         }
     }
-}
 
-impl<T: Send + 'static> Drop for Dropper<T> {
-    fn drop(&mut self) {
-        drop(self.tx.take());
-        if let Some(h) = self.handle.take() {
-            let _ = h.join();
+    /// A small deterministic PRNG (xorshift), for `random.randint`.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
         }
     }
-}
 
-/// A small deterministic PRNG (xorshift), for `random.randint`.
-struct Rng(u64);
+    /// The time limit of the threaded tests (a deadlock fails instead of
+    /// hanging the run).
+    const LIMIT: Duration = Duration::from_secs(60);
 
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
+    /// The threaded loops stop after their count or after this long, whichever
+    /// comes first, so that a slow machine still finishes in seconds.
+    const BUDGET: Duration = Duration::from_secs(2);
+
+    /// Counts a loop's rounds: `n` of them, or fewer once [`BUDGET`] is spent.
+    struct Rounds {
+        n: usize,
+        done: usize,
+        start: Instant,
     }
-}
 
-/// The time limit of the threaded tests (a deadlock fails instead of
-/// hanging the run).
-const LIMIT: Duration = Duration::from_secs(60);
-
-/// The threaded loops stop after their count or after this long, whichever
-/// comes first, so that a slow machine still finishes in seconds.
-const BUDGET: Duration = Duration::from_secs(2);
-
-/// Counts a loop's rounds: `n` of them, or fewer once [`BUDGET`] is spent.
-struct Rounds {
-    n: usize,
-    done: usize,
-    start: Instant,
-}
-
-impl Rounds {
-    fn new(n: usize) -> Self {
-        Rounds {
-            n,
-            done: 0,
-            start: Instant::now(),
+    impl Rounds {
+        fn new(n: usize) -> Self {
+            Rounds {
+                n,
+                done: 0,
+                start: Instant::now(),
+            }
         }
     }
-}
 
-impl Iterator for Rounds {
-    type Item = usize;
+    impl Iterator for Rounds {
+        type Item = usize;
 
-    fn next(&mut self) -> Option<usize> {
-        let over = self.done >= self.n
-            || (self.done & 0xff == 0 && !cfg!(miri) && self.start.elapsed() > BUDGET);
-        if over {
-            return None;
+        fn next(&mut self) -> Option<usize> {
+            let over = self.done >= self.n
+                || (self.done & 0xff == 0 && !cfg!(miri) && self.start.elapsed() > BUDGET);
+            if over {
+                return None;
+            }
+            self.done += 1;
+            Some(self.done - 1)
         }
-        self.done += 1;
-        Some(self.done - 1)
     }
 }
 
@@ -1015,7 +1022,8 @@ mod mapping_test_case {
         use std::cell::{Cell, RefCell};
         use std::hash::{Hash, Hasher};
 
-        use weakable::{Obj, Weakable};
+        use super::Obj;
+        use weakable::Weakable;
 
         thread_local! {
             pub(super) static MUTATE: Cell<bool> = const { Cell::new(false) };
@@ -1113,75 +1121,81 @@ mod mapping_test_case {
         assert_eq!(format!("{dict:?}"), "{}");
     }
 
-    #[test]
-    fn test_threaded_weak_valued_setdefault() {
-        watchdog(LIMIT, || {
-            let drops = DropCounter::new();
-            let d: WeakValueDictionary<i32, Counted> = WeakValueDictionary::new();
-            let dropper = Dropper::new();
-            let n = scaled(50_000, 20);
-            let mut rounds = Rounds::new(n);
-            for i in rounds.by_ref() {
-                let fresh = counted(&drops, i);
-                let x = d.setdefault(10, &fresh);
-                // Either the fresh value or a live earlier one: never a dead
-                // one (the type has no room for None).
-                assert!(Obj::ptr_eq(&x, &fresh) || x.n < i);
-                drop(fresh);
-                dropper.send(x);
-            }
-            dropper.finish();
-            assert!(d.is_empty());
-            assert_eq!(drops.count(), rounds.done);
-        });
+    super::super::sync_only! {
+        #[test]
+        fn test_threaded_weak_valued_setdefault() {
+            watchdog(LIMIT, || {
+                let drops = DropCounter::new();
+                let d: WeakValueDictionary<i32, Counted> = WeakValueDictionary::new();
+                let dropper = Dropper::new();
+                let n = scaled(50_000, 20);
+                let mut rounds = Rounds::new(n);
+                for i in rounds.by_ref() {
+                    let fresh = counted(&drops, i);
+                    let x = d.setdefault(10, &fresh);
+                    // Either the fresh value or a live earlier one: never a dead
+                    // one (the type has no room for None).
+                    assert!(Obj::ptr_eq(&x, &fresh) || x.n < i);
+                    drop(fresh);
+                    dropper.send(x);
+                }
+                dropper.finish();
+                assert!(d.is_empty());
+                assert_eq!(drops.count(), rounds.done);
+            });
+        }
     }
 
-    #[test]
-    fn test_threaded_weak_valued_pop() {
-        watchdog(LIMIT, || {
-            let drops = DropCounter::new();
-            let d: WeakValueDictionary<i32, Counted> = WeakValueDictionary::new();
-            let dropper = Dropper::new();
-            let n = scaled(50_000, 20);
-            let mut rounds = Rounds::new(n);
-            for i in rounds.by_ref() {
-                let fresh = counted(&drops, i);
-                d.insert(10, &fresh);
-                let x = d.remove(&10);
-                // Old values dying on the other thread never take the new
-                // entry with them.
-                let x = x.expect("we never put None in there");
-                assert!(Obj::ptr_eq(&x, &fresh));
-                drop(x);
-                dropper.send(fresh);
-            }
-            dropper.finish();
-            assert!(d.is_empty());
-            assert_eq!(drops.count(), rounds.done);
-        });
+    super::super::sync_only! {
+        #[test]
+        fn test_threaded_weak_valued_pop() {
+            watchdog(LIMIT, || {
+                let drops = DropCounter::new();
+                let d: WeakValueDictionary<i32, Counted> = WeakValueDictionary::new();
+                let dropper = Dropper::new();
+                let n = scaled(50_000, 20);
+                let mut rounds = Rounds::new(n);
+                for i in rounds.by_ref() {
+                    let fresh = counted(&drops, i);
+                    d.insert(10, &fresh);
+                    let x = d.remove(&10);
+                    // Old values dying on the other thread never take the new
+                    // entry with them.
+                    let x = x.expect("we never put None in there");
+                    assert!(Obj::ptr_eq(&x, &fresh));
+                    drop(x);
+                    dropper.send(fresh);
+                }
+                dropper.finish();
+                assert!(d.is_empty());
+                assert_eq!(drops.count(), rounds.done);
+            });
+        }
     }
 
-    #[test]
-    fn test_threaded_weak_valued_consistency() {
-        // Issue #28427: old values should not remove new values from
-        // WeakValueDictionary when dying on another thread.
-        watchdog(LIMIT, || {
-            let drops = DropCounter::new();
-            let d: WeakValueDictionary<i32, Counted> = WeakValueDictionary::new();
-            let dropper = Dropper::new();
-            let n = scaled(100_000, 20);
-            let mut rounds = Rounds::new(n);
-            for i in rounds.by_ref() {
-                let o = counted(&drops, i);
-                drop(d.insert(10, &o));
-                // o is still alive, so the dict can't be empty
-                assert_eq!(d.len(), 1);
-                dropper.send(o); // lose ref
-            }
-            dropper.finish();
-            assert!(d.is_empty());
-            assert_eq!(drops.count(), rounds.done);
-        });
+    super::super::sync_only! {
+        #[test]
+        fn test_threaded_weak_valued_consistency() {
+            // Issue #28427: old values should not remove new values from
+            // WeakValueDictionary when dying on another thread.
+            watchdog(LIMIT, || {
+                let drops = DropCounter::new();
+                let d: WeakValueDictionary<i32, Counted> = WeakValueDictionary::new();
+                let dropper = Dropper::new();
+                let n = scaled(100_000, 20);
+                let mut rounds = Rounds::new(n);
+                for i in rounds.by_ref() {
+                    let o = counted(&drops, i);
+                    drop(d.insert(10, &o));
+                    // o is still alive, so the dict can't be empty
+                    assert_eq!(d.len(), 1);
+                    dropper.send(o); // lose ref
+                }
+                dropper.finish();
+                assert!(d.is_empty());
+                assert_eq!(drops.count(), rounds.done);
+            });
+        }
     }
 
     /// CPython main's single-threaded form of the test above (not in 3.11,
@@ -1204,87 +1218,93 @@ mod mapping_test_case {
         assert!(Obj::ptr_eq(&d.get(&10).unwrap(), &o));
     }
 
-    #[derive(Weakable, Debug, PartialEq, Eq, Hash)]
-    struct DummyKey {
-        ctr: usize,
+    super::super::sync_only! {
+        #[derive(Weakable, Debug, PartialEq, Eq, Hash)]
+        struct DummyKey {
+            ctr: usize,
+        }
+
+        #[derive(Weakable, Debug, Clone, PartialEq, Eq, Hash)]
+        struct DummyValue {
+            ctr: usize,
+        }
     }
 
-    #[derive(Weakable, Debug, Clone, PartialEq, Eq, Hash)]
-    struct DummyValue {
-        ctr: usize,
-    }
-
-    /// check_threaded_weak_dict_copy: copies a dictionary on one thread
-    /// while another drops its keys (or values) in random order.
-    #[test]
-    fn test_threaded_weak_key_dict_copy() {
-        // Issue #35615: keys dying during dict copying should not crash.
-        watchdog(LIMIT, || {
-            let n = scaled(70_000, 30);
-            let d: std::sync::Arc<WeakKeyDictionary<DummyKey, DummyValue>> =
-                std::sync::Arc::new(WeakKeyDictionary::new());
-            let mut keys = Vec::with_capacity(n);
-            for ctr in 0..n {
-                let k = Obj::new(DummyKey { ctr });
-                d.insert(&k, DummyValue { ctr });
-                keys.push(k);
-            }
-            let t_copy = {
-                let d = d.clone();
-                thread::spawn(move || (*d).clone())
-            };
-            let t_collect = thread::spawn(move || {
-                let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-                while !keys.is_empty() {
-                    let i = rng.below(keys.len());
-                    keys.swap_remove(i);
+    super::super::sync_only! {
+        /// check_threaded_weak_dict_copy: copies a dictionary on one thread
+        /// while another drops its keys (or values) in random order.
+        #[test]
+        fn test_threaded_weak_key_dict_copy() {
+            // Issue #35615: keys dying during dict copying should not crash.
+            watchdog(LIMIT, || {
+                let n = scaled(70_000, 30);
+                let d: std::sync::Arc<WeakKeyDictionary<DummyKey, DummyValue>> =
+                    std::sync::Arc::new(WeakKeyDictionary::new());
+                let mut keys = Vec::with_capacity(n);
+                for ctr in 0..n {
+                    let k = Obj::new(DummyKey { ctr });
+                    d.insert(&k, DummyValue { ctr });
+                    keys.push(k);
                 }
-            });
-            let copy = t_copy.join().expect("copying failed");
-            t_collect.join().unwrap();
-            // Every key died after or during the copy: both are empty now,
-            // and whatever the copy held matched.
-            assert!(d.is_empty());
-            assert!(copy.is_empty());
-        });
-    }
-
-    #[test]
-    fn test_threaded_weak_value_dict_copy() {
-        // Issue #35615: values dying during dict copying should not crash.
-        watchdog(LIMIT, || {
-            let n = scaled(70_000, 30);
-            let d: std::sync::Arc<WeakValueDictionary<usize, DummyValue>> =
-                std::sync::Arc::new(WeakValueDictionary::new());
-            let mut values = Vec::with_capacity(n);
-            for ctr in 0..n {
-                let v = Obj::new(DummyValue { ctr });
-                d.insert(ctr, &v);
-                values.push(v);
-            }
-            let t_copy = {
-                let d = d.clone();
-                thread::spawn(move || {
-                    let copy = (*d).clone();
-                    // Whatever was copied is consistent.
-                    for (k, v) in copy.items() {
-                        assert_eq!(k, v.ctr);
+                let t_copy = {
+                    let d = d.clone();
+                    thread::spawn(move || (*d).clone())
+                };
+                let t_collect = thread::spawn(move || {
+                    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+                    while !keys.is_empty() {
+                        let i = rng.below(keys.len());
+                        keys.swap_remove(i);
                     }
-                    copy
-                })
-            };
-            let t_collect = thread::spawn(move || {
-                let mut rng = Rng(0x2545_F491_4F6C_DD1D);
-                while !values.is_empty() {
-                    let i = rng.below(values.len());
-                    values.swap_remove(i);
-                }
+                });
+                let copy = t_copy.join().expect("copying failed");
+                t_collect.join().unwrap();
+                // Every key died after or during the copy: both are empty now,
+                // and whatever the copy held matched.
+                assert!(d.is_empty());
+                assert!(copy.is_empty());
             });
-            let copy = t_copy.join().expect("copying failed");
-            t_collect.join().unwrap();
-            assert!(d.is_empty());
-            assert!(copy.is_empty());
-        });
+        }
+    }
+
+    super::super::sync_only! {
+        #[test]
+        fn test_threaded_weak_value_dict_copy() {
+            // Issue #35615: values dying during dict copying should not crash.
+            watchdog(LIMIT, || {
+                let n = scaled(70_000, 30);
+                let d: std::sync::Arc<WeakValueDictionary<usize, DummyValue>> =
+                    std::sync::Arc::new(WeakValueDictionary::new());
+                let mut values = Vec::with_capacity(n);
+                for ctr in 0..n {
+                    let v = Obj::new(DummyValue { ctr });
+                    d.insert(ctr, &v);
+                    values.push(v);
+                }
+                let t_copy = {
+                    let d = d.clone();
+                    thread::spawn(move || {
+                        let copy = (*d).clone();
+                        // Whatever was copied is consistent.
+                        for (k, v) in copy.items() {
+                            assert_eq!(k, v.ctr);
+                        }
+                        copy
+                    })
+                };
+                let t_collect = thread::spawn(move || {
+                    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+                    while !values.is_empty() {
+                        let i = rng.below(values.len());
+                        values.swap_remove(i);
+                    }
+                });
+                let copy = t_copy.join().expect("copying failed");
+                t_collect.join().unwrap();
+                assert!(d.is_empty());
+                assert!(copy.is_empty());
+            });
+        }
     }
 
     #[test]
@@ -1380,12 +1400,12 @@ mod mapping_test_case {
 
     #[test]
     fn a_callback_inserts_into_the_dictionary() {
-        let d = std::sync::Arc::new(WeakValueDictionary::new());
+        let d = super::super::Shared::new(WeakValueDictionary::new());
         let keeper = object(99);
         let doomed = object(1);
         d.insert(1, &doomed);
         let (d2, k2) = (d.clone(), keeper.clone());
-        let _r = weakable::Ref::with_callback(&doomed, move |_| {
+        let _r = super::super::flavour::Ref::with_callback(&doomed, move |_| {
             // Inserting into the dictionary whose entry is being evicted.
             d2.insert(2, &k2);
             d2.insert(3, &Obj::new(Object { arg: 3 })); // dies at once
@@ -1397,11 +1417,11 @@ mod mapping_test_case {
         assert!(d.get(&3).is_none());
 
         // The same for a keyed dictionary.
-        let d = std::sync::Arc::new(WeakKeyDictionary::new());
+        let d = super::super::Shared::new(WeakKeyDictionary::new());
         let doomed = object(1);
         d.insert(&doomed, 1);
         let (d2, k2) = (d.clone(), keeper.clone());
-        let _r = weakable::Ref::with_callback(&doomed, move |_| {
+        let _r = super::super::flavour::Ref::with_callback(&doomed, move |_| {
             d2.insert(&k2, 2);
         });
         drop(doomed);
@@ -1410,115 +1430,119 @@ mod mapping_test_case {
         assert_eq!(d.get(&Object { arg: 1 }), None);
     }
 
-    #[test]
-    fn threads_insert_look_up_and_drop_while_another_iterates() {
-        use std::sync::{Arc, Mutex};
-        watchdog(LIMIT, || {
-            let drops = DropCounter::new();
-            let d: Arc<WeakValueDictionary<usize, Counted>> = Arc::new(WeakValueDictionary::new());
-            let kept: Arc<Mutex<Vec<Obj<Counted>>>> = Arc::new(Mutex::new(Vec::new()));
-            let n = scaled(5_000, 20);
-            let writers: Vec<_> = (0..2)
-                .map(|t| {
-                    let (d, kept, drops) = (d.clone(), kept.clone(), drops.clone());
-                    thread::spawn(move || {
-                        let mut rounds = Rounds::new(n);
-                        for i in rounds.by_ref() {
-                            let key = t * n + i;
-                            let o = counted(&drops, key);
-                            assert!(d.insert(key, &o).is_none());
-                            assert!(Obj::ptr_eq(&d.get(&key).unwrap(), &o));
-                            match i % 3 {
-                                0 => kept.lock().unwrap().push(o),
-                                // Drops a value the other writer may have
-                                // inserted, or this one.
-                                1 => drop(kept.lock().unwrap().pop()),
-                                _ => drop(o),
+    super::super::sync_only! {
+        #[test]
+        fn threads_insert_look_up_and_drop_while_another_iterates() {
+            use std::sync::{Arc, Mutex};
+            watchdog(LIMIT, || {
+                let drops = DropCounter::new();
+                let d: Arc<WeakValueDictionary<usize, Counted>> = Arc::new(WeakValueDictionary::new());
+                let kept: Arc<Mutex<Vec<Obj<Counted>>>> = Arc::new(Mutex::new(Vec::new()));
+                let n = scaled(5_000, 20);
+                let writers: Vec<_> = (0..2)
+                    .map(|t| {
+                        let (d, kept, drops) = (d.clone(), kept.clone(), drops.clone());
+                        thread::spawn(move || {
+                            let mut rounds = Rounds::new(n);
+                            for i in rounds.by_ref() {
+                                let key = t * n + i;
+                                let o = counted(&drops, key);
+                                assert!(d.insert(key, &o).is_none());
+                                assert!(Obj::ptr_eq(&d.get(&key).unwrap(), &o));
+                                match i % 3 {
+                                    0 => kept.lock().unwrap().push(o),
+                                    // Drops a value the other writer may have
+                                    // inserted, or this one.
+                                    1 => drop(kept.lock().unwrap().pop()),
+                                    _ => drop(o),
+                                }
                             }
-                        }
-                        rounds.done
+                            rounds.done
+                        })
                     })
-                })
-                .collect();
-            let reader = {
-                let d = d.clone();
-                thread::spawn(move || {
-                    for _ in Rounds::new(scaled(200, 2)) {
-                        for (k, v) in d.iter() {
-                            assert_eq!(k, v.n);
+                    .collect();
+                let reader = {
+                    let d = d.clone();
+                    thread::spawn(move || {
+                        for _ in Rounds::new(scaled(200, 2)) {
+                            for (k, v) in d.iter() {
+                                assert_eq!(k, v.n);
+                            }
+                            assert!(d.len() <= 2 * n);
                         }
-                        assert!(d.len() <= 2 * n);
-                    }
-                })
-            };
-            let created: usize = writers.into_iter().map(|w| w.join().unwrap()).sum();
-            reader.join().unwrap();
-            let kept = Arc::try_unwrap(kept).ok().unwrap().into_inner().unwrap();
-            // Every surviving entry is live and `len` is the live count.
-            assert_eq!(d.len(), kept.len());
-            assert_eq!(d.items().count(), kept.len());
-            for o in &kept {
-                assert!(Obj::ptr_eq(&d.get(&o.n).unwrap(), o));
-            }
-            // Nothing leaked: every value not kept was dropped.
-            assert_eq!(drops.count(), created - kept.len());
-            drop(kept);
-            assert_eq!(drops.count(), created);
-            assert!(d.is_empty());
-        });
+                    })
+                };
+                let created: usize = writers.into_iter().map(|w| w.join().unwrap()).sum();
+                reader.join().unwrap();
+                let kept = Arc::try_unwrap(kept).ok().unwrap().into_inner().unwrap();
+                // Every surviving entry is live and `len` is the live count.
+                assert_eq!(d.len(), kept.len());
+                assert_eq!(d.items().count(), kept.len());
+                for o in &kept {
+                    assert!(Obj::ptr_eq(&d.get(&o.n).unwrap(), o));
+                }
+                // Nothing leaked: every value not kept was dropped.
+                assert_eq!(drops.count(), created - kept.len());
+                drop(kept);
+                assert_eq!(drops.count(), created);
+                assert!(d.is_empty());
+            });
+        }
     }
 
-    #[test]
-    fn threads_insert_look_up_and_drop_keys_while_another_iterates() {
-        use std::sync::{Arc, Mutex};
-        watchdog(LIMIT, || {
-            let drops = DropCounter::new();
-            let d: Arc<WeakKeyDictionary<Counted, usize>> = Arc::new(WeakKeyDictionary::new());
-            let kept: Arc<Mutex<Vec<Obj<Counted>>>> = Arc::new(Mutex::new(Vec::new()));
-            let n = scaled(5_000, 20);
-            let writers: Vec<_> = (0..2)
-                .map(|t| {
-                    let (d, kept, drops) = (d.clone(), kept.clone(), drops.clone());
+    super::super::sync_only! {
+        #[test]
+        fn threads_insert_look_up_and_drop_keys_while_another_iterates() {
+            use std::sync::{Arc, Mutex};
+            watchdog(LIMIT, || {
+                let drops = DropCounter::new();
+                let d: Arc<WeakKeyDictionary<Counted, usize>> = Arc::new(WeakKeyDictionary::new());
+                let kept: Arc<Mutex<Vec<Obj<Counted>>>> = Arc::new(Mutex::new(Vec::new()));
+                let n = scaled(5_000, 20);
+                let writers: Vec<_> = (0..2)
+                    .map(|t| {
+                        let (d, kept, drops) = (d.clone(), kept.clone(), drops.clone());
+                        thread::spawn(move || {
+                            let mut rounds = Rounds::new(n);
+                            for i in rounds.by_ref() {
+                                let key = t * n + i;
+                                let o = counted(&drops, key);
+                                assert!(d.insert(&o, key).is_none());
+                                assert_eq!(d.get(&o), Some(key));
+                                match i % 3 {
+                                    0 => kept.lock().unwrap().push(o),
+                                    1 => drop(kept.lock().unwrap().pop()),
+                                    _ => drop(o),
+                                }
+                            }
+                            rounds.done
+                        })
+                    })
+                    .collect();
+                let reader = {
+                    let d = d.clone();
                     thread::spawn(move || {
-                        let mut rounds = Rounds::new(n);
-                        for i in rounds.by_ref() {
-                            let key = t * n + i;
-                            let o = counted(&drops, key);
-                            assert!(d.insert(&o, key).is_none());
-                            assert_eq!(d.get(&o), Some(key));
-                            match i % 3 {
-                                0 => kept.lock().unwrap().push(o),
-                                1 => drop(kept.lock().unwrap().pop()),
-                                _ => drop(o),
+                        for _ in Rounds::new(scaled(200, 2)) {
+                            for (k, v) in d.iter() {
+                                assert_eq!(k.n, v);
                             }
                         }
-                        rounds.done
                     })
-                })
-                .collect();
-            let reader = {
-                let d = d.clone();
-                thread::spawn(move || {
-                    for _ in Rounds::new(scaled(200, 2)) {
-                        for (k, v) in d.iter() {
-                            assert_eq!(k.n, v);
-                        }
-                    }
-                })
-            };
-            let created: usize = writers.into_iter().map(|w| w.join().unwrap()).sum();
-            reader.join().unwrap();
-            let kept = Arc::try_unwrap(kept).ok().unwrap().into_inner().unwrap();
-            assert_eq!(d.len(), kept.len());
-            assert_eq!(d.items().count(), kept.len());
-            for o in &kept {
-                assert_eq!(d.get(o), Some(o.n));
-            }
-            assert_eq!(drops.count(), created - kept.len());
-            drop(kept);
-            assert_eq!(drops.count(), created);
-            assert!(d.is_empty());
-        });
+                };
+                let created: usize = writers.into_iter().map(|w| w.join().unwrap()).sum();
+                reader.join().unwrap();
+                let kept = Arc::try_unwrap(kept).ok().unwrap().into_inner().unwrap();
+                assert_eq!(d.len(), kept.len());
+                assert_eq!(d.items().count(), kept.len());
+                for o in &kept {
+                    assert_eq!(d.get(o), Some(o.n));
+                }
+                assert_eq!(drops.count(), created - kept.len());
+                drop(kept);
+                assert_eq!(drops.count(), created);
+                assert!(d.is_empty());
+            });
+        }
     }
 }
 

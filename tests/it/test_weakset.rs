@@ -12,9 +12,10 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 
-use weakable::{Obj, WeakSet, Weakable};
+use super::flavour::{Obj, WeakSet};
+use weakable::Weakable;
 use weakable_tests::{scaled, DropCounter, DropToken};
 
 /// CPython's `ustr` (`collections.UserString`): weakly referenceable, equal
@@ -353,7 +354,7 @@ mod test_weak_set {
     #[derive(Weakable)]
     struct Foo {
         id: usize,
-        cycle: Mutex<Option<Arc<WeakSet<Foo>>>>,
+        cycle: Mutex<Option<super::super::Shared<WeakSet<Foo>>>>,
         set: OnceLock<WeakSet<Foo>>,
         _token: DropToken,
     }
@@ -385,7 +386,7 @@ mod test_weak_set {
         let drops = DropCounter::new();
         // As CPython writes it, the set is built from temporaries, which die
         // at once: the set is empty and the loop never runs.
-        let s: Arc<WeakSet<Foo>> = Arc::new(WeakSet::new());
+        let s: super::super::Shared<WeakSet<Foo>> = super::super::Shared::new(WeakSet::new());
         s.update((0..n).map(|i| foo(&drops, i)));
         assert!(s.is_empty());
         assert_eq!(drops.count(), n);
@@ -402,13 +403,13 @@ mod test_weak_set {
             assert!(elem.set.set(own).is_ok());
         }
         assert_eq!(s.len(), n);
-        assert_eq!(Arc::strong_count(&s), n + 1);
+        assert_eq!(super::super::Shared::strong_count(&s), n + 1);
         // The elements die, each evicting itself from the set it owns and
         // from `s`: no deadlock, no leak.
         drop(elems);
         assert_eq!(drops.count(), n);
         assert!(s.is_empty());
-        assert_eq!(Arc::strong_count(&s), 1);
+        assert_eq!(super::super::Shared::strong_count(&s), 1);
     }
 
     #[test]

@@ -3,6 +3,9 @@
 
 pub(crate) use crate::keep_items as unsync_only;
 pub(crate) use crate::skip_items as sync_only;
+/// The shared pointer a suite shares a collection with (a callback of the
+/// sync flavour must be `Send`).
+pub(crate) use std::rc::Rc as Shared;
 pub(crate) use weakable::unsync as flavour;
 
 // One file, two modules: that is the point (one test body, two flavours).
@@ -16,3 +19,18 @@ mod test_weakref;
 #[allow(clippy::duplicate_mod)]
 #[path = "methods_and_finalizers.rs"]
 mod methods_and_finalizers;
+
+#[allow(clippy::duplicate_mod)]
+#[path = "test_weakref_mapping.rs"]
+mod test_weakref_mapping;
+
+#[allow(clippy::duplicate_mod)]
+#[path = "test_weakset.rs"]
+mod test_weakset;
+
+#[allow(clippy::duplicate_mod)]
+#[path = "collection_model.rs"]
+mod collection_model;
+
+/// What only the unsync flavour allows, and its reentrancy without locks.
+mod collections;

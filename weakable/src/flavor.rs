@@ -39,7 +39,13 @@
 //! on the slot's list: atomic read-modify-writes and a spin lock for
 //! [`Sync`], plain loads and stores for [`Unsync`], whose handles are
 //! neither `Send` nor `Sync`, so that nothing else can be touching them.
+//! The weak collections ([`WeakValueDictionary`], [`WeakKeyDictionary`],
+//! [`WeakSet`]) are written once too: their table sits in an `Arc` behind
+//! a lock in sync, in an `Rc` behind a borrow flag in unsync.
 
+pub use crate::collections::key::{WeakKeyDictionary, WeakKeyItems, WeakKeys};
+pub use crate::collections::set::WeakSet;
+pub use crate::collections::value::{WeakValueDictionary, WeakValueItems};
 pub use crate::finalize::{finalize, Finalizer};
 pub use crate::method::{BoundMethod, WeakMethod};
 pub use crate::obj::Obj;

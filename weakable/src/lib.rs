@@ -511,15 +511,15 @@ pub mod unsync;
 pub use crate::core::node::RefKind;
 pub use crate::core::slot::{NoSlot, WeakrefSlot};
 pub use coerce::{AnyView, CoerceFrom};
-pub use collections::key::{WeakKeyDictionary, WeakKeyItems, WeakKeys};
-pub use collections::set::WeakSet;
-pub use collections::value::{WeakValueDictionary, WeakValueItems};
 pub use error::ReferenceError;
 pub use func::{Call, Func};
 pub use reference::{getweakrefcount, getweakrefs, DeadHashError};
 pub use sync::{finalize, Finalizer};
 pub use sync::{AnyRef, Obj, Proxy, Ref};
-pub use sync::{BoundMethod, WeakMethod};
+pub use sync::{
+    BoundMethod, WeakKeyDictionary, WeakKeyItems, WeakKeys, WeakMethod, WeakSet,
+    WeakValueDictionary, WeakValueItems,
+};
 pub use traits::{SlotKind, WeakRefable, Weakable};
 pub use unraisable::{set_unraisable_hook, take_unraisable_hook, Unraisable, UnraisableHook};
 

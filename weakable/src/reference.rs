@@ -292,13 +292,18 @@ impl<T: ?Sized + Weakable, X, F: Flavor> Ref<T, X, F> {
     }
 }
 
-impl<T: ?Sized + WeakRefable, X: Shareable<F>, F: Flavor> Ref<T, X, F> {
+impl<T: ?Sized + WeakRefable, X, F: Flavor> Ref<T, X, F> {
     /// A ref carrying `data` whose death callback is crate-internal (the
-    /// weak collections' evictions). `X: Send + Sync`, as for every ref
-    /// with data: an [`AnyRef`] from [`getweakrefs`] may be the last handle
-    /// to drop the data, on any thread (see `AnyRef`'s `Send`). `X:
-    /// 'static`, as for [`Ref::with_data_and_callback`]: the eviction may
-    /// run, and drop the node's data, after the collection dropped its
+    /// weak collections' evictions). The caller makes sure that `X` is
+    /// `Shareable<F>` (`Send + Sync` in sync), as for every ref with data:
+    /// an [`AnyRef`] from [`getweakrefs`] may be the last handle to drop
+    /// the data, on any thread (see `AnyRef`'s `Send`), and that `C` is
+    /// `Sendable<F>` (see `core::node::Callback`). Generic code over `F`
+    /// cannot state either for the collections' own types (a `u64`, a
+    /// `sync::Weak` of their table), which are `Send + Sync` once the
+    /// collections' public bounds (`K`, `V`, `S`: `Shareable<F>`) hold.
+    /// `X: 'static`, as for [`Ref::with_data_and_callback`]: the eviction
+    /// may run, and drop the node's data, after the collection dropped its
     /// handle.
     pub(crate) fn with_internal_callback<C: Callback<X, F>>(
         obj: &Obj<T, F>,
@@ -644,10 +649,10 @@ pub struct AnyRef<T: ?Sized, F: Flavor = Sync> {
 // SAFETY: an `AnyRef` hands out an `Obj<T, F>` (`upgrade`) on whatever thread
 // has it, so `T: Send + Sync`, as for `Obj`. It may be the last handle of
 // a node, and then drops the node's data and callback on its own thread:
-// every constructor of a node with data asks `X: Send + Sync`
-// (`Ref::with_data`, `Ref::with_data_and_callback`,
-// `Ref::with_internal_callback`), and every callback of the sync flavour
-// is `Send` (see `core::node::Callback`). It never reads the data (it is
+// every constructor of a node with data asks `X: Send + Sync` in the
+// sync flavour (`Ref::with_data`, `Ref::with_data_and_callback`; the
+// collections' public bounds for `Ref::with_internal_callback`), and every
+// callback of the sync flavour is `Send` (see `core::node::Callback`). It never reads the data (it is
 // `Erased`).
 unsafe impl<T: ?Sized + Send + marker::Sync> Send for AnyRef<T, Sync> {}
 // SAFETY: `&AnyRef` allows `clone` and `upgrade`, so sharing one needs what

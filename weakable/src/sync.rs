@@ -24,11 +24,12 @@
 //! assert_eq!(seen, Some(64));
 //! ```
 
+use std::collections::hash_map::RandomState;
+
 use crate::rt::flavor::Sync;
 
 pub use crate::finalize::finalize;
 pub use crate::reference::{getweakrefcount, getweakrefs};
-pub use crate::{WeakKeyDictionary, WeakSet, WeakValueDictionary};
 
 /// A strong reference to an object of the sync flavour: an `Arc` whose
 /// allocation carries the object's `__weakref__` slot. See
@@ -172,3 +173,78 @@ pub type BoundMethod<T, A, R> = crate::method::BoundMethod<T, A, R, Sync>;
 /// assert_eq!(f.call(), Some(42));
 /// ```
 pub type Finalizer<T, C, A> = crate::finalize::Finalizer<T, C, A, Sync>;
+
+/// A map whose values are held weakly, Python's
+/// `weakref.WeakValueDictionary`, shareable between threads. See
+/// [`flavor::WeakValueDictionary`](crate::flavor::WeakValueDictionary).
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use weakable::{Obj, WeakValueDictionary, Weakable};
+///
+/// #[derive(Weakable)]
+/// struct Texture(u32);
+///
+/// let cache = Arc::new(WeakValueDictionary::new());
+/// let t = Obj::new(Texture(3));
+/// cache.insert("grass", &t);
+/// let c = Arc::clone(&cache);
+/// let seen = std::thread::spawn(move || c.get("grass").map(|t| t.0)).join().unwrap();
+/// assert_eq!(seen, Some(3));
+/// ```
+pub type WeakValueDictionary<K, V, S = RandomState> =
+    crate::collections::value::WeakValueDictionary<K, V, S, Sync>;
+
+/// The iterator of [`WeakValueDictionary::items`] in the sync flavour.
+pub type WeakValueItems<K, V> = crate::collections::value::WeakValueItems<K, V, Sync>;
+
+/// A map whose keys are held weakly, Python's `weakref.WeakKeyDictionary`,
+/// shareable between threads. See
+/// [`flavor::WeakKeyDictionary`](crate::flavor::WeakKeyDictionary).
+///
+/// # Examples
+///
+/// ```
+/// use weakable::{Obj, WeakKeyDictionary, Weakable};
+///
+/// #[derive(Weakable, PartialEq, Eq, Hash)]
+/// struct Socket(u16);
+///
+/// let notes = WeakKeyDictionary::new();
+/// let s = Obj::new(Socket(80));
+/// notes.insert(&s, "http");
+/// std::thread::scope(|t| {
+///     t.spawn(|| assert_eq!(notes.get(&Socket(80)), Some("http")));
+/// });
+/// ```
+pub type WeakKeyDictionary<K, V, S = RandomState> =
+    crate::collections::key::WeakKeyDictionary<K, V, S, Sync>;
+
+/// The iterator of [`WeakKeyDictionary::items`] in the sync flavour.
+pub type WeakKeyItems<K, V> = crate::collections::key::WeakKeyItems<K, V, Sync>;
+
+/// The iterator of [`WeakKeyDictionary::keys`] and [`WeakSet::iter`] in
+/// the sync flavour.
+pub type WeakKeys<K> = crate::collections::key::WeakKeys<K, Sync>;
+
+/// A set whose elements are held weakly, Python's `weakref.WeakSet`,
+/// shareable between threads. See [`flavor::WeakSet`](crate::flavor::WeakSet).
+///
+/// # Examples
+///
+/// ```
+/// use weakable::{Obj, WeakSet, Weakable};
+///
+/// #[derive(Weakable, PartialEq, Eq, Hash)]
+/// struct Peer(u8);
+///
+/// let peers = WeakSet::new();
+/// let p = Obj::new(Peer(1));
+/// peers.insert(&p);
+/// std::thread::scope(|t| {
+///     t.spawn(|| assert!(peers.contains(&Peer(1))));
+/// });
+/// ```
+pub type WeakSet<T, S = RandomState> = crate::collections::set::WeakSet<T, S, Sync>;

@@ -9,9 +9,22 @@
 //! an `Rc`. The names and their meanings are [`sync`](crate::sync)'s; any
 //! `#[derive(Weakable)]` type works in both.
 //!
-//! This flavour has the objects, refs, proxies, `getweakrefs`,
-//! [`WeakMethod`] and [`finalize()`]; the weak collections exist in the sync
-//! flavour only for now.
+//! This flavour has everything the sync one has: objects, refs, proxies,
+//! `getweakrefs`, the weak collections (`WeakValueDictionary`,
+//! `WeakKeyDictionary`, `WeakSet`), [`WeakMethod`] and [`finalize()`],
+//! whose contents, data and callbacks need not be `Send` or `Sync`.
+//!
+//! # Reentrancy without locks
+//!
+//! The collections take `&self` and keep no lock: their table sits in an
+//! `Rc` behind a borrow flag that is set only while the table itself is
+//! being read or changed, never while user code runs (a key's `Hash` or
+//! `Eq`, a drop, a callback, a loop body), so all of those may use the
+//! collection again. An entry whose referent dies while the flag is set
+//! (only possible from a `WeakKeyDictionary` value's `Clone`, which runs
+//! under it) is queued, as CPython's `_pending_removals`, and removed
+//! before the flag is cleared; a `V::clone` that uses the same dictionary
+//! panics with a message that says so.
 //!
 //! # Finalizers at exit
 //!
@@ -75,6 +88,32 @@
 //! assert!(button.parent.as_ref().unwrap().upgrade().is_none());
 //! ```
 //!
+//! A collection of this flavour cannot leave its thread,
+//!
+//! ```compile_fail
+//! use weakable::unsync::WeakSet;
+//! use weakable::Weakable;
+//!
+//! #[derive(Weakable, PartialEq, Eq, Hash)]
+//! struct Widget;
+//!
+//! let s: WeakSet<Widget> = WeakSet::new();
+//! std::thread::spawn(move || drop(s)); // error: `Rc<..>` cannot be sent
+//! ```
+//!
+//! while a sync collection asks its contents to be `Sync` (E0599):
+//!
+//! ```compile_fail
+//! use std::cell::RefCell;
+//! use weakable::{Obj, WeakValueDictionary, Weakable};
+//!
+//! #[derive(Weakable)]
+//! struct Document(RefCell<String>);
+//!
+//! let d = WeakValueDictionary::new();
+//! d.insert("notes", &Obj::new(Document(RefCell::default())));
+//! ```
+//!
 //! Handles cannot leave their thread:
 //!
 //! ```compile_fail
@@ -87,6 +126,8 @@
 //! let w = Obj::new(Widget);
 //! std::thread::spawn(move || drop(w)); // error: `Obj<Widget, Unsync>` cannot be sent
 //! ```
+
+use std::collections::hash_map::RandomState;
 
 use crate::rt::flavor::Unsync;
 
@@ -266,3 +307,90 @@ pub type BoundMethod<T, A, R> = crate::method::BoundMethod<T, A, R, Unsync>;
 /// assert_eq!(*closed.borrow(), ["img"]);
 /// ```
 pub type Finalizer<T, C, A> = crate::finalize::Finalizer<T, C, A, Unsync>;
+
+/// A map whose values are held weakly, Python's
+/// `weakref.WeakValueDictionary`, for one thread: the values need not be
+/// `Sync`. See [`flavor::WeakValueDictionary`](crate::flavor::WeakValueDictionary).
+///
+/// # Examples
+///
+/// ```
+/// use std::cell::RefCell;
+/// use weakable::unsync::{Obj, WeakValueDictionary};
+/// use weakable::Weakable;
+///
+/// #[derive(Weakable)]
+/// struct Document {
+///     text: RefCell<String>,
+/// }
+///
+/// let open: WeakValueDictionary<String, Document> = WeakValueDictionary::new();
+/// let doc = Obj::new(Document { text: RefCell::new("draft".into()) });
+/// open.insert("notes.txt".into(), &doc);
+/// open.get("notes.txt").unwrap().text.borrow_mut().push('!');
+/// assert_eq!(*doc.text.borrow(), "draft!");
+/// drop(doc);
+/// assert!(open.is_empty());
+/// ```
+pub type WeakValueDictionary<K, V, S = RandomState> =
+    crate::collections::value::WeakValueDictionary<K, V, S, Unsync>;
+
+/// The iterator of [`WeakValueDictionary::items`] in the unsync flavour.
+pub type WeakValueItems<K, V> = crate::collections::value::WeakValueItems<K, V, Unsync>;
+
+/// A map whose keys are held weakly, Python's `weakref.WeakKeyDictionary`,
+/// for one thread. See
+/// [`flavor::WeakKeyDictionary`](crate::flavor::WeakKeyDictionary).
+///
+/// # Examples
+///
+/// ```
+/// use std::rc::Rc;
+/// use weakable::unsync::{Obj, WeakKeyDictionary};
+/// use weakable::Weakable;
+///
+/// #[derive(Weakable, PartialEq, Eq, Hash)]
+/// struct Widget(u32);
+///
+/// let styles = WeakKeyDictionary::new();
+/// let w = Obj::new(Widget(1));
+/// styles.insert(&w, Rc::new("bold")); // an `Rc` value is fine
+/// assert_eq!(styles.get(&Widget(1)).as_deref(), Some(&"bold"));
+/// drop(w);
+/// assert!(styles.is_empty());
+/// ```
+pub type WeakKeyDictionary<K, V, S = RandomState> =
+    crate::collections::key::WeakKeyDictionary<K, V, S, Unsync>;
+
+/// The iterator of [`WeakKeyDictionary::items`] in the unsync flavour.
+pub type WeakKeyItems<K, V> = crate::collections::key::WeakKeyItems<K, V, Unsync>;
+
+/// The iterator of [`WeakKeyDictionary::keys`] and [`WeakSet::iter`] in
+/// the unsync flavour.
+pub type WeakKeys<K> = crate::collections::key::WeakKeys<K, Unsync>;
+
+/// A set whose elements are held weakly, Python's `weakref.WeakSet`, for
+/// one thread. See [`flavor::WeakSet`](crate::flavor::WeakSet).
+///
+/// # Examples
+///
+/// ```
+/// use std::cell::Cell;
+/// use weakable::unsync::{Obj, WeakSet};
+/// use weakable::Weakable;
+///
+/// #[derive(Weakable, PartialEq, Eq, Hash)]
+/// struct Observer(u8);
+///
+/// let observers = WeakSet::new();
+/// let o = Obj::new(Observer(1));
+/// observers.insert(&o);
+/// let calls = Cell::new(0);
+/// for _ in &observers {
+///     calls.set(calls.get() + 1);
+/// }
+/// assert_eq!(calls.get(), 1);
+/// drop(o);
+/// assert!(observers.is_empty());
+/// ```
+pub type WeakSet<T, S = RandomState> = crate::collections::set::WeakSet<T, S, Unsync>;

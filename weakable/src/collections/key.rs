@@ -5,22 +5,22 @@ use core::hash::{BuildHasher, Hash};
 use core::ops::{BitOr, BitOrAssign};
 use std::collections::hash_map::RandomState;
 
-use crate::core::table::{Candidate, EntryId, Put, Slot, TableEntry, WeakTable};
+use crate::core::table::{Candidate, EntryId, Put, SharedTable, Slot, TableEntry, WeakTable};
 use crate::obj::Obj;
 use crate::reference::Ref;
-use crate::rt::Arc;
+use crate::rt::flavor::{Flavor, Shareable, Sync};
 use crate::traits::WeakRefable;
 
 /// One entry: the key's ref, which carries the entry's hash (the key may be
 /// dead when the entry is evicted, so the hash cannot be recomputed), and
 /// the value.
-struct Entry<K: ?Sized, V> {
+struct Entry<K: ?Sized, V, F: Flavor> {
     hash: u64,
-    key: Ref<K, u64>,
+    key: Ref<K, u64, F>,
     value: V,
 }
 
-impl<K: ?Sized, V> TableEntry for Entry<K, V> {
+impl<K: ?Sized, V, F: Flavor> TableEntry for Entry<K, V, F> {
     fn hash(&self) -> u64 {
         self.hash
     }
@@ -31,20 +31,20 @@ impl<K: ?Sized, V> TableEntry for Entry<K, V> {
 
 /// A live entry's key, as a put or remove compares it: its ref (which
 /// holds the entry's node) and the key object, kept alive.
-struct KeyCandidate<K: ?Sized> {
-    r: Ref<K, u64>,
-    key: Obj<K>,
+struct KeyCandidate<K: ?Sized, F: Flavor> {
+    r: Ref<K, u64, F>,
+    key: Obj<K, F>,
 }
 
-impl<K: ?Sized> Candidate for KeyCandidate<K> {
+impl<K: ?Sized, F: Flavor> Candidate for KeyCandidate<K, F> {
     fn id(&self) -> EntryId {
         EntryId::of(self.r.handle())
     }
 }
 
-impl<K: ?Sized, V> Entry<K, V> {
+impl<K: ?Sized, V, F: Flavor> Entry<K, V, F> {
     /// The entry's key as a candidate, if it is alive.
-    fn candidate(&self) -> Option<KeyCandidate<K>> {
+    fn candidate(&self) -> Option<KeyCandidate<K, F>> {
         let key = self.key.upgrade()?;
         Some(KeyCandidate {
             r: self.key.clone(),
@@ -69,14 +69,20 @@ impl<K: ?Sized, V> Entry<K, V> {
 ///   instead keeps dead entries, and counts them in `len()`, until it next
 ///   resizes.)
 /// - **Shared.** Every method takes `&self`; the dictionary is a handle to a
-///   shared table (`Clone` copies the entries, as Python's `copy()`). It is
-///   `Send + Sync` when `K` and `V` are.
+///   shared table (`Clone` copies the entries, as Python's `copy()`). In
+///   the sync flavour it is `Send + Sync` when `K` and `V` are; in the
+///   unsync one (`weakable::unsync::WeakKeyDictionary`) it is neither, and
+///   `K` and `V` need not be either.
 /// - **No lock around user code.** Keys are hashed and compared, and keys
 ///   and values dropped, with no lock held, so a key's `Eq`, a value's
 ///   `Drop` or a callback may use the dictionary again. The one exception:
 ///   where a value is copied out (`get`, `values`, `items`, `setdefault`,
 ///   `Clone`, `==`, `Debug`), `V::clone` runs with the dictionary's lock
-///   held, so it must not use this dictionary. A write compares its
+///   held, so it must not use this dictionary (in the sync flavour it would
+///   wait for ever; in the unsync one it panics, saying so). A `V::clone`
+///   may kill other keys of the dictionary: their evictions are queued
+///   (CPython's `_pending_removals`) and applied before the lock is let
+///   go. A write compares its
 ///   candidates unlocked, then acts on the one that matched; it looks again
 ///   only if that entry went away or new keys with the same hash arrived,
 ///   so it finishes whatever the rest of the table goes through.
@@ -122,7 +128,8 @@ impl<K: ?Sized, V> Entry<K, V> {
 /// back), upgrades each key with the looked-up hash there (no user code
 /// runs), compares them after unlocking and drops the upgrades: four atomic
 /// read-modify-writes, against two for the `weak-table` crate's
-/// single-threaded map. Measurements: the crate docs' [Cost](crate#cost)
+/// single-threaded map. The unsync flavour does the same steps with plain
+/// loads and stores. Measurements: the crate docs' [Cost](crate#cost)
 /// section.
 ///
 /// # Examples
@@ -141,11 +148,11 @@ impl<K: ?Sized, V> Entry<K, V> {
 /// drop(w); // the dictionary did not keep it alive
 /// assert!(extra.is_empty());
 /// ```
-pub struct WeakKeyDictionary<K: ?Sized, V, S = RandomState> {
-    table: Arc<WeakTable<Entry<K, V>, S>>,
+pub struct WeakKeyDictionary<K: ?Sized, V, S = RandomState, F: Flavor = Sync> {
+    table: SharedTable<Entry<K, V, F>, S, F>,
 }
 
-impl<K: ?Sized, V> WeakKeyDictionary<K, V> {
+impl<K: ?Sized, V, F: Flavor> WeakKeyDictionary<K, V, RandomState, F> {
     /// An empty dictionary.
     ///
     /// # Examples
@@ -165,7 +172,7 @@ impl<K: ?Sized, V> WeakKeyDictionary<K, V> {
     }
 }
 
-impl<K: ?Sized, V, S> WeakKeyDictionary<K, V, S> {
+impl<K: ?Sized, V, S, F: Flavor> WeakKeyDictionary<K, V, S, F> {
     /// An empty dictionary hashing keys with `hasher`.
     ///
     /// # Examples
@@ -183,7 +190,7 @@ impl<K: ?Sized, V, S> WeakKeyDictionary<K, V, S> {
     #[must_use]
     pub fn with_hasher(hasher: S) -> Self {
         WeakKeyDictionary {
-            table: Arc::new(WeakTable::new(hasher)),
+            table: WeakTable::<_, _, F>::new_shared(hasher),
         }
     }
 
@@ -253,12 +260,12 @@ impl<K: ?Sized, V, S> WeakKeyDictionary<K, V, S> {
         self.table.hasher()
     }
 
-    fn key_snapshot(&self) -> Vec<Ref<K, u64>> {
+    fn key_snapshot(&self) -> Vec<Ref<K, u64, F>> {
         self.table.snapshot(|e| e.key.clone())
     }
 
     /// Clones every value with the lock held.
-    fn item_snapshot(&self) -> Vec<(Ref<K, u64>, V)>
+    fn item_snapshot(&self) -> Vec<(Ref<K, u64, F>, V)>
     where
         V: Clone,
     {
@@ -286,7 +293,7 @@ impl<K: ?Sized, V, S> WeakKeyDictionary<K, V, S> {
     /// assert_eq!(refs.len(), 1);
     /// assert!(Obj::ptr_eq(&refs[0].upgrade().unwrap(), &a));
     /// ```
-    pub fn keyrefs(&self) -> Vec<Ref<K, u64>> {
+    pub fn keyrefs(&self) -> Vec<Ref<K, u64, F>> {
         let mut refs = self.key_snapshot();
         refs.retain(Ref::is_alive);
         refs
@@ -311,7 +318,7 @@ impl<K: ?Sized, V, S> WeakKeyDictionary<K, V, S> {
     /// d.insert(&Obj::new(Widget(2)), ()); // dies at once
     /// assert_eq!(d.keys().map(|k| k.0).collect::<Vec<_>>(), [1]);
     /// ```
-    pub fn keys(&self) -> WeakKeys<K> {
+    pub fn keys(&self) -> WeakKeys<K, F> {
         WeakKeys {
             refs: self.key_snapshot().into_iter(),
         }
@@ -337,7 +344,7 @@ impl<K: ?Sized, V, S> WeakKeyDictionary<K, V, S> {
     /// let items: Vec<_> = d.items().map(|(k, v)| (k.0, v)).collect();
     /// assert_eq!(items, [(1, "one")]);
     /// ```
-    pub fn items(&self) -> WeakKeyItems<K, V>
+    pub fn items(&self) -> WeakKeyItems<K, V, F>
     where
         V: Clone,
     {
@@ -361,7 +368,7 @@ impl<K: ?Sized, V, S> WeakKeyDictionary<K, V, S> {
     /// d.insert(&a, 7);
     /// assert_eq!(d.iter().count(), 1);
     /// ```
-    pub fn iter(&self) -> WeakKeyItems<K, V>
+    pub fn iter(&self) -> WeakKeyItems<K, V, F>
     where
         V: Clone,
     {
@@ -409,13 +416,13 @@ impl<K: ?Sized, V, S> WeakKeyDictionary<K, V, S> {
     /// assert_eq!(v, "x");
     /// assert!(d.popitem().is_none());
     /// ```
-    pub fn popitem(&self) -> Option<(Obj<K>, V)> {
+    pub fn popitem(&self) -> Option<(Obj<K, F>, V)> {
         let (removed, key) = self.table.pop(|e| e.key.upgrade())?;
         Some((key, removed.value))
     }
 }
 
-impl<K, V, S> WeakKeyDictionary<K, V, S>
+impl<K, V, S, F: Flavor> WeakKeyDictionary<K, V, S, F>
 where
     K: ?Sized + Hash + Eq,
     S: BuildHasher,
@@ -516,20 +523,23 @@ where
     }
 }
 
-impl<K, V, S> WeakKeyDictionary<K, V, S>
+impl<K, V, S, F: Flavor> WeakKeyDictionary<K, V, S, F>
 where
-    K: ?Sized + Hash + Eq + WeakRefable + Send + Sync,
-    V: Send + Sync,
-    S: BuildHasher + Send + Sync,
+    K: ?Sized + Hash + Eq + WeakRefable + Shareable<F>,
+    S: BuildHasher + Shareable<F>,
 {
     /// Inserts `key` with `value` unless an equal live key is there; then
     /// `existing` gets that entry's value and the new one (it runs under
     /// the lock; whatever it leaves in the new entry's place is handed back
     /// with the unused entry, to be dropped after unlocking). `inserted`
     /// sees the new value before it goes in, also under the lock.
+    ///
+    /// The caller makes sure that `V` is `Shareable<F>` (the public
+    /// methods ask for it; `WeakSet`'s `V` is `()`), which, with `K` and
+    /// `S`, makes the entry's evictor `Sendable<F>` (see `core::table`).
     pub(crate) fn put<R>(
         &self,
-        key: &Obj<K>,
+        key: &Obj<K, F>,
         value: V,
         existing: impl FnOnce(&mut V, &mut V) -> R,
         inserted: impl FnOnce(&V) -> R,
@@ -537,7 +547,7 @@ where
         let hash = self.table.hash_of(&**key);
         let entry = Entry {
             hash,
-            key: Ref::with_internal_callback(key, hash, self.table.evictor(hash)),
+            key: Ref::with_internal_callback(key, hash, WeakTable::evictor(&self.table, hash)),
             value,
         };
         let (out, unused) = self.table.put(
@@ -553,7 +563,14 @@ where
         );
         (out, unused.map(|e| e.value))
     }
+}
 
+impl<K, V, S, F: Flavor> WeakKeyDictionary<K, V, S, F>
+where
+    K: ?Sized + Hash + Eq + WeakRefable + Shareable<F>,
+    V: Shareable<F>,
+    S: BuildHasher + Shareable<F>,
+{
     /// Maps `key` to `value` without keeping `key` alive, Python's
     /// `d[key] = value`, and returns the value it replaced.
     ///
@@ -575,7 +592,7 @@ where
     /// assert_eq!(d.insert(&a, 2), Some(1));
     /// assert_eq!(d.get(&a), Some(2));
     /// ```
-    pub fn insert(&self, key: &Obj<K>, value: V) -> Option<V> {
+    pub fn insert(&self, key: &Obj<K, F>, value: V) -> Option<V> {
         // After a swap the unused entry holds the old value; after an
         // insertion there is none.
         let ((), old) = self.put(key, value, |cur, new| core::mem::swap(cur, new), |_| ());
@@ -599,7 +616,7 @@ where
     /// assert_eq!(d.setdefault(&a, 1), 1);
     /// assert_eq!(d.setdefault(&a, 2), 1);
     /// ```
-    pub fn setdefault(&self, key: &Obj<K>, default: V) -> V
+    pub fn setdefault(&self, key: &Obj<K, F>, default: V) -> V
     where
         V: Clone,
     {
@@ -626,7 +643,7 @@ where
     /// ```
     pub fn update<'a, I>(&self, pairs: I)
     where
-        I: IntoIterator<Item = (&'a Obj<K>, V)>,
+        I: IntoIterator<Item = (&'a Obj<K, F>, V)>,
         K: 'a,
     {
         for (k, v) in pairs {
@@ -635,7 +652,7 @@ where
     }
 }
 
-impl<K: ?Sized, V, S: Default> Default for WeakKeyDictionary<K, V, S> {
+impl<K: ?Sized, V, S: Default, F: Flavor> Default for WeakKeyDictionary<K, V, S, F> {
     /// An empty dictionary.
     ///
     /// # Examples
@@ -654,11 +671,11 @@ impl<K: ?Sized, V, S: Default> Default for WeakKeyDictionary<K, V, S> {
     }
 }
 
-impl<K, V, S> Clone for WeakKeyDictionary<K, V, S>
+impl<K, V, S, F: Flavor> Clone for WeakKeyDictionary<K, V, S, F>
 where
-    K: ?Sized + Hash + Eq + WeakRefable + Send + Sync,
-    V: Clone + Send + Sync,
-    S: BuildHasher + Clone + Send + Sync,
+    K: ?Sized + Hash + Eq + WeakRefable + Shareable<F>,
+    V: Clone + Shareable<F>,
+    S: BuildHasher + Clone + Shareable<F>,
 {
     /// A new dictionary with the same live entries: Python's `copy()`.
     ///
@@ -686,7 +703,7 @@ where
     }
 }
 
-impl<K, V, S> PartialEq for WeakKeyDictionary<K, V, S>
+impl<K, V, S, F: Flavor> PartialEq for WeakKeyDictionary<K, V, S, F>
 where
     K: ?Sized + Hash + Eq,
     V: Clone + PartialEq,
@@ -712,7 +729,7 @@ where
     /// assert!(d != e);
     /// ```
     fn eq(&self, other: &Self) -> bool {
-        let mine: Vec<(Obj<K>, V)> = self.items().collect();
+        let mine: Vec<(Obj<K, F>, V)> = self.items().collect();
         mine.len() == other.len()
             && mine
                 .iter()
@@ -720,7 +737,7 @@ where
     }
 }
 
-impl<K, V, S> fmt::Debug for WeakKeyDictionary<K, V, S>
+impl<K, V, S, F: Flavor> fmt::Debug for WeakKeyDictionary<K, V, S, F>
 where
     K: ?Sized + fmt::Debug,
     V: Clone + fmt::Debug,
@@ -730,22 +747,22 @@ where
     }
 }
 
-impl<'a, K, V, S> Extend<(&'a Obj<K>, V)> for WeakKeyDictionary<K, V, S>
+impl<'a, K, V, S, F: Flavor> Extend<(&'a Obj<K, F>, V)> for WeakKeyDictionary<K, V, S, F>
 where
-    K: ?Sized + Hash + Eq + WeakRefable + Send + Sync + 'a,
-    V: Send + Sync,
-    S: BuildHasher + Send + Sync,
+    K: ?Sized + Hash + Eq + WeakRefable + Shareable<F> + 'a,
+    V: Shareable<F>,
+    S: BuildHasher + Shareable<F>,
 {
-    fn extend<I: IntoIterator<Item = (&'a Obj<K>, V)>>(&mut self, pairs: I) {
+    fn extend<I: IntoIterator<Item = (&'a Obj<K, F>, V)>>(&mut self, pairs: I) {
         self.update(pairs);
     }
 }
 
-impl<'a, K, V, S> FromIterator<(&'a Obj<K>, V)> for WeakKeyDictionary<K, V, S>
+impl<'a, K, V, S, F: Flavor> FromIterator<(&'a Obj<K, F>, V)> for WeakKeyDictionary<K, V, S, F>
 where
-    K: ?Sized + Hash + Eq + WeakRefable + Send + Sync + 'a,
-    V: Send + Sync,
-    S: BuildHasher + Default + Send + Sync,
+    K: ?Sized + Hash + Eq + WeakRefable + Shareable<F> + 'a,
+    V: Shareable<F>,
+    S: BuildHasher + Default + Shareable<F>,
 {
     /// A dictionary of the pairs (Python's `WeakKeyDictionary(dict)`).
     ///
@@ -761,28 +778,28 @@ where
     /// let d: WeakKeyDictionary<_, _> = [(&a, "a"), (&b, "b")].into_iter().collect();
     /// assert_eq!(d.len(), 2);
     /// ```
-    fn from_iter<I: IntoIterator<Item = (&'a Obj<K>, V)>>(pairs: I) -> Self {
+    fn from_iter<I: IntoIterator<Item = (&'a Obj<K, F>, V)>>(pairs: I) -> Self {
         let d = Self::default();
         d.update(pairs);
         d
     }
 }
 
-impl<K: ?Sized, V: Clone, S> IntoIterator for &WeakKeyDictionary<K, V, S> {
-    type Item = (Obj<K>, V);
-    type IntoIter = WeakKeyItems<K, V>;
-    fn into_iter(self) -> WeakKeyItems<K, V> {
+impl<K: ?Sized, V: Clone, S, F: Flavor> IntoIterator for &WeakKeyDictionary<K, V, S, F> {
+    type Item = (Obj<K, F>, V);
+    type IntoIter = WeakKeyItems<K, V, F>;
+    fn into_iter(self) -> WeakKeyItems<K, V, F> {
         self.items()
     }
 }
 
-impl<K, V, S> BitOr for &WeakKeyDictionary<K, V, S>
+impl<K, V, S, F: Flavor> BitOr for &WeakKeyDictionary<K, V, S, F>
 where
-    K: ?Sized + Hash + Eq + WeakRefable + Send + Sync,
-    V: Clone + Send + Sync,
-    S: BuildHasher + Clone + Send + Sync,
+    K: ?Sized + Hash + Eq + WeakRefable + Shareable<F>,
+    V: Clone + Shareable<F>,
+    S: BuildHasher + Clone + Shareable<F>,
 {
-    type Output = WeakKeyDictionary<K, V, S>;
+    type Output = WeakKeyDictionary<K, V, S, F>;
 
     /// A new dictionary with `self`'s entries updated by `other`'s:
     /// Python's `d1 | d2`.
@@ -812,11 +829,12 @@ where
     }
 }
 
-impl<K, V, S> BitOrAssign<&WeakKeyDictionary<K, V, S>> for WeakKeyDictionary<K, V, S>
+impl<K, V, S, F: Flavor> BitOrAssign<&WeakKeyDictionary<K, V, S, F>>
+    for WeakKeyDictionary<K, V, S, F>
 where
-    K: ?Sized + Hash + Eq + WeakRefable + Send + Sync,
-    V: Clone + Send + Sync,
-    S: BuildHasher + Send + Sync,
+    K: ?Sized + Hash + Eq + WeakRefable + Shareable<F>,
+    V: Clone + Shareable<F>,
+    S: BuildHasher + Shareable<F>,
 {
     /// Updates `self` with `other`'s entries: Python's `d1 |= d2`.
     ///
@@ -834,7 +852,7 @@ where
     /// d |= &e;
     /// assert_eq!(d.get(&a), Some(1));
     /// ```
-    fn bitor_assign(&mut self, other: &WeakKeyDictionary<K, V, S>) {
+    fn bitor_assign(&mut self, other: &WeakKeyDictionary<K, V, S, F>) {
         for (k, v) in other.items() {
             self.insert(&k, v);
         }
@@ -859,14 +877,14 @@ where
 /// assert_eq!(it.next().map(|(_, v)| v), Some(1));
 /// assert!(it.next().is_none());
 /// ```
-pub struct WeakKeyItems<K: ?Sized, V> {
-    entries: std::vec::IntoIter<(Ref<K, u64>, V)>,
+pub struct WeakKeyItems<K: ?Sized, V, F: Flavor = Sync> {
+    entries: std::vec::IntoIter<(Ref<K, u64, F>, V)>,
 }
 
-impl<K: ?Sized, V> Iterator for WeakKeyItems<K, V> {
-    type Item = (Obj<K>, V);
+impl<K: ?Sized, V, F: Flavor> Iterator for WeakKeyItems<K, V, F> {
+    type Item = (Obj<K, F>, V);
 
-    fn next(&mut self) -> Option<(Obj<K>, V)> {
+    fn next(&mut self) -> Option<(Obj<K, F>, V)> {
         self.entries
             .by_ref()
             .find_map(|(r, v)| r.upgrade().map(|k| (k, v)))
@@ -877,7 +895,7 @@ impl<K: ?Sized, V> Iterator for WeakKeyItems<K, V> {
     }
 }
 
-impl<K: ?Sized, V> fmt::Debug for WeakKeyItems<K, V> {
+impl<K: ?Sized, V, F: Flavor> fmt::Debug for WeakKeyItems<K, V, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WeakKeyItems")
             .field("remaining", &self.entries.len())
@@ -903,14 +921,14 @@ impl<K: ?Sized, V> fmt::Debug for WeakKeyItems<K, V> {
 /// assert!(Obj::ptr_eq(&it.next().unwrap(), &a));
 /// assert!(it.next().is_none());
 /// ```
-pub struct WeakKeys<K: ?Sized> {
-    refs: std::vec::IntoIter<Ref<K, u64>>,
+pub struct WeakKeys<K: ?Sized, F: Flavor = Sync> {
+    refs: std::vec::IntoIter<Ref<K, u64, F>>,
 }
 
-impl<K: ?Sized> Iterator for WeakKeys<K> {
-    type Item = Obj<K>;
+impl<K: ?Sized, F: Flavor> Iterator for WeakKeys<K, F> {
+    type Item = Obj<K, F>;
 
-    fn next(&mut self) -> Option<Obj<K>> {
+    fn next(&mut self) -> Option<Obj<K, F>> {
         self.refs.by_ref().find_map(|r| r.upgrade())
     }
 
@@ -919,7 +937,7 @@ impl<K: ?Sized> Iterator for WeakKeys<K> {
     }
 }
 
-impl<K: ?Sized> fmt::Debug for WeakKeys<K> {
+impl<K: ?Sized, F: Flavor> fmt::Debug for WeakKeys<K, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WeakKeys")
             .field("remaining", &self.refs.len())
@@ -1138,6 +1156,46 @@ mod tests {
             assert_eq!(d.get(o).map(|v| v.0), Some(o.0));
             assert_eq!(getweakrefcount(o), 1);
         }
+    }
+
+    #[test]
+    fn evictors_are_send_in_the_sync_flavour() {
+        // What the `Callback` impl of `Evictor` relies on (see
+        // `core::table`): with `Send + Sync` contents, a sync entry's
+        // evictor is `Send`.
+        fn send<T: Send>() {}
+        type Sync = crate::flavor::Sync;
+        type E = super::Entry<Key, String, Sync>;
+        send::<crate::core::table::Evictor<E, std::collections::hash_map::RandomState, Sync>>();
+        send::<
+            crate::core::table::Evictor<
+                super::Entry<Key, (), Sync>,
+                std::collections::hash_map::RandomState,
+                Sync,
+            >,
+        >();
+    }
+
+    #[test]
+    #[should_panic(expected = "must not use it")]
+    fn an_unsync_value_clone_that_uses_its_dictionary_panics() {
+        use std::rc::Rc;
+        type Dict = crate::unsync::WeakKeyDictionary<Key, Nosy>;
+        thread_local! {
+            static DICT: std::cell::RefCell<Option<Rc<Dict>>> = const { std::cell::RefCell::new(None) };
+        }
+        struct Nosy;
+        impl Clone for Nosy {
+            fn clone(&self) -> Self {
+                DICT.with(|d| d.borrow().as_ref().map(|d| d.len()));
+                Nosy
+            }
+        }
+        let d = Rc::new(Dict::new());
+        DICT.with(|slot| *slot.borrow_mut() = Some(Rc::clone(&d)));
+        let k = crate::unsync::Obj::new(Key(1));
+        d.insert(&k, Nosy);
+        let _ = d.get(&Key(1));
     }
 
     /// A value whose `Clone`, which the dictionary runs under its lock,

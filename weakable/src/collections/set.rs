@@ -8,6 +8,7 @@ use std::collections::hash_map::RandomState;
 
 use super::key::{WeakKeyDictionary, WeakKeys};
 use crate::obj::Obj;
+use crate::rt::flavor::{Flavor, Shareable, Sync};
 use crate::traits::WeakRefable;
 
 /// A set of objects that does not keep its elements alive, Python's
@@ -16,7 +17,8 @@ use crate::traits::WeakRefable;
 /// Elements are [`Obj<T>`]s compared by value (`T: Eq + Hash`), as Python
 /// compares set elements; lookups take a plain `&T`. It is the table of
 /// [`WeakKeyDictionary<T, ()>`], with the same guarantees: eager and exact
-/// eviction, every method through `&self`, `Send + Sync` when `T` is, no
+/// eviction, every method through `&self`, `Send + Sync` when `T` is in the
+/// sync flavour (in the unsync one, neither, and `T` need not be), no
 /// lock held while `T`'s `Eq`, `Hash` or `Drop` runs, and iteration over a
 /// snapshot that never yields a dead element (elements added after it
 /// started are not yielded). Adding an element equal to one already there
@@ -42,11 +44,11 @@ use crate::traits::WeakRefable;
 /// drop(l); // the set did not keep it alive
 /// assert!(listeners.is_empty());
 /// ```
-pub struct WeakSet<T: ?Sized, S = RandomState> {
-    dict: WeakKeyDictionary<T, (), S>,
+pub struct WeakSet<T: ?Sized, S = RandomState, F: Flavor = Sync> {
+    dict: WeakKeyDictionary<T, (), S, F>,
 }
 
-impl<T: ?Sized> WeakSet<T> {
+impl<T: ?Sized, F: Flavor> WeakSet<T, RandomState, F> {
     /// An empty set.
     ///
     /// # Examples
@@ -66,7 +68,7 @@ impl<T: ?Sized> WeakSet<T> {
     }
 }
 
-impl<T: ?Sized, S> WeakSet<T, S> {
+impl<T: ?Sized, S, F: Flavor> WeakSet<T, S, F> {
     /// An empty set hashing elements with `hasher`.
     ///
     /// # Examples
@@ -166,7 +168,7 @@ impl<T: ?Sized, S> WeakSet<T, S> {
     /// s.insert(&Obj::new(Listener(5))); // dies at once
     /// assert_eq!(s.iter().map(|l| l.0).collect::<Vec<_>>(), [4]);
     /// ```
-    pub fn iter(&self) -> WeakKeys<T> {
+    pub fn iter(&self) -> WeakKeys<T, F> {
         self.dict.keys()
     }
 
@@ -186,12 +188,12 @@ impl<T: ?Sized, S> WeakSet<T, S> {
     /// assert!(Obj::ptr_eq(&s.pop().unwrap(), &a));
     /// assert!(s.pop().is_none());
     /// ```
-    pub fn pop(&self) -> Option<Obj<T>> {
+    pub fn pop(&self) -> Option<Obj<T, F>> {
         self.dict.popitem().map(|(k, ())| k)
     }
 }
 
-impl<T, S> WeakSet<T, S>
+impl<T, S, F: Flavor> WeakSet<T, S, F>
 where
     T: ?Sized + Hash + Eq,
     S: BuildHasher,
@@ -341,10 +343,10 @@ where
     }
 }
 
-impl<T, S> WeakSet<T, S>
+impl<T, S, F: Flavor> WeakSet<T, S, F>
 where
-    T: ?Sized + Hash + Eq + WeakRefable + Send + Sync,
-    S: BuildHasher + Send + Sync,
+    T: ?Sized + Hash + Eq + WeakRefable + Shareable<F>,
+    S: BuildHasher + Shareable<F>,
 {
     /// Adds `value` without keeping it alive, Python's `add`; returns
     /// whether it was new (if an equal element is there, it is kept).
@@ -363,7 +365,7 @@ where
     /// assert!(!s.insert(&a));
     /// assert_eq!(s.len(), 1);
     /// ```
-    pub fn insert(&self, value: &Obj<T>) -> bool {
+    pub fn insert(&self, value: &Obj<T, F>) -> bool {
         self.dict.put(value, (), |_, _| false, |_| true).0
     }
 
@@ -389,7 +391,7 @@ where
     pub fn update<I>(&self, values: I)
     where
         I: IntoIterator,
-        I::Item: Borrow<Obj<T>>,
+        I::Item: Borrow<Obj<T, F>>,
     {
         for v in values {
             self.insert(v.borrow());
@@ -474,10 +476,10 @@ where
     }
 }
 
-impl<T, S> WeakSet<T, S>
+impl<T, S, F: Flavor> WeakSet<T, S, F>
 where
-    T: ?Sized + Hash + Eq + WeakRefable + Send + Sync,
-    S: BuildHasher + Clone + Send + Sync,
+    T: ?Sized + Hash + Eq + WeakRefable + Shareable<F>,
+    S: BuildHasher + Clone + Shareable<F>,
 {
     fn empty_like(&self) -> Self {
         Self::with_hasher(self.dict.hasher().clone())
@@ -582,7 +584,7 @@ where
     }
 }
 
-impl<T: ?Sized, S: Default> Default for WeakSet<T, S> {
+impl<T: ?Sized, S: Default, F: Flavor> Default for WeakSet<T, S, F> {
     /// An empty set.
     ///
     /// # Examples
@@ -601,10 +603,10 @@ impl<T: ?Sized, S: Default> Default for WeakSet<T, S> {
     }
 }
 
-impl<T, S> Clone for WeakSet<T, S>
+impl<T, S, F: Flavor> Clone for WeakSet<T, S, F>
 where
-    T: ?Sized + Hash + Eq + WeakRefable + Send + Sync,
-    S: BuildHasher + Clone + Send + Sync,
+    T: ?Sized + Hash + Eq + WeakRefable + Shareable<F>,
+    S: BuildHasher + Clone + Shareable<F>,
 {
     /// A new set with the same live elements: Python's `copy()`.
     ///
@@ -624,13 +626,15 @@ where
     /// assert!(copy.contains(&a));
     /// ```
     fn clone(&self) -> Self {
-        WeakSet {
-            dict: self.dict.clone(),
+        let copy = Self::with_hasher(self.dict.hasher().clone());
+        for value in self.iter() {
+            copy.insert(&value);
         }
+        copy
     }
 }
 
-impl<T, S> PartialEq for WeakSet<T, S>
+impl<T, S, F: Flavor> PartialEq for WeakSet<T, S, F>
 where
     T: ?Sized + Hash + Eq,
     S: BuildHasher,
@@ -651,31 +655,31 @@ where
     /// assert!(s == t);
     /// ```
     fn eq(&self, other: &Self) -> bool {
-        let mine: Vec<Obj<T>> = self.iter().collect();
+        let mine: Vec<Obj<T, F>> = self.iter().collect();
         mine.len() == other.len() && mine.iter().all(|e| other.contains(e))
     }
 }
 
-impl<T: ?Sized + fmt::Debug, S> fmt::Debug for WeakSet<T, S> {
+impl<T: ?Sized + fmt::Debug, S, F: Flavor> fmt::Debug for WeakSet<T, S, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_set().entries(self.iter()).finish()
     }
 }
 
-impl<'a, T, S> Extend<&'a Obj<T>> for WeakSet<T, S>
+impl<'a, T, S, F: Flavor> Extend<&'a Obj<T, F>> for WeakSet<T, S, F>
 where
-    T: ?Sized + Hash + Eq + WeakRefable + Send + Sync + 'a,
-    S: BuildHasher + Send + Sync,
+    T: ?Sized + Hash + Eq + WeakRefable + Shareable<F> + 'a,
+    S: BuildHasher + Shareable<F>,
 {
-    fn extend<I: IntoIterator<Item = &'a Obj<T>>>(&mut self, values: I) {
+    fn extend<I: IntoIterator<Item = &'a Obj<T, F>>>(&mut self, values: I) {
         self.update(values);
     }
 }
 
-impl<'a, T, S> FromIterator<&'a Obj<T>> for WeakSet<T, S>
+impl<'a, T, S, F: Flavor> FromIterator<&'a Obj<T, F>> for WeakSet<T, S, F>
 where
-    T: ?Sized + Hash + Eq + WeakRefable + Send + Sync + 'a,
-    S: BuildHasher + Default + Send + Sync,
+    T: ?Sized + Hash + Eq + WeakRefable + Shareable<F> + 'a,
+    S: BuildHasher + Default + Shareable<F>,
 {
     /// A set of the elements (Python's `WeakSet(iterable)`).
     ///
@@ -691,43 +695,43 @@ where
     /// let s: WeakSet<_> = [&a, &b, &a].into_iter().collect();
     /// assert_eq!(s.len(), 2);
     /// ```
-    fn from_iter<I: IntoIterator<Item = &'a Obj<T>>>(values: I) -> Self {
+    fn from_iter<I: IntoIterator<Item = &'a Obj<T, F>>>(values: I) -> Self {
         let s = Self::default();
         s.update(values);
         s
     }
 }
 
-impl<T: ?Sized, S> IntoIterator for &WeakSet<T, S> {
-    type Item = Obj<T>;
-    type IntoIter = WeakKeys<T>;
-    fn into_iter(self) -> WeakKeys<T> {
+impl<T: ?Sized, S, F: Flavor> IntoIterator for &WeakSet<T, S, F> {
+    type Item = Obj<T, F>;
+    type IntoIter = WeakKeys<T, F>;
+    fn into_iter(self) -> WeakKeys<T, F> {
         self.iter()
     }
 }
 
 macro_rules! set_operator {
     ($Op:ident, $op:ident, $method:ident, $OpAssign:ident, $op_assign:ident, $method_update:ident, $py:literal) => {
-        impl<T, S> $Op for &WeakSet<T, S>
+        impl<T, S, F: Flavor> $Op for &WeakSet<T, S, F>
         where
-            T: ?Sized + Hash + Eq + WeakRefable + Send + Sync,
-            S: BuildHasher + Clone + Send + Sync,
+            T: ?Sized + Hash + Eq + WeakRefable + Shareable<F>,
+            S: BuildHasher + Clone + Shareable<F>,
         {
-            type Output = WeakSet<T, S>;
+            type Output = WeakSet<T, S, F>;
 
             #[doc = concat!("Python's `s ", $py, " t`: see [`WeakSet::", stringify!($method), "`].")]
-            fn $op(self, other: Self) -> WeakSet<T, S> {
+            fn $op(self, other: Self) -> WeakSet<T, S, F> {
                 self.$method(other)
             }
         }
 
-        impl<T, S> $OpAssign<&WeakSet<T, S>> for WeakSet<T, S>
+        impl<T, S, F: Flavor> $OpAssign<&WeakSet<T, S, F>> for WeakSet<T, S, F>
         where
-            T: ?Sized + Hash + Eq + WeakRefable + Send + Sync,
-            S: BuildHasher + Send + Sync,
+            T: ?Sized + Hash + Eq + WeakRefable + Shareable<F>,
+            S: BuildHasher + Shareable<F>,
         {
             #[doc = concat!("Python's `s ", $py, "= t`: see [`WeakSet::", stringify!($method_update), "`].")]
-            fn $op_assign(&mut self, other: &WeakSet<T, S>) {
+            fn $op_assign(&mut self, other: &WeakSet<T, S, F>) {
                 self.$method_update(other);
             }
         }

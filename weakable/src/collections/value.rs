@@ -6,19 +6,19 @@ use core::hash::{BuildHasher, Hash};
 use core::ops::{BitOr, BitOrAssign};
 use std::collections::hash_map::RandomState;
 
-use crate::core::table::{Candidate, EntryId, Put, Slot, TableEntry, WeakTable};
+use crate::core::table::{Candidate, EntryId, Put, SharedTable, Slot, TableEntry, WeakTable};
 use crate::obj::Obj;
 use crate::reference::Ref;
-use crate::rt::Arc;
+use crate::rt::flavor::{Flavor, Shareable, Sync};
 use crate::traits::WeakRefable;
 
 /// One entry: the value's ref, which carries the key (CPython's `KeyedRef`).
-struct Entry<K, V: ?Sized> {
+struct Entry<K, V: ?Sized, F: Flavor> {
     hash: u64,
-    r: Ref<V, K>,
+    r: Ref<V, K, F>,
 }
 
-impl<K, V: ?Sized> TableEntry for Entry<K, V> {
+impl<K, V: ?Sized, F: Flavor> TableEntry for Entry<K, V, F> {
     fn hash(&self) -> u64 {
         self.hash
     }
@@ -28,13 +28,13 @@ impl<K, V: ?Sized> TableEntry for Entry<K, V> {
 }
 
 // A clone holds a count on the entry's node, through its ref.
-impl<K, V: ?Sized> Candidate for Entry<K, V> {
+impl<K, V: ?Sized, F: Flavor> Candidate for Entry<K, V, F> {
     fn id(&self) -> EntryId {
         EntryId::of(self.r.handle())
     }
 }
 
-impl<K, V: ?Sized> Clone for Entry<K, V> {
+impl<K, V: ?Sized, F: Flavor> Clone for Entry<K, V, F> {
     fn clone(&self) -> Self {
         Entry {
             hash: self.hash,
@@ -58,8 +58,10 @@ impl<K, V: ?Sized> Clone for Entry<K, V> {
 ///   next resizes.)
 /// - **Shared.** Every method takes `&self`; the dictionary is a handle to a
 ///   shared table (`Clone` copies the entries, as Python's `copy()`; to
-///   share, put it in an `Arc` or `Obj`). It is `Send + Sync` when `K` and
-///   `V` are.
+///   share, put it in an `Arc`, `Rc` or `Obj`). In the sync flavour
+///   (`weakable::WeakValueDictionary`) it is `Send + Sync` when `K` and `V`
+///   are; in the unsync one (`weakable::unsync::WeakValueDictionary`) it
+///   is neither, and `K` and `V` need not be either.
 /// - **No lock around user code.** Keys are hashed and compared, and
 ///   entries dropped, with no lock held, so a key's `Eq`, a value's `Drop`
 ///   or a callback may use the dictionary again. A write compares its
@@ -67,7 +69,11 @@ impl<K, V: ?Sized> Clone for Entry<K, V> {
 ///   only if that entry went away or new keys with the same hash arrived,
 ///   so whatever an `Eq` or another thread does to the rest of the table,
 ///   the write finishes. An eviction never hashes the key (the hash is kept
-///   with the entry's ref).
+///   with the entry's ref). An eviction that finds the table held is queued
+///   (CPython's `_pending_removals`) and applied by the holder before it
+///   lets go, so none is lost or done twice. The unsync flavour does all
+///   this with a borrow flag instead of a lock (see
+///   [`unsync`](crate::unsync)).
 /// - **Iteration** (`keys`, `values`, `items`, `iter`) walks a snapshot of
 ///   the entries taken when it starts; it yields an entry only if its value
 ///   is still alive when reached, never a dead one, never panics and never
@@ -81,8 +87,8 @@ impl<K, V: ?Sized> Clone for Entry<K, V> {
 /// # Cost
 ///
 /// An entry is one allocation (the ref, carrying the key) plus its slot in
-/// the table, and nothing once its value has died. The table's lock is
-/// taken and given back with one compare-and-swap each, and an eviction
+/// the table, and nothing once its value has died. In the sync flavour the
+/// table's lock is taken and given back with one compare-and-swap each, and an eviction
 /// queued while it was held is picked up by that same unlock. A lookup pays
 /// six atomic read-modify-writes where a single-threaded map of
 /// `sync::Weak` (the `weak-table` crate's) pays two: the lock and its
@@ -91,7 +97,9 @@ impl<K, V: ?Sized> Clone for Entry<K, V> {
 /// the handle it returns). That makes a hit in a small, cache-resident
 /// dictionary about three times slower than `weak-table`'s, and a hit in a
 /// large one, where memory latency dominates, about as fast. The holds are
-/// the price of calling the key's `Eq` with no lock held. Measurements: the
+/// the price of calling the key's `Eq` with no lock held. The unsync
+/// flavour does the same steps with plain loads and stores (a borrow flag,
+/// `Cell`-like counts), as a map of `rc::Weak` does. Measurements: the
 /// crate docs' [Cost](crate#cost) section.
 ///
 /// # Examples
@@ -113,11 +121,11 @@ impl<K, V: ?Sized> Clone for Entry<K, V> {
 /// assert!(cache.get("cat.png").is_none());
 /// assert!(cache.is_empty());
 /// ```
-pub struct WeakValueDictionary<K, V: ?Sized, S = RandomState> {
-    table: Arc<WeakTable<Entry<K, V>, S>>,
+pub struct WeakValueDictionary<K, V: ?Sized, S = RandomState, F: Flavor = Sync> {
+    table: SharedTable<Entry<K, V, F>, S, F>,
 }
 
-impl<K, V: ?Sized> WeakValueDictionary<K, V> {
+impl<K, V: ?Sized, F: Flavor> WeakValueDictionary<K, V, RandomState, F> {
     /// An empty dictionary.
     ///
     /// # Examples
@@ -137,7 +145,7 @@ impl<K, V: ?Sized> WeakValueDictionary<K, V> {
     }
 }
 
-impl<K, V: ?Sized, S> WeakValueDictionary<K, V, S> {
+impl<K, V: ?Sized, S, F: Flavor> WeakValueDictionary<K, V, S, F> {
     /// An empty dictionary hashing keys with `hasher`.
     ///
     /// # Examples
@@ -155,7 +163,7 @@ impl<K, V: ?Sized, S> WeakValueDictionary<K, V, S> {
     #[must_use]
     pub fn with_hasher(hasher: S) -> Self {
         WeakValueDictionary {
-            table: Arc::new(WeakTable::new(hasher)),
+            table: WeakTable::<_, _, F>::new_shared(hasher),
         }
     }
 
@@ -239,7 +247,7 @@ impl<K, V: ?Sized, S> WeakValueDictionary<K, V, S> {
     /// assert_eq!(*refs[0].data(), "a");
     /// assert!(Obj::ptr_eq(&refs[0].upgrade().unwrap(), &a));
     /// ```
-    pub fn valuerefs(&self) -> Vec<Ref<V, K>> {
+    pub fn valuerefs(&self) -> Vec<Ref<V, K, F>> {
         self.snapshot()
             .into_iter()
             .filter(|e| e.r.is_alive())
@@ -247,7 +255,7 @@ impl<K, V: ?Sized, S> WeakValueDictionary<K, V, S> {
             .collect()
     }
 
-    fn snapshot(&self) -> Vec<Entry<K, V>> {
+    fn snapshot(&self) -> Vec<Entry<K, V, F>> {
         self.table.snapshot(Entry::clone)
     }
 
@@ -270,7 +278,7 @@ impl<K, V: ?Sized, S> WeakValueDictionary<K, V, S> {
     /// let items: Vec<_> = d.items().map(|(k, v)| (k, v.0)).collect();
     /// assert_eq!(items, [("a", 1)]);
     /// ```
-    pub fn items(&self) -> WeakValueItems<K, V>
+    pub fn items(&self) -> WeakValueItems<K, V, F>
     where
         K: Clone,
     {
@@ -294,7 +302,7 @@ impl<K, V: ?Sized, S> WeakValueDictionary<K, V, S> {
     /// d.insert(7, &a);
     /// assert_eq!(d.iter().count(), 1);
     /// ```
-    pub fn iter(&self) -> WeakValueItems<K, V>
+    pub fn iter(&self) -> WeakValueItems<K, V, F>
     where
         K: Clone,
     {
@@ -339,12 +347,12 @@ impl<K, V: ?Sized, S> WeakValueDictionary<K, V, S> {
     /// d.insert("a", &a);
     /// assert_eq!(d.values().map(|v| v.0).sum::<u8>(), 3);
     /// ```
-    pub fn values(&self) -> impl Iterator<Item = Obj<V>> {
+    pub fn values(&self) -> impl Iterator<Item = Obj<V, F>> {
         self.snapshot().into_iter().filter_map(|e| e.r.upgrade())
     }
 }
 
-impl<K, V, S> WeakValueDictionary<K, V, S>
+impl<K, V, S, F: Flavor> WeakValueDictionary<K, V, S, F>
 where
     K: Hash + Eq,
     V: ?Sized,
@@ -366,7 +374,7 @@ where
     /// assert_eq!(d.get("a").map(|v| v.0), Some(9)); // look up by &str
     /// assert!(d.get("b").is_none());
     /// ```
-    pub fn get<Q>(&self, key: &Q) -> Option<Obj<V>>
+    pub fn get<Q>(&self, key: &Q) -> Option<Obj<V, F>>
     where
         K: Borrow<Q>,
         Q: ?Sized + Hash + Eq,
@@ -421,7 +429,7 @@ where
     /// assert!(Obj::ptr_eq(&d.remove(&1).unwrap(), &a));
     /// assert!(d.remove(&1).is_none());
     /// ```
-    pub fn remove<Q>(&self, key: &Q) -> Option<Obj<V>>
+    pub fn remove<Q>(&self, key: &Q) -> Option<Obj<V, F>>
     where
         K: Borrow<Q>,
         Q: ?Sized + Hash + Eq,
@@ -453,7 +461,7 @@ where
     /// assert!(Obj::ptr_eq(&v, &a));
     /// assert!(d.popitem().is_none());
     /// ```
-    pub fn popitem(&self) -> Option<(K, Obj<V>)>
+    pub fn popitem(&self) -> Option<(K, Obj<V, F>)>
     where
         K: Clone,
     {
@@ -463,15 +471,15 @@ where
     }
 }
 
-impl<K, V, S> WeakValueDictionary<K, V, S>
+impl<K, V, S, F: Flavor> WeakValueDictionary<K, V, S, F>
 where
-    K: Hash + Eq + Send + Sync + 'static,
-    V: ?Sized + WeakRefable + Send + Sync,
-    S: BuildHasher + Send + Sync,
+    K: Hash + Eq + Shareable<F> + 'static,
+    V: ?Sized + WeakRefable + Shareable<F>,
+    S: BuildHasher + Shareable<F>,
 {
-    fn new_entry(&self, key: K, value: &Obj<V>) -> Entry<K, V> {
+    fn new_entry(&self, key: K, value: &Obj<V, F>) -> Entry<K, V, F> {
         let hash = self.table.hash_of(&key);
-        let r = Ref::with_internal_callback(value, key, self.table.evictor(hash));
+        let r = Ref::with_internal_callback(value, key, WeakTable::evictor(&self.table, hash));
         Entry { hash, r }
     }
 
@@ -492,7 +500,7 @@ where
     /// assert!(Obj::ptr_eq(&d.insert("k", &b).unwrap(), &a));
     /// assert!(Obj::ptr_eq(&d.get("k").unwrap(), &b));
     /// ```
-    pub fn insert(&self, key: K, value: &Obj<V>) -> Option<Obj<V>> {
+    pub fn insert(&self, key: K, value: &Obj<V, F>) -> Option<Obj<V, F>> {
         let entry = self.new_entry(key, value);
         self.put(entry, true).err()
     }
@@ -500,7 +508,7 @@ where
     /// Inserts `entry`, replacing an entry with an equal key if `replace`.
     /// `Ok(())` if inserted, `Err(old value)` if an equal live key was there
     /// (and was replaced if `replace`).
-    fn put(&self, entry: Entry<K, V>, replace: bool) -> Result<(), Obj<V>> {
+    fn put(&self, entry: Entry<K, V, F>, replace: bool) -> Result<(), Obj<V, F>> {
         // What is not inserted (the new entry, or an old one replaced) is
         // dropped after unlocking.
         let (out, _left) = self.table.put(
@@ -536,7 +544,7 @@ where
     /// assert!(Obj::ptr_eq(&d.setdefault("k", &a), &a));
     /// assert!(Obj::ptr_eq(&d.setdefault("k", &b), &a));
     /// ```
-    pub fn setdefault(&self, key: K, value: &Obj<V>) -> Obj<V> {
+    pub fn setdefault(&self, key: K, value: &Obj<V, F>) -> Obj<V, F> {
         let entry = self.new_entry(key, value);
         match self.put(entry, false) {
             Ok(()) => value.clone(),
@@ -561,7 +569,7 @@ where
     /// ```
     pub fn update<'a, I>(&self, pairs: I)
     where
-        I: IntoIterator<Item = (K, &'a Obj<V>)>,
+        I: IntoIterator<Item = (K, &'a Obj<V, F>)>,
         V: 'a,
     {
         for (k, v) in pairs {
@@ -570,17 +578,17 @@ where
     }
 }
 
-impl<K, V: ?Sized, S: Default> Default for WeakValueDictionary<K, V, S> {
+impl<K, V: ?Sized, S: Default, F: Flavor> Default for WeakValueDictionary<K, V, S, F> {
     fn default() -> Self {
         Self::with_hasher(S::default())
     }
 }
 
-impl<K, V, S> Clone for WeakValueDictionary<K, V, S>
+impl<K, V, S, F: Flavor> Clone for WeakValueDictionary<K, V, S, F>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: ?Sized + WeakRefable + Send + Sync,
-    S: BuildHasher + Clone + Send + Sync,
+    K: Hash + Eq + Clone + Shareable<F> + 'static,
+    V: ?Sized + WeakRefable + Shareable<F>,
+    S: BuildHasher + Clone + Shareable<F>,
 {
     /// A new dictionary with the same live entries: Python's `copy()`.
     fn clone(&self) -> Self {
@@ -592,7 +600,7 @@ where
     }
 }
 
-impl<K, V, S> PartialEq for WeakValueDictionary<K, V, S>
+impl<K, V, S, F: Flavor> PartialEq for WeakValueDictionary<K, V, S, F>
 where
     K: Hash + Eq + Clone,
     V: ?Sized + PartialEq,
@@ -601,7 +609,7 @@ where
     /// Equal when both map the same keys to equal values (compared with
     /// `V: PartialEq`), as Python compares mappings.
     fn eq(&self, other: &Self) -> bool {
-        let mine: Vec<(K, Obj<V>)> = self.items().collect();
+        let mine: Vec<(K, Obj<V, F>)> = self.items().collect();
         mine.len() == other.len()
             && mine
                 .iter()
@@ -609,7 +617,7 @@ where
     }
 }
 
-impl<K, V, S> fmt::Debug for WeakValueDictionary<K, V, S>
+impl<K, V, S, F: Flavor> fmt::Debug for WeakValueDictionary<K, V, S, F>
 where
     K: Clone + fmt::Debug,
     V: ?Sized + fmt::Debug,
@@ -619,45 +627,45 @@ where
     }
 }
 
-impl<'a, K, V, S> Extend<(K, &'a Obj<V>)> for WeakValueDictionary<K, V, S>
+impl<'a, K, V, S, F: Flavor> Extend<(K, &'a Obj<V, F>)> for WeakValueDictionary<K, V, S, F>
 where
-    K: Hash + Eq + Send + Sync + 'static,
-    V: ?Sized + WeakRefable + Send + Sync + 'a,
-    S: BuildHasher + Send + Sync,
+    K: Hash + Eq + Shareable<F> + 'static,
+    V: ?Sized + WeakRefable + Shareable<F> + 'a,
+    S: BuildHasher + Shareable<F>,
 {
-    fn extend<I: IntoIterator<Item = (K, &'a Obj<V>)>>(&mut self, pairs: I) {
+    fn extend<I: IntoIterator<Item = (K, &'a Obj<V, F>)>>(&mut self, pairs: I) {
         self.update(pairs);
     }
 }
 
-impl<'a, K, V, S> FromIterator<(K, &'a Obj<V>)> for WeakValueDictionary<K, V, S>
+impl<'a, K, V, S, F: Flavor> FromIterator<(K, &'a Obj<V, F>)> for WeakValueDictionary<K, V, S, F>
 where
-    K: Hash + Eq + Send + Sync + 'static,
-    V: ?Sized + WeakRefable + Send + Sync + 'a,
-    S: BuildHasher + Default + Send + Sync,
+    K: Hash + Eq + Shareable<F> + 'static,
+    V: ?Sized + WeakRefable + Shareable<F> + 'a,
+    S: BuildHasher + Default + Shareable<F>,
 {
-    fn from_iter<I: IntoIterator<Item = (K, &'a Obj<V>)>>(pairs: I) -> Self {
+    fn from_iter<I: IntoIterator<Item = (K, &'a Obj<V, F>)>>(pairs: I) -> Self {
         let d = Self::default();
         d.update(pairs);
         d
     }
 }
 
-impl<K: Clone, V: ?Sized, S> IntoIterator for &WeakValueDictionary<K, V, S> {
-    type Item = (K, Obj<V>);
-    type IntoIter = WeakValueItems<K, V>;
-    fn into_iter(self) -> WeakValueItems<K, V> {
+impl<K: Clone, V: ?Sized, S, F: Flavor> IntoIterator for &WeakValueDictionary<K, V, S, F> {
+    type Item = (K, Obj<V, F>);
+    type IntoIter = WeakValueItems<K, V, F>;
+    fn into_iter(self) -> WeakValueItems<K, V, F> {
         self.items()
     }
 }
 
-impl<K, V, S> BitOr for &WeakValueDictionary<K, V, S>
+impl<K, V, S, F: Flavor> BitOr for &WeakValueDictionary<K, V, S, F>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: ?Sized + WeakRefable + Send + Sync,
-    S: BuildHasher + Clone + Send + Sync,
+    K: Hash + Eq + Clone + Shareable<F> + 'static,
+    V: ?Sized + WeakRefable + Shareable<F>,
+    S: BuildHasher + Clone + Shareable<F>,
 {
-    type Output = WeakValueDictionary<K, V, S>;
+    type Output = WeakValueDictionary<K, V, S, F>;
 
     /// A new dictionary with `self`'s entries updated by `other`'s:
     /// Python's `d1 | d2`.
@@ -674,29 +682,30 @@ where
     }
 }
 
-impl<K, V, S> BitOrAssign<&WeakValueDictionary<K, V, S>> for WeakValueDictionary<K, V, S>
+impl<K, V, S, F: Flavor> BitOrAssign<&WeakValueDictionary<K, V, S, F>>
+    for WeakValueDictionary<K, V, S, F>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: ?Sized + WeakRefable + Send + Sync,
-    S: BuildHasher + Send + Sync,
+    K: Hash + Eq + Clone + Shareable<F> + 'static,
+    V: ?Sized + WeakRefable + Shareable<F>,
+    S: BuildHasher + Shareable<F>,
 {
     /// Updates `self` with `other`'s entries: Python's `d1 |= d2`.
-    fn bitor_assign(&mut self, other: &WeakValueDictionary<K, V, S>) {
-        let pairs: Vec<(K, Obj<V>)> = other.items().collect();
+    fn bitor_assign(&mut self, other: &WeakValueDictionary<K, V, S, F>) {
+        let pairs: Vec<(K, Obj<V, F>)> = other.items().collect();
         self.update(pairs.iter().map(|(k, v)| (k.clone(), v)));
     }
 }
 
 /// The iterator of [`WeakValueDictionary::items`]: live `(key, value)`
 /// pairs from a snapshot.
-pub struct WeakValueItems<K, V: ?Sized> {
-    entries: std::vec::IntoIter<Entry<K, V>>,
+pub struct WeakValueItems<K, V: ?Sized, F: Flavor = Sync> {
+    entries: std::vec::IntoIter<Entry<K, V, F>>,
 }
 
-impl<K: Clone, V: ?Sized> Iterator for WeakValueItems<K, V> {
-    type Item = (K, Obj<V>);
+impl<K: Clone, V: ?Sized, F: Flavor> Iterator for WeakValueItems<K, V, F> {
+    type Item = (K, Obj<V, F>);
 
-    fn next(&mut self) -> Option<(K, Obj<V>)> {
+    fn next(&mut self) -> Option<(K, Obj<V, F>)> {
         self.entries
             .by_ref()
             .find_map(|e| e.r.upgrade().map(|v| (e.r.data().clone(), v)))
@@ -707,7 +716,7 @@ impl<K: Clone, V: ?Sized> Iterator for WeakValueItems<K, V> {
     }
 }
 
-impl<K, V: ?Sized> fmt::Debug for WeakValueItems<K, V> {
+impl<K, V: ?Sized, F: Flavor> fmt::Debug for WeakValueItems<K, V, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WeakValueItems")
             .field("remaining", &self.entries.len())
@@ -726,6 +735,44 @@ mod tests {
 
     #[derive(Weakable, Debug, PartialEq)]
     struct Val(usize);
+
+    #[test]
+    fn evictors_are_send_in_the_sync_flavour() {
+        // What the `Callback` impl of `Evictor` relies on (see
+        // `core::table`): with `Send + Sync` contents, a sync entry's
+        // evictor is `Send`.
+        fn send<T: Send>() {}
+        type Sync = crate::flavor::Sync;
+        type E = super::Entry<String, Val, Sync>;
+        send::<crate::core::table::Evictor<E, std::collections::hash_map::RandomState, Sync>>();
+    }
+
+    #[test]
+    fn unsync_values_need_not_be_sync_and_a_callback_may_use_the_dictionary() {
+        use std::cell::RefCell;
+        use std::rc::Rc;
+
+        #[derive(Weakable)]
+        struct Doc(RefCell<String>);
+
+        let d: Rc<crate::unsync::WeakValueDictionary<u8, Doc>> = Rc::default();
+        let (a, b) = (
+            crate::unsync::Obj::new(Doc(RefCell::new("a".into()))),
+            crate::unsync::Obj::new(Doc(RefCell::new("b".into()))),
+        );
+        d.insert(1, &a);
+        d.insert(2, &b);
+        let d2 = Rc::clone(&d);
+        let _r = crate::unsync::Ref::with_callback(&a, move |_| {
+            d2.remove(&2);
+            d2.insert(3, &crate::unsync::Obj::new(Doc(RefCell::default())));
+        });
+        d.get(&1).unwrap().0.borrow_mut().push('!');
+        assert_eq!(*a.0.borrow(), "a!");
+        drop(a);
+        assert!(d.is_empty());
+        assert_eq!(*b.0.borrow(), "b");
+    }
 
     #[test]
     fn values_dying_inside_a_loop_over_the_dictionary() {

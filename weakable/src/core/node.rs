@@ -254,8 +254,11 @@ impl<X, C> NodeBox<X, C> {
 /// dies on, so it must be `Send`; the handles' `Send` impls rely on it.
 /// Whoever makes one makes sure of it: the public constructors that take
 /// a user closure ask for `Sendable<F>` (and `core::handle` wraps it in a
-/// closure that captures nothing else), and the crate's own callbacks ask
-/// for `Send` in their impl (the collections' `Evictor`).
+/// closure that captures nothing else), and the crate's own callback, the
+/// collections' `Evictor`, is made only where the collection's contents
+/// are `Shareable<F>`, which makes it `Send` in sync (generic code cannot
+/// state that bound on the impl; see `core::table`, and the unit tests
+/// `evictors_are_send_in_the_sync_flavour`, which check it).
 pub(crate) trait Callback<X, F: Flavor = Sync>: Sized {
     /// False only for [`NoCallback`].
     const PRESENT: bool = true;

@@ -43,6 +43,24 @@
 //! queue before it lets go. An eviction is never lost, never waits for a
 //! later call, and never deadlocks; and an operation that finds nothing
 //! queued never touches the queue.
+//!
+//! # Flavours
+//!
+//! The engine is written once, generic over the flavour `F`. In the sync
+//! flavour the table is shared through an `Arc` (the evictors hold its
+//! `sync::Weak`), the lock is [`TableLock`]'s compare-and-swap word and
+//! the queue sits behind a mutex. In the unsync flavour the table is in an
+//! `Rc` (the evictors hold an `rc::Weak`), so it never leaves its thread;
+//! the lock's word is a borrow flag set and cleared with plain stores, and
+//! the queue is a plain cell ([`Queue`]). Reentrancy is handled by the same
+//! protocol as in sync, without any lock: no user code runs while the flag
+//! is set (but for `WeakKeyDictionary`'s `V::clone`), so a callback, a
+//! key's `Eq` or a loop body that uses the collection finds it free; an
+//! eviction that does find it set (a `V::clone` killed a referent) is
+//! queued, flagged, and applied by the holder's unlock, exactly as above;
+//! and a `V::clone` that uses the same collection gets a panic that says
+//! so (where the sync flavour would wait for ever), never undefined
+//! behaviour.
 
 use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};
@@ -53,8 +71,10 @@ use hashbrown::HashTable;
 use crate::core::first_inline::FirstInline;
 use crate::core::handle::Handle;
 use crate::core::node::{Callback, DetachedHandle, NodeHead};
+use crate::rt::flavor::sealed::{SharedPtr, WeakPtr};
+use crate::rt::flavor::Flavor;
+use crate::rt::queue::Queue;
 use crate::rt::table_lock::TableLock;
-use crate::rt::{Arc, Mutex, Weak};
 
 /// An entry of a weak table.
 pub(crate) trait TableEntry {
@@ -79,7 +99,7 @@ pub(crate) struct EntryId(NonNull<NodeHead>);
 
 impl EntryId {
     /// The identity of the entry whose ref is `handle`.
-    pub(crate) fn of<T: ?Sized, D>(handle: &Handle<T, D>) -> EntryId {
+    pub(crate) fn of<T: ?Sized, D, F: Flavor>(handle: &Handle<T, D, F>) -> EntryId {
         EntryId(handle.node().ptr())
     }
 }
@@ -106,18 +126,30 @@ pub(crate) enum Put {
     Keep,
 }
 
+/// How a collection of flavour `F` holds its table: `Arc` or `Rc`.
+pub(crate) type SharedTable<E, S, F> = <F as Flavor>::Shared<WeakTable<E, S, F>>;
+
+/// How an evictor reaches the table: `sync::Weak` or `rc::Weak`.
+type WeakTableRef<E, S, F> = <SharedTable<E, S, F> as SharedPtr<WeakTable<E, S, F>>>::Weak;
+
 /// The death callback of a collection's entries: evicts the entry from its
 /// table, if the table still exists.
-pub(crate) struct Evictor<E, S> {
-    table: Weak<WeakTable<E, S>>,
+pub(crate) struct Evictor<E, S, F: Flavor> {
+    table: WeakTableRef<E, S, F>,
     hash: u64,
 }
 
-impl<X, E: TableEntry, S> Callback<X> for Evictor<E, S>
-where
-    Weak<WeakTable<E, S>>: Send,
-{
-    fn call(self, node: DetachedHandle) {
+// A sync callback must be `Send` (see `core::node::Callback`). Generic
+// code cannot state that here (whether a `sync::Weak` of the table is
+// `Send` follows from the contents' bounds only once `F` is known), so
+// the makers do: an evictor is made only by `WeakTable::evictor`, whose
+// every caller (the collections' `new_entry`) asks for `K`, `V` and `S`
+// to be `Shareable<F>`, i.e. `Send + Sync` in the sync flavour, which
+// makes the table `Send + Sync` and so its `sync::Weak` `Send`. The
+// sync-flavour test `evictors_are_send` checks this for the three
+// collections' entry types.
+impl<X, E: TableEntry, S, F: Flavor> Callback<X, F> for Evictor<E, S, F> {
+    fn call(self, node: DetachedHandle<F>) {
         if let Some(table) = self.table.upgrade() {
             table.evict(self.hash, node);
         }
@@ -146,17 +178,18 @@ impl<C> Search<C> {
 }
 
 /// A queued eviction: the dead entry's hash and a hold on its node.
-pub(crate) struct Eviction<E> {
+pub(crate) struct Eviction<E, F: Flavor> {
     hash: u64,
-    node: DetachedHandle,
+    node: DetachedHandle<F>,
     _entry: PhantomData<E>,
 }
 
 // SAFETY: the hold is on the node of an entry of type `E`, which owns a
 // handle to that same node; dropping the hold can do no more than dropping
 // the entry can (drop the node's data and callback), so it may happen on
-// any thread the entry may be sent to.
-unsafe impl<E: Send> Send for Eviction<E> {}
+// any thread the entry may be sent to. (Entries of the unsync flavour are
+// not `Send`, so neither are their evictions.)
+unsafe impl<E: Send, F: Flavor> Send for Eviction<E, F> {}
 
 /// Below this capacity a table is not worth shrinking.
 const MIN_SHRINK_CAPACITY: usize = 64;
@@ -189,21 +222,22 @@ impl<E: TableEntry> Table<E> {
 }
 
 /// A weak collection's table: the engine every collection is built on.
-pub(crate) struct WeakTable<E, S> {
+pub(crate) struct WeakTable<E, S, F: Flavor> {
     hasher: S,
-    table: TableLock<Table<E>>,
-    pending: Mutex<Vec<Eviction<E>>>,
+    table: TableLock<Table<E>, F>,
+    pending: Queue<Eviction<E, F>, F>,
 }
 
-impl<E: TableEntry, S> WeakTable<E, S> {
-    pub(crate) fn new(hasher: S) -> Self {
-        WeakTable {
+impl<E: TableEntry, S, F: Flavor> WeakTable<E, S, F> {
+    /// A new empty table, in the flavour's shared pointer.
+    pub(crate) fn new_shared(hasher: S) -> SharedTable<E, S, F> {
+        SharedPtr::new(WeakTable {
             hasher,
             table: TableLock::new(Table {
                 map: HashTable::new(),
             }),
-            pending: Mutex::new(Vec::new()),
-        }
+            pending: Queue::new(),
+        })
     }
 
     pub(crate) fn hasher(&self) -> &S {
@@ -211,15 +245,18 @@ impl<E: TableEntry, S> WeakTable<E, S> {
     }
 
     /// The death callback for an entry stored under `hash`.
-    pub(crate) fn evictor(self: &Arc<Self>, hash: u64) -> Evictor<E, S> {
+    ///
+    /// The caller makes sure that in the sync flavour the table is `Send +
+    /// Sync` (see the `Callback` impl of [`Evictor`]).
+    pub(crate) fn evictor(this: &SharedTable<E, S, F>, hash: u64) -> Evictor<E, S, F> {
         Evictor {
-            table: Arc::downgrade(self),
+            table: SharedPtr::downgrade(this),
             hash,
         }
     }
 
     /// Locks the table.
-    fn lock(&self) -> TableGuard<'_, E, S> {
+    fn lock(&self) -> TableGuard<'_, E, S, F> {
         self.table.lock();
         // SAFETY: we have just taken the lock.
         unsafe { TableGuard::new(self) }
@@ -285,7 +322,7 @@ impl<E: TableEntry, S> WeakTable<E, S> {
         search: &mut Search<C>,
         mut pick: impl FnMut(&E) -> Option<C>,
         mut is_match: impl FnMut(&C) -> bool,
-    ) -> TableGuard<'_, E, S> {
+    ) -> TableGuard<'_, E, S, F> {
         loop {
             let table = self.lock();
             if let Some(found) = &search.found {
@@ -407,7 +444,7 @@ impl<E: TableEntry, S> WeakTable<E, S> {
 
     /// Removes the entry of a dead node, now or, if the table is held,
     /// before its holder lets go.
-    fn evict(&self, hash: u64, node: DetachedHandle) {
+    fn evict(&self, hash: u64, node: DetachedHandle<F>) {
         if self.table.try_lock() {
             // SAFETY: we have just taken the lock.
             let mut table = unsafe { TableGuard::new(self) };
@@ -417,7 +454,7 @@ impl<E: TableEntry, S> WeakTable<E, S> {
             table.holds.push(node);
             return;
         }
-        self.pending.lock().push(Eviction {
+        self.pending.push(Eviction {
             hash,
             node,
             _entry: PhantomData,
@@ -430,12 +467,12 @@ impl<E: TableEntry, S> WeakTable<E, S> {
     }
 
     /// Takes every queued eviction.
-    fn take_pending(&self) -> Vec<Eviction<E>> {
-        core::mem::take(&mut *self.pending.lock())
+    fn take_pending(&self) -> Vec<Eviction<E, F>> {
+        self.pending.take()
     }
 }
 
-impl<E: TableEntry, S: core::hash::BuildHasher> WeakTable<E, S> {
+impl<E: TableEntry, S: core::hash::BuildHasher, F: Flavor> WeakTable<E, S, F> {
     /// `value`'s hash by the table's hasher.
     pub(crate) fn hash_of<Q: ?Sized + core::hash::Hash>(&self, value: &Q) -> u64 {
         self.hasher.hash_one(value)
@@ -444,22 +481,22 @@ impl<E: TableEntry, S: core::hash::BuildHasher> WeakTable<E, S> {
 
 /// The locked table. Dropping it applies the evictions queued meanwhile,
 /// unlocks, and only then drops whatever was removed.
-pub(crate) struct TableGuard<'a, E: TableEntry, S> {
-    shared: &'a WeakTable<E, S>,
+pub(crate) struct TableGuard<'a, E: TableEntry, S, F: Flavor> {
+    shared: &'a WeakTable<E, S, F>,
     /// Removed entries, dropped after unlocking (their drops run user code).
     pub(crate) graveyard: FirstInline<E>,
     /// The queued evictions' holds on their nodes, let go after unlocking.
-    holds: FirstInline<DetachedHandle>,
+    holds: FirstInline<DetachedHandle<F>>,
 }
 
-impl<'a, E: TableEntry, S> TableGuard<'a, E, S> {
+impl<'a, E: TableEntry, S, F: Flavor> TableGuard<'a, E, S, F> {
     /// The guard of the table the caller has just locked.
     ///
     /// # Safety
     ///
     /// The caller holds `shared`'s table lock and hands it to the guard,
     /// which lets go of it when dropped.
-    unsafe fn new(shared: &'a WeakTable<E, S>) -> Self {
+    unsafe fn new(shared: &'a WeakTable<E, S, F>) -> Self {
         TableGuard {
             shared,
             graveyard: FirstInline::new(),
@@ -479,7 +516,7 @@ impl<'a, E: TableEntry, S> TableGuard<'a, E, S> {
     }
 }
 
-impl<E: TableEntry, S> Deref for TableGuard<'_, E, S> {
+impl<E: TableEntry, S, F: Flavor> Deref for TableGuard<'_, E, S, F> {
     type Target = Table<E>;
     fn deref(&self) -> &Table<E> {
         // SAFETY: the guard holds the lock until dropped, and the borrow
@@ -488,16 +525,18 @@ impl<E: TableEntry, S> Deref for TableGuard<'_, E, S> {
     }
 }
 
-impl<E: TableEntry, S> DerefMut for TableGuard<'_, E, S> {
+impl<E: TableEntry, S, F: Flavor> DerefMut for TableGuard<'_, E, S, F> {
     fn deref_mut(&mut self) -> &mut Table<E> {
         // SAFETY: the guard holds the lock until dropped, so no other
-        // thread touches the table, and `&mut self` makes this the only
+        // thread touches the table (in the unsync flavour no other thread
+        // can reach it at all, and the flag keeps this thread's other
+        // frames out), and `&mut self` makes this the only
         // borrow of it on this one; the borrow cannot outlive the guard.
         unsafe { &mut *self.shared.table.get() }
     }
 }
 
-impl<E: TableEntry, S> Drop for TableGuard<'_, E, S> {
+impl<E: TableEntry, S, F: Flavor> Drop for TableGuard<'_, E, S, F> {
     fn drop(&mut self) {
         // SAFETY: the guard holds the lock; once the unlock succeeds, the
         // table is not touched again.

@@ -15,6 +15,13 @@
 //! The bounds that make the sync flavour thread-safe (callbacks `Send`,
 //! contents `Send + Sync`) are [`Sendable`] and [`Shareable`], which hold
 //! for everything in the unsync flavour.
+//!
+//! The state that clones of a collection, a `WeakMethod` or a `Finalizer`
+//! share is behind [`Flavor::Shared`] (`Arc` or `Rc`, with its weak side in
+//! the death callbacks), and a finalizer's few-step state behind
+//! [`Flavor::Lock`] (a mutex or a `RefCell`); the collections' table lock
+//! and eviction queue (`rt::table_lock`, `rt::queue`) branch on
+//! [`Flavor::THREADED`] as the counts do.
 
 pub(crate) mod sealed {
     use core::ops::{Deref, DerefMut};
@@ -173,8 +180,8 @@ pub trait Flavor: sealed::Sealed + Sized + 'static {
     const THREADED: bool;
 
     /// The shared pointer of the state that clones of a handle share
-    /// (`WeakMethod`, `Finalizer`), with a weak side for the death
-    /// callbacks: `Arc` in the sync flavour, `Rc` in the unsync one
+    /// (a weak collection's table, `WeakMethod`, `Finalizer`), with a weak
+    /// side for the death callbacks: `Arc` in the sync flavour, `Rc` in the unsync one
     /// (archery's `SharedPointerKind`, as an associated type). An
     /// implementation detail, sealed with the trait.
     #[doc(hidden)]

@@ -8,9 +8,12 @@
 //!   reference count with `Arc`'s orderings;
 //! - [`ptr_lock::PtrLock`], the slot's list lock (bit 0 of the head);
 //! - [`table_lock::TableLock`], the collections' table lock, with its
-//!   parking ([`Mutex`], [`Condvar`]) and the queued-eviction flag;
+//!   parking ([`Mutex`], [`Condvar`]) and the queued-eviction flag (a
+//!   borrow flag in the unsync flavour), and [`queue::Queue`], their
+//!   queue of evictions (a mutex in sync, a cell in unsync);
 //! - [`spin_wait`];
-//! - std-only: [`Arc`]/[`Weak`] (the collections' shared state),
+//! - std-only: [`Arc`]/[`Weak`] (the sync collections' shared state;
+//!   the unsync ones use `Rc`, see `Flavor::Shared`),
 //!   [`catch_unwind`] (a panicking callback is reported, not propagated)
 //!   and [`exit::at_exit`] (the exit-time finalizers).
 //!
@@ -25,6 +28,7 @@ mod count;
 pub(crate) mod exit;
 pub(crate) mod flavor;
 pub(crate) mod ptr_lock;
+pub(crate) mod queue;
 pub(crate) mod table_lock;
 
 pub(crate) use count::Count;

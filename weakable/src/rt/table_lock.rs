@@ -19,7 +19,23 @@
 //! The state word is 0 exactly when the table is free: [`QUEUED`] and
 //! [`PARKED`] are only ever set together with [`LOCKED`], and the unlock
 //! clears all three at once.
+//!
+//! # The unsync flavour: a borrow flag
+//!
+//! A `TableLock<T, Unsync>` is not `Sync` (nor is the table that holds
+//! it reachable from another thread: it lives in an `Rc`), so only one
+//! thread ever touches it, and the same word becomes a borrow flag, read
+//! and written with plain loads and stores: no read-modify-write, no
+//! spinning, no parking (nobody else could ever let go). The one way to
+//! find it held is reentrancy on the holder's own stack: an eviction
+//! (which queues itself and sets [`QUEUED`], exactly as in sync), or a
+//! `WeakKeyDictionary` value's `Clone`, which runs under the lock, using
+//! the dictionary again: [`lock`](TableLock::lock) then panics with a
+//! message that says so (in the sync flavour, that would wait for ever).
 
+use core::marker::PhantomData;
+
+use crate::rt::flavor::{self, Flavor};
 use crate::rt::{spin_wait, AtomicUsize, Cell, Condvar, Mutex, Ordering};
 
 /// Someone holds the table.
@@ -35,36 +51,54 @@ const PARKED: usize = 4;
 /// small).
 const SPINS: u32 = 6;
 
-/// A mutex around `T` whose holder learns of evictions queued meanwhile.
+/// The panic of a reentrant lock of an unsync table.
+const REENTRANT: &str = "a weak collection was used from inside a `WeakKeyDictionary` value's \
+`Clone`, which runs while that collection's table is held; the clone must not use it";
+
+/// A mutex around `T` whose holder learns of evictions queued meanwhile;
+/// in the [`Unsync`](flavor::Unsync) flavour, a borrow flag (see the module
+/// docs).
 ///
 /// The guard is the caller's business: [`lock`](Self::lock) and
 /// [`try_lock`](Self::try_lock) only take the lock, and the holder gives it
 /// back with [`unlock_unless_queued`](Self::unlock_unless_queued).
-pub(crate) struct TableLock<T> {
+pub(crate) struct TableLock<T, F: Flavor> {
     state: AtomicUsize,
+    // Never touched in the unsync flavour.
     parking: Mutex<()>,
     unparked: Condvar,
     value: Cell<T>,
+    _flavor: PhantomData<F>,
 }
 
 // SAFETY: the value is reached only through `get`, whose callers hold the
 // lock, so at most one thread touches it at a time: `T: Send` is enough to
-// share the lock, as for `std::sync::Mutex`.
-unsafe impl<T: Send> Sync for TableLock<T> {}
+// share the lock, as for `std::sync::Mutex`. Only the sync flavour's lock,
+// whose every step is an atomic read-modify-write, is shared: the unsync
+// one stays `!Sync` (its `Cell`), which is what makes its plain loads and
+// stores enough.
+unsafe impl<T: Send> Sync for TableLock<T, flavor::Sync> {}
 
-impl<T> TableLock<T> {
+impl<T, F: Flavor> TableLock<T, F> {
     pub(crate) fn new(value: T) -> Self {
         TableLock {
             state: AtomicUsize::new(0),
             parking: Mutex::new(()),
             unparked: Condvar::new(),
             value: Cell::new(value),
+            _flavor: PhantomData,
         }
     }
 
-    /// Takes the lock, waiting for it if need be.
+    /// Takes the lock, waiting for it if need be. In the unsync flavour,
+    /// where nobody else can be holding it, a held lock is a reentrant use
+    /// and panics.
     #[inline]
     pub(crate) fn lock(&self) {
+        if !F::THREADED {
+            assert!(self.state.load(Ordering::Relaxed) == 0, "{REENTRANT}");
+            return self.state.store(LOCKED, Ordering::Relaxed);
+        }
         // Acquire: what the previous holder did to the table happens before
         // what we do with it.
         if self
@@ -127,6 +161,13 @@ impl<T> TableLock<T> {
     /// Takes the lock if it is free now.
     #[inline]
     pub(crate) fn try_lock(&self) -> bool {
+        if !F::THREADED {
+            if self.state.load(Ordering::Relaxed) != 0 {
+                return false;
+            }
+            self.state.store(LOCKED, Ordering::Relaxed);
+            return true;
+        }
         self.state
             .compare_exchange(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)
             .is_ok()
@@ -138,6 +179,15 @@ impl<T> TableLock<T> {
     /// caller drains the queue itself. Never waits.
     pub(crate) fn flag_queued_or_lock(&self) -> bool {
         let mut state = self.state.load(Ordering::Relaxed);
+        if !F::THREADED {
+            let new = if state & LOCKED != 0 {
+                state | QUEUED
+            } else {
+                LOCKED
+            };
+            self.state.store(new, Ordering::Relaxed);
+            return new == LOCKED;
+        }
         loop {
             let (new, order) = if state & LOCKED != 0 {
                 // Release: the queued eviction happens before the holder's
@@ -166,6 +216,14 @@ impl<T> TableLock<T> {
     /// The caller holds the lock.
     #[inline]
     pub(crate) unsafe fn unlock_unless_queued(&self) -> bool {
+        if !F::THREADED {
+            let state = self.state.load(Ordering::Relaxed);
+            debug_assert!(state & LOCKED != 0, "unlocking a table nobody holds");
+            // PARKED is never set: nobody waits for an unsync table.
+            let new = if state & QUEUED != 0 { LOCKED } else { 0 };
+            self.state.store(new, Ordering::Relaxed);
+            return new == 0;
+        }
         // Release: what we did to the table happens before the next
         // holder's Acquire.
         match self
@@ -226,11 +284,25 @@ impl<T> TableLock<T> {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+    use crate::rt::flavor::Unsync;
     use std::sync::Arc;
 
     #[test]
     fn unlock_fails_once_per_flag_and_the_flagger_never_waits() {
-        let lock = TableLock::new(0u32);
+        unlock_fails_once_per_flag::<flavor::Sync>();
+        unlock_fails_once_per_flag::<Unsync>();
+    }
+
+    #[test]
+    #[should_panic(expected = "must not use it")]
+    fn an_unsync_lock_taken_twice_panics() {
+        let lock = TableLock::<_, Unsync>::new(0u32);
+        lock.lock();
+        lock.lock();
+    }
+
+    fn unlock_fails_once_per_flag<F: Flavor>() {
+        let lock = TableLock::<_, F>::new(0u32);
         assert!(lock.try_lock());
         assert!(!lock.try_lock());
         assert!(!lock.flag_queued_or_lock(), "held: the flag is set");
@@ -251,7 +323,7 @@ mod tests {
     fn excludes_and_wakes_parked_waiters() {
         let threads = 4;
         let rounds = if cfg!(miri) { 20 } else { 20_000 };
-        let lock = Arc::new(TableLock::new(0usize));
+        let lock = Arc::new(TableLock::<_, flavor::Sync>::new(0usize));
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 let lock = Arc::clone(&lock);
