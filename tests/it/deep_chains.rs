@@ -11,7 +11,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use weakable::{finalize, Obj, Ref, WeakKeyDictionary, WeakValueDictionary, Weakable};
+use super::flavour::{finalize, Obj, Ref, WeakKeyDictionary, WeakValueDictionary};
+use weakable::Weakable;
 use weakable_tests::{scaled, DropCounter, DropToken};
 
 /// The length of every chain: CPython's real-size trashcan test under

@@ -22,7 +22,6 @@ use {keep_items, skip_items};
 mod sync;
 mod unsync;
 
-mod deep_chains;
 mod finalizer_hostile;
 mod hostile_keys;
 mod stress;

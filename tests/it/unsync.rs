@@ -10,6 +10,9 @@ pub(crate) use weakable::unsync as flavour;
 
 // One file, two modules: that is the point (one test body, two flavours).
 #[allow(clippy::duplicate_mod)]
+#[path = "deep_chains.rs"]
+mod deep_chains;
+#[allow(clippy::duplicate_mod)]
 #[path = "pointer_basics.rs"]
 mod pointer_basics;
 #[allow(clippy::duplicate_mod)]

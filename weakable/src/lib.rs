@@ -268,7 +268,8 @@
 //! | counts | atomic read-modify-writes, `Arc`'s orderings | plain loads and stores, no lock |
 //! | `upgrade` (hit) + drop¹ | 8.0 ns (`sync::Weak`: 8.2 ns) | 2.6 ns (`rc::Weak`: 2.4 ns) |
 //! | `Ref::new` (basic ref exists) + drop¹ | 6.1 ns (`Arc::downgrade`: 8.0 ns) | 3.6 ns (`Rc::downgrade`: 2.4 ns) |
-//! | has | everything in this crate | objects, refs, proxies, `getweakrefs`, views, `WeakMethod`, `finalize` |
+//! | has | everything in this crate | the same: objects, refs, proxies, views, the weak collections, `WeakMethod`, `finalize` |
+//! | a collection reentered from a `WeakKeyDictionary` value's `Clone` | waits for ever (documented) | panics, saying so |
 //! | finalizers at exit | at the process's exit | at the end of their thread (see [`unsync`](unsync#finalizers-at-exit)) |
 //!
 //! ¹ One run on a shared 2-core VM while other builds ran, so only the
@@ -403,9 +404,6 @@
 //!   convert with [`Obj::unsize`]. `dyn Any + Send + Sync` and `dyn Any`
 //!   are declared already, for [`Obj::downcast`](flavor::Obj::downcast).
 //!   Objects without a `__weakref__` slot have no `dyn Any` view.
-//! - **The unsync flavour is not complete yet.** [`unsync`] has objects,
-//!   refs, proxies, `getweakrefs`, `WeakMethod` and `finalize`; the weak
-//!   collections are the sync flavour's only, for now.
 //! - **Unordered collections.** The weak collections iterate in an arbitrary
 //!   order, not insertion order as Python's dictionaries do.
 //! - **Exit handlers.** Finalizers run at exit when `main` returns or
