@@ -661,7 +661,10 @@ fn new_basic_node<K: KindTag, F: Flavor>(obj: &impl LiveSlotPtr) -> NodeHandle<F
 /// whatever operation their flavour uses, never matters. It is never in a
 /// list, so clearing, `getweakrefs` and the list lock never see it.
 pub(crate) fn dead_node() -> NonNull<NodeHead> {
-    struct DeadNode(NonNull<NodeHead>);
+    /// The node, and the start of its object's allocation: the object's
+    /// value is zero-sized, so the node's pointer to it points one past
+    /// the block's end, which leak checkers do not count as a reference.
+    struct DeadNode(NonNull<NodeHead>, #[allow(dead_code)] NonNull<u8>);
     // SAFETY: the node and its object are never freed, and are only ever
     // read (vtable, object, the object's strong count) or counted (atomics,
     // whose relaxed loads and stores are never undefined behaviour either).
@@ -705,7 +708,9 @@ pub(crate) fn dead_node() -> NonNull<NodeHead> {
         // SAFETY: just allocated, and not shared yet.
         unsafe { object.tail() }.strong.set(0);
         let node = NodeBox::<(), NoCallback>::allocate(&VTABLE, object, (), None, 1);
-        DeadNode(node)
+        // SAFETY: the header is right below the value, in the same block.
+        let block = unsafe { object.as_ptr().sub(size_of::<Header<WeakrefSlot>>()) };
+        DeadNode(node, block)
     })
     .0
 }
