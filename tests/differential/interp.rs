@@ -1,5 +1,6 @@
 //! The Rust interpreter: runs a sequence over `weakable` and returns its
-//! event log. `interp.py` is its mirror over CPython's `weakref`; the two
+//! event log. Compiled once per flavour (`sync.rs`, `unsync.rs`), naming
+//! the handles through `super::flavour`. `interp.py` is its mirror over CPython's `weakref`; the two
 //! must stay line-for-line alike in what they log and when.
 
 use std::collections::BTreeMap;
@@ -8,10 +9,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError, Weak};
 
-use weakable::{
+use super::flavour::{
     finalize, getweakrefcount, getweakrefs, Finalizer, Obj, Proxy, Ref, WeakKeyDictionary, WeakSet,
-    WeakValueDictionary, Weakable,
+    WeakValueDictionary,
 };
+use weakable::Weakable;
 
 use crate::ops::{Action, Op};
 

@@ -105,9 +105,12 @@
 //! difference is weakable's bug, fix the library and keep the pasted test;
 //! if it is a deliberate difference, take the op out and say why above.
 
-mod interp;
 mod ops;
 mod reference;
+mod sync;
+mod unsync;
+
+use sync::interp;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -362,7 +365,21 @@ fn assert_same(lines: &[&str]) -> Vec<String> {
             describe_difference(&ops, &ours, &theirs)
         );
     }
+    assert_same_in_unsync(&ops, &ours);
     ours
+}
+
+/// Panics unless the unsync flavour logs `ops` as the sync one did: the
+/// two flavours mean the same (SPEC, "Two flavours"), so the sync log,
+/// compared with CPython's, stands for both.
+fn assert_same_in_unsync(ops: &[Op], sync_log: &[String]) {
+    let unsync_log = unsync::interp::run(ops);
+    if unsync_log != sync_log {
+        panic!(
+            "weakable's unsync flavour differs from its sync flavour (and so from CPython)\n{}",
+            describe_difference(ops, &unsync_log, sync_log)
+        );
+    }
 }
 
 fn env_number(name: &str, default: u64) -> u64 {
@@ -441,6 +458,11 @@ fn differential() {
         );
     }
 
+    // The same sequences over the unsync flavour: the same logs.
+    for (ops, sync_log) in seqs.iter().zip(&ours) {
+        assert_same_in_unsync(ops, sync_log);
+    }
+
     let mut histogram: BTreeMap<&str, usize> = BTreeMap::new();
     for op in seqs.iter().flatten() {
         *histogram.entry(op.verb).or_default() += 1;
@@ -452,7 +474,8 @@ fn differential() {
     let events: usize = ours.iter().map(Vec::len).sum();
     println!(
         "differential: {} sequences (seed {seed:#x}), {total_ops} ops [{}], {events} events, \
-         logs identical ({version}, {:.1}s)",
+         logs identical ({version}; the unsync flavour's logs identical to the sync one's; \
+         {:.1}s)",
         seqs.len(),
         counts.join(", "),
         started.elapsed().as_secs_f64()
