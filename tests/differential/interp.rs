@@ -151,6 +151,10 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 /// that every finalizer and callback still due fires and is logged), and
 /// returns the log.
 pub(crate) fn run(ops: &[Op]) -> Vec<String> {
+    // The one interpreter serves both flavours: over the unsync one its
+    // handles make it neither `Send` nor `Sync`, and the `Arc` only
+    // shares it with the callbacks, on this thread.
+    #[allow(clippy::arc_with_non_send_sync)]
     let interp = Arc::new(Interp {
         log: Mutex::new(Vec::new()),
         slots: Mutex::new(Slots {
