@@ -17,7 +17,7 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::sync::{Arc, Weak};
 
-use weakable::{Obj, Ref, WeakKeyDictionary, WeakSet, WeakValueDictionary, Weakable};
+use weakable::{DeathQueue, Obj, Ref, WeakKeyDictionary, WeakSet, WeakValueDictionary, Weakable};
 
 /// The system allocator, counting the bytes currently allocated.
 struct Counting;
@@ -137,6 +137,60 @@ fn headers(rows: &mut Vec<Row>) {
     let (dg, w) = bytes_of(|| Arc::downgrade(&a));
     row("first basic ref", "Arc::downgrade", dg);
     drop((r1, r2, r3, w, o, p, a));
+}
+
+/// What death as data costs: a pending `dead()` future (its node and the
+/// state it shares with it), and a `DeathQueue` registration with a `u64`
+/// value (node, map entry), averaged over `n` registrations, before and
+/// after the deaths (a delivered value waits in the queue).
+fn death_as_data(rows: &mut Vec<Row>, n: usize) {
+    let mut row = |name: &str, n: usize, bytes: f64| {
+        rows.push(Row {
+            section: "death as data",
+            name: name.to_string(),
+            imp: "weakable",
+            n,
+            value: bytes,
+            unit: "bytes",
+        })
+    };
+    let o = Obj::new(Val(1));
+    let r = Ref::new(&o);
+    let (bytes, dead) = bytes_of(|| r.dead());
+    row(
+        "dead() future, pending (beside the future's 16)",
+        1,
+        bytes as f64,
+    );
+    drop((dead, r, o));
+
+    let q = DeathQueue::new();
+    let base = live();
+    let objs: Vec<_> = (0..n as u64).map(|i| Obj::new(Val(i))).collect();
+    let before = live();
+    for o in &objs {
+        q.register(o, 1_u64);
+    }
+    let registered = live();
+    row(
+        "DeathQueue registration, u64 value, waiting",
+        n,
+        (registered - before) as f64 / n as f64,
+    );
+    drop(objs);
+    let delivered = live();
+    row(
+        "DeathQueue, held per u64 value delivered, not received",
+        n,
+        (delivered - base) as f64 / n as f64,
+    );
+    while q.try_recv().is_some() {}
+    row(
+        "DeathQueue, held after every value was received",
+        n,
+        (live() - base) as f64,
+    );
+    drop(q);
 }
 
 /// Builds a collection over `n` entries whose keys and values exist
@@ -305,6 +359,7 @@ fn main() {
 
     let mut rows = Vec::new();
     headers(&mut rows);
+    death_as_data(&mut rows, n);
     collections(&mut rows, n);
 
     if json {

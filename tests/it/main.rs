@@ -22,6 +22,7 @@ use {keep_items, skip_items};
 mod sync;
 mod unsync;
 
+mod death_as_data;
 mod finalizer_hostile;
 mod hostile_keys;
 mod stress;

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use weakable::{
-    finalize, getweakrefcount, unsync, weakable_dyn, Finalizer, Obj, Proxy, Ref, WeakSet,
-    WeakValueDictionary, Weakable,
+    finalize, getweakrefcount, unsync, weakable_dyn, DeathQueue, Finalizer, Obj, Proxy, Ref,
+    WeakSet, WeakValueDictionary, Weakable,
 };
 
 /// An object too expensive to keep alive just because a cache mentions it.
@@ -361,6 +361,53 @@ fn widget_tree() {
     println!("{}'s parent alive: {}", ok.name, ok.path() != ok.name);
 }
 
+fn death_queue() {
+    println!("\n== Death as data: the UI thread drains a DeathQueue");
+    // Workers drop the objects; no callback runs on them. The UI thread
+    // receives each death as a value, in death order, when it chooses.
+    let closed: std::sync::Arc<DeathQueue<&'static str>> = std::sync::Arc::new(DeathQueue::new());
+    let docs: Vec<_> = ["third", "fourth"]
+        .into_iter()
+        .map(|name| {
+            let doc = Obj::new(ExpensiveObject { name });
+            closed.register(&doc, name);
+            doc
+        })
+        .collect();
+    let kept = Obj::new(ExpensiveObject { name: "fifth" });
+    let registration = closed.register(&kept, "fifth");
+    std::thread::spawn(move || drop(docs)).join().unwrap();
+    while let Some(name) = closed.try_recv() {
+        println!("UI thread: close the tab of {name}");
+    }
+    println!("cancelled: {:?}", registration.cancel());
+    drop(kept); // cancelled: nothing is delivered
+    println!("queue empty: {}", closed.is_empty());
+}
+
+fn awaiting_death() {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+    println!("\n== Death as data: a task awaits its owner's death");
+    // A connection task selects between its work and `dead()` (with tokio,
+    // `tokio::select!`); here it is polled by hand.
+    let owner = Obj::new(ExpensiveObject { name: "sixth" });
+    let owner_ref = Ref::new(&owner);
+    let mut connection = std::pin::pin!(async move {
+        let mut dead = std::pin::pin!(owner_ref.dead());
+        std::future::poll_fn(|cx| dead.as_mut().poll(cx)).await;
+        println!("connection task: owner died, closing the connection");
+    });
+    let mut cx = Context::from_waker(Waker::noop());
+    println!(
+        "polled while the owner lives: {:?}",
+        connection.as_mut().poll(&mut cx)
+    );
+    println!("deleting the owner");
+    drop(owner);
+    assert_eq!(connection.as_mut().poll(&mut cx), Poll::Ready(()));
+}
+
 fn show(o: Option<Obj<ExpensiveObject>>) -> String {
     match o {
         Some(o) => o.to_string(),
@@ -377,6 +424,8 @@ fn main() {
     id2obj();
     observers();
     widget_tree();
+    death_queue();
+    awaiting_death();
     finalizers();
     println!("\n== exit: live finalizers run now, newest first");
 }

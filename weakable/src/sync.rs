@@ -30,6 +30,7 @@ use crate::rt::flavor::Sync;
 
 pub use crate::finalize::finalize;
 pub use crate::reference::{getweakrefcount, getweakrefs};
+pub use crate::{Dead, DeathQueue, RecvAsync, Registration};
 
 /// A strong reference to an object of the sync flavour: an `Arc` whose
 /// allocation carries the object's `__weakref__` slot. See

@@ -9,10 +9,13 @@
 //! an `Rc`. The names and their meanings are [`sync`](crate::sync)'s; any
 //! `#[derive(Weakable)]` type works in both.
 //!
-//! This flavour has everything the sync one has: objects, refs, proxies,
+//! This flavour has what the sync one has: objects, refs, proxies,
 //! `getweakrefs`, the weak collections (`WeakValueDictionary`,
 //! `WeakKeyDictionary`, `WeakSet`), [`WeakMethod`] and [`finalize()`],
-//! whose contents, data and callbacks need not be `Send` or `Sync`.
+//! whose contents, data and callbacks need not be `Send` or `Sync`; all
+//! but death as data ([`DeathQueue`](crate::DeathQueue) and
+//! [`Ref::dead`](crate::flavor::Ref::dead)), which is the sync flavour's
+//! only, for now.
 //!
 //! # Reentrancy without locks
 //!

@@ -29,7 +29,7 @@ use std::sync::Arc as StdArc;
 use loom::sync::atomic::AtomicBool;
 use loom::sync::Arc;
 use loom::thread;
-use weakable::{Obj, Ref, WeakKeyDictionary, WeakValueDictionary, Weakable};
+use weakable::{DeathQueue, Obj, Ref, WeakKeyDictionary, WeakValueDictionary, Weakable};
 
 /// Allocations this aligned are the models' objects and ref nodes, and
 /// nothing else's (loom's and std's own allocations are far less aligned).
@@ -465,4 +465,183 @@ fn key_dictionary_remove_races_eviction_of_a_colliding_key() {
             assert_eq!((drops.get(), probes.get()), (2, 1));
         },
     );
+}
+
+/// Polls `f` on this modelled thread, parking between polls (loom's own
+/// `block_on` needs its `futures` feature): a wake-up that is lost leaves
+/// the thread parked, which loom reports as a deadlock.
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    struct Unpark(thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: StdArc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::task::Waker::from(StdArc::new(Unpark(thread::current())));
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut f = std::pin::pin!(f);
+    loop {
+        if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) {
+            return out;
+        }
+        thread::park();
+    }
+}
+
+/// (f) `dead()` registered on one thread while another drops the last
+/// `Obj`: the registration either finds the object dead (and completes at
+/// once) or is found by its death, and the death wakes the waiting thread
+/// whichever way the poll and the death interleave: a lost wake-up would
+/// leave `block_on` parked for ever, which loom reports as a deadlock.
+#[test]
+fn dead_registration_races_the_last_drop() {
+    model("dead_registration_races_the_last_drop", || {
+        let drops = Tally::default();
+        let o = Obj::new(Big::new(6, &drops));
+        let r = Ref::new(&o);
+        let waiter = thread::spawn(move || {
+            block_on(r.dead());
+            assert!(r.upgrade().is_none(), "dead() completed early");
+        });
+        drop(o);
+        waiter.join().unwrap();
+        assert_eq!(drops.get(), 1);
+    });
+}
+
+/// (f, registered first) a `dead()` future made before the race and
+/// polled on another thread while the last `Obj` drops: the poll's waker
+/// and the death's wake never miss each other.
+#[test]
+fn dead_poll_races_the_last_drop() {
+    model("dead_poll_races_the_last_drop", || {
+        let drops = Tally::default();
+        let o = Obj::new(Big::new(7, &drops));
+        let dead = Ref::new(&o).dead();
+        let waiter = thread::spawn(move || block_on(dead));
+        drop(o);
+        waiter.join().unwrap();
+        assert_eq!(drops.get(), 1);
+    });
+}
+
+/// A queue value that counts its drops.
+struct Value(u32, Tally);
+
+impl Drop for Value {
+    fn drop(&mut self) {
+        self.1.bump();
+    }
+}
+
+/// (g) `register` on one thread racing the death on another (whichever
+/// drops its `Obj` last kills it): exactly one delivery, the value dropped
+/// once, and nothing left registered.
+#[test]
+fn register_races_death() {
+    model("register_races_death", || {
+        let (drops, values) = (Tally::default(), Tally::default());
+        let queue = Arc::new(DeathQueue::new());
+        let o = Obj::new(Big::new(8, &drops));
+        let registrar = {
+            let (queue, o, values) = (queue.clone(), o.clone(), values.clone());
+            thread::spawn(move || {
+                queue.register(&o, Value(8, values));
+                drop(o);
+            })
+        };
+        drop(o);
+        registrar.join().unwrap();
+        assert_eq!(drops.get(), 1);
+        let delivered = queue.try_recv().expect("the death was not delivered");
+        assert_eq!(delivered.0, 8);
+        assert!(queue.try_recv().is_none(), "the death was delivered twice");
+        assert_eq!(queue.registered(), 0);
+        drop(delivered);
+        assert_eq!(values.get(), 1);
+    });
+}
+
+/// (g, cancelled) `cancel` racing the death: exactly one of "cancelled,
+/// value back" and "delivered", and the value dropped once.
+#[test]
+fn cancel_races_death() {
+    model("cancel_races_death", || {
+        let (drops, values) = (Tally::default(), Tally::default());
+        let queue = DeathQueue::new();
+        let o = Obj::new(Big::new(9, &drops));
+        let registration = queue.register(&o, Value(9, values.clone()));
+        let canceller = thread::spawn(move || registration.cancel());
+        drop(o);
+        let cancelled = canceller.join().unwrap();
+        let delivered = queue.try_recv();
+        assert!(
+            cancelled.is_some() != delivered.is_some(),
+            "cancelled and delivered: {}, {}",
+            cancelled.is_some(),
+            delivered.is_some()
+        );
+        assert_eq!(queue.registered(), 0);
+        drop((cancelled, delivered));
+        assert_eq!((drops.get(), values.get()), (1, 1));
+    });
+}
+
+/// (g, blocking) `recv` waiting while the death is delivered on another
+/// thread: the condition variable's wake-up is never lost.
+#[test]
+fn recv_races_delivery() {
+    model("recv_races_delivery", || {
+        let (drops, values) = (Tally::default(), Tally::default());
+        let queue = Arc::new(DeathQueue::new());
+        let o = Obj::new(Big::new(10, &drops));
+        queue.register(&o, Value(10, values.clone()));
+        let killer = thread::spawn(move || drop(o));
+        assert_eq!(queue.recv().0, 10);
+        killer.join().unwrap();
+        assert_eq!((drops.get(), values.get()), (1, 1));
+    });
+}
+
+/// (g, async) `recv_async` polled while the death is delivered on another
+/// thread: its waker is never lost.
+#[test]
+fn recv_async_races_delivery() {
+    model("recv_async_races_delivery", || {
+        let (drops, values) = (Tally::default(), Tally::default());
+        let queue = Arc::new(DeathQueue::new());
+        let o = Obj::new(Big::new(11, &drops));
+        queue.register(&o, Value(11, values.clone()));
+        let killer = thread::spawn(move || drop(o));
+        assert_eq!(block_on(queue.recv_async()).0, 11);
+        killer.join().unwrap();
+        assert_eq!((drops.get(), values.get()), (1, 1));
+    });
+}
+
+/// (g, the queue dropped) the queue dropped on one thread while its
+/// object dies on another: the value is dropped exactly once (with the
+/// queue, or by the delivery that found it gone, or with the delivered
+/// values), and the object's allocation is freed (the leak check): no
+/// registration node outlives the race.
+#[test]
+fn queue_drop_races_death() {
+    model("queue_drop_races_death", || {
+        let (drops, values) = (Tally::default(), Tally::default());
+        let queue = DeathQueue::new();
+        let o = Obj::new(Big::new(12, &drops));
+        queue.register(&o, Value(12, values.clone()));
+        let dropper = thread::spawn(move || {
+            // A look under the queue's (modelled) lock first: the queue's
+            // `Arc` is std's (loom has no `Weak`), so without it loom would
+            // not see this thread touch the queue before its drop and would
+            // not explore the drop before the delivery.
+            let delivered_first = queue.registered() == 0;
+            drop(queue);
+            delivered_first
+        });
+        drop(o);
+        let _delivered_first = dropper.join().unwrap();
+        assert_eq!((drops.get(), values.get()), (1, 1));
+    });
 }

@@ -118,6 +118,19 @@ impl Condvar {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// As [`wait`](Self::wait), for at most `timeout` (under loom, which
+    /// does not model time, as long as it takes to be notified).
+    pub(crate) fn wait_timeout<'a, T>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        timeout: std::time::Duration,
+    ) -> MutexGuard<'a, T> {
+        match self.0.wait_timeout(guard, timeout) {
+            Ok((guard, _)) => guard,
+            Err(poisoned) => poisoned.into_inner().0,
+        }
+    }
+
     pub(crate) fn notify_all(&self) {
         self.0.notify_all();
     }

@@ -1,0 +1,437 @@
+//! Death as a value one can wait for: [`Ref::dead`] and its future,
+//! [`Dead`], and [`Keep`], the type-erased registration node that it and
+//! [`DeathQueue`](crate::DeathQueue) are built on.
+//!
+//! A registration is a ref node with a crate-internal callback (as the
+//! weak collections' evictions are: `core::node::Callback`), attached
+//! while the referent is held alive, so clearing is sure to find it. The
+//! one handle to it is a [`Keep`]: dropping that before the death detaches
+//! the node and cancels the callback, exactly as dropping a `Ref` made
+//! with a callback does (and, as there, a drop that comes after the death
+//! but before clearing reached the node does not cancel it).
+
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll, Waker};
+
+use crate::core::node::{Callback, DetachedHandle, NodeHandle, RefTag};
+use crate::core::slot::attach_node;
+use crate::obj::Obj;
+use crate::reference::Ref;
+use crate::rt::flavor::Sync as SyncFlavor;
+use crate::rt::{Arc, Mutex};
+use crate::traits::WeakRefable;
+
+/// The one handle to a registration's node: keeps its callback due;
+/// dropping it before the referent's death unregisters it.
+pub(crate) struct Keep {
+    node: NodeHandle,
+}
+
+// SAFETY: a `Keep` is never read: all it can do is be dropped, which
+// releases one count on its node, a sync-flavour node (atomic counts, an
+// atomic list lock). For the last count that unlinks the node under the
+// referent's slot lock, drops the node's data (`()`) and its callback
+// (`Send`: `Keep::attach` asks for it), and releases the node's weak count
+// of the referent's allocation, which may free that memory: by then the
+// value has been dropped (the weak count reaches zero only after it is),
+// and freeing only deallocates. No `T` is reached, so unlike `Ref` and
+// `AnyRef`, which hand out an `Obj<T>`, a `Keep` needs no `T: Send + Sync`.
+unsafe impl Send for Keep {}
+// SAFETY: `&Keep` gives access to nothing.
+unsafe impl Sync for Keep {}
+
+impl Keep {
+    /// Attaches a node to the live object `obj` whose `callback` runs once
+    /// when `obj` dies, unless this `Keep` is dropped first.
+    pub(crate) fn attach<T, C>(obj: &Obj<T>, callback: C) -> Keep
+    where
+        T: ?Sized + WeakRefable,
+        C: Callback<()> + Send,
+    {
+        Keep {
+            node: attach_node::<(), C, RefTag, SyncFlavor>(obj, (), Some(callback)),
+        }
+    }
+}
+
+impl fmt::Debug for Keep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Keep({:p})", self.node.ptr())
+    }
+}
+
+/// What a [`Dead`] future and its node's callback share.
+struct Signal {
+    state: Mutex<SignalState>,
+}
+
+struct SignalState {
+    /// Set once, by the callback, under the lock.
+    fired: bool,
+    /// The waker of the last poll that found `fired` false.
+    waker: Option<Waker>,
+}
+
+/// The callback of a `dead()` registration: marks it fired and wakes the
+/// last poller.
+struct WakeOnDeath(Arc<Signal>);
+
+impl Callback<()> for WakeOnDeath {
+    fn call(self, node: DetachedHandle) {
+        let waker = {
+            let mut state = self.0.state.lock();
+            state.fired = true;
+            state.waker.take()
+        };
+        drop(node);
+        // Outside the lock: a waker may run anything.
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+/// A future that completes when a ref's referent dies: what
+/// [`Ref::dead`] returns.
+///
+/// It holds no strong handle, only a registration on the object (one of
+/// the refs [`getweakrefcount`](crate::getweakrefcount) counts): dropping
+/// the future unregisters it. It completes at once if the referent was
+/// already dead when [`Ref::dead`] was called. Once complete, polling it
+/// again returns `Ready` again.
+///
+/// It needs no async runtime: the object's death wakes the waker of the
+/// last poll, on the thread where the object dies, after the death's other
+/// callbacks registered later (callbacks run newest first) and before the
+/// object's value is dropped.
+///
+/// # Examples
+///
+/// ```
+/// use std::future::Future;
+/// use std::pin::pin;
+/// use std::task::{Context, Poll, Waker};
+/// use weakable::{Obj, Ref, Weakable};
+///
+/// #[derive(Weakable)]
+/// struct Session;
+///
+/// let session = Obj::new(Session);
+/// let mut dead = pin!(Ref::new(&session).dead());
+/// let mut cx = Context::from_waker(Waker::noop());
+/// assert!(dead.as_mut().poll(&mut cx).is_pending());
+/// drop(session);
+/// assert!(dead.as_mut().poll(&mut cx).is_ready());
+/// ```
+#[must_use = "futures do nothing unless polled; dropping this one unregisters it"]
+pub struct Dead {
+    /// `None` once the referent is known to be dead.
+    waiting: Option<Waiting>,
+}
+
+struct Waiting {
+    /// Dropped first: the registration goes before the signal.
+    _keep: Keep,
+    signal: Arc<Signal>,
+}
+
+impl<T: ?Sized + WeakRefable, X> Ref<T, X> {
+    /// A future that completes when this ref's referent dies, at once if
+    /// it is already dead.
+    ///
+    /// The future holds no strong handle to the object and is
+    /// `Send + 'static` whatever `T` is. It registers while this call holds
+    /// the object alive for an instant (as [`upgrade`](Ref::upgrade)
+    /// does), so a death that comes any time after this call is never
+    /// missed; if the other handles went meanwhile, the object dies when
+    /// that instant ends, on this thread, and the future is complete from
+    /// the start. Dropping the future unregisters it: the object's
+    /// [`getweakrefcount`](crate::getweakrefcount) is back to what it was.
+    ///
+    /// # Examples
+    ///
+    /// Close a connection when the session that owns it dies: an async
+    /// task selects between its work and `dead()`. With a runtime that is
+    /// `tokio::select!`; here, a hand-written poll of both, so that the
+    /// example runs without one.
+    ///
+    /// ```
+    /// use std::future::Future;
+    /// use std::pin::pin;
+    /// use std::sync::mpsc;
+    /// use std::task::{Context, Poll, Waker};
+    /// use weakable::{Obj, Ref, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Session;
+    ///
+    /// /// Serves requests until the session dies, then closes.
+    /// async fn serve(owner: Ref<Session>, closed: mpsc::Sender<&'static str>) {
+    ///     let mut dead = pin!(owner.dead());
+    ///     let mut requests = pin!(std::future::pending::<()>()); // the real work
+    ///     std::future::poll_fn(|cx| {
+    ///         if dead.as_mut().poll(cx).is_ready() {
+    ///             return Poll::Ready(());
+    ///         }
+    ///         requests.as_mut().poll(cx)
+    ///     })
+    ///     .await;
+    ///     closed.send("connection closed").unwrap();
+    /// }
+    ///
+    /// let session = Obj::new(Session);
+    /// let (tx, rx) = mpsc::channel();
+    /// let mut task = pin!(serve(Ref::new(&session), tx));
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(task.as_mut().poll(&mut cx).is_pending());
+    /// drop(session);
+    /// assert!(task.as_mut().poll(&mut cx).is_ready());
+    /// assert_eq!(rx.try_recv(), Ok("connection closed"));
+    /// ```
+    pub fn dead(&self) -> Dead {
+        let Some(obj) = self.upgrade() else {
+            return Dead { waiting: None };
+        };
+        let signal = Arc::new(Signal {
+            state: Mutex::new(SignalState {
+                fired: false,
+                waker: None,
+            }),
+        });
+        let keep = Keep::attach(&obj, WakeOnDeath(signal.clone()));
+        drop(obj); // may be the last handle: then the callback ran here
+        Dead {
+            waiting: Some(Waiting {
+                _keep: keep,
+                signal,
+            }),
+        }
+    }
+}
+
+impl Future for Dead {
+    type Output = ();
+
+    /// `Ready` once the referent died. Otherwise stores the context's
+    /// waker in place of the previous poll's and returns `Pending`; the
+    /// death wakes the waker stored last.
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        let Some(waiting) = &this.waiting else {
+            return Poll::Ready(());
+        };
+        let signal = &waiting.signal;
+        {
+            let state = signal.state.lock();
+            if state.fired {
+                drop(state);
+                this.waiting = None;
+                return Poll::Ready(());
+            }
+            if state
+                .waker
+                .as_ref()
+                .is_some_and(|w| w.will_wake(cx.waker()))
+            {
+                return Poll::Pending;
+            }
+        }
+        // A new waker: cloned, and the old one dropped, outside the lock
+        // (they are the executor's code).
+        let new = cx.waker().clone();
+        let mut state = signal.state.lock();
+        // Under the lock the callback sets `fired` under: either it has not
+        // run yet, and will wake this waker, or we see `fired` now.
+        if state.fired {
+            drop(state);
+            drop(new);
+            this.waiting = None;
+            return Poll::Ready(());
+        }
+        let old = state.waker.replace(new);
+        drop(state);
+        drop(old);
+        Poll::Pending
+    }
+}
+
+impl fmt::Debug for Dead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let done = match &self.waiting {
+            None => true,
+            Some(waiting) => waiting.signal.state.lock().fired,
+        };
+        f.debug_struct("Dead").field("done", &done).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::{Arc, Barrier};
+    use std::task::{Context, Poll, Wake, Waker};
+    use std::thread;
+
+    use crate::test_util::rounds;
+    use crate::{getweakrefcount, weakable_dyn, Obj, Ref, Weakable};
+
+    #[derive(Weakable)]
+    struct Thing(u32);
+
+    /// A waker that counts its wakes.
+    #[derive(Default)]
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+
+    fn counting() -> (Arc<Count>, Waker) {
+        let count = Arc::new(Count::default());
+        (count.clone(), Waker::from(count))
+    }
+
+    /// Polls on this thread, parking between polls, until `f` is ready.
+    fn block_on<F: Future>(f: F) -> F::Output {
+        struct Unpark(thread::Thread);
+        impl Wake for Unpark {
+            fn wake(self: Arc<Self>) {
+                self.0.unpark();
+            }
+        }
+        let waker = Waker::from(Arc::new(Unpark(thread::current())));
+        let mut cx = Context::from_waker(&waker);
+        let mut f = pin!(f);
+        loop {
+            if let Poll::Ready(out) = f.as_mut().poll(&mut cx) {
+                return out;
+            }
+            thread::park();
+        }
+    }
+
+    fn assert_send_static<F: Send + 'static>(_: &F) {}
+
+    #[test]
+    fn ready_at_once_when_already_dead_and_registers_nothing() {
+        let o = Obj::new(Thing(1));
+        let r = Ref::new(&o);
+        drop(o);
+        let mut d = pin!(r.dead());
+        let (count, waker) = counting();
+        assert!(d.as_mut().poll(&mut Context::from_waker(&waker)).is_ready());
+        assert!(d.as_mut().poll(&mut Context::from_waker(&waker)).is_ready());
+        assert_eq!(count.0.load(SeqCst), 0);
+    }
+
+    #[test]
+    fn the_death_wakes_the_last_waker_once() {
+        let o = Obj::new(Thing(2));
+        let mut d = pin!(Ref::new(&o).dead());
+        let (first, w1) = counting();
+        let (second, w2) = counting();
+        assert!(d.as_mut().poll(&mut Context::from_waker(&w1)).is_pending());
+        assert!(d.as_mut().poll(&mut Context::from_waker(&w2)).is_pending());
+        drop(o);
+        assert_eq!((first.0.load(SeqCst), second.0.load(SeqCst)), (0, 1));
+        assert!(d.as_mut().poll(&mut Context::from_waker(&w2)).is_ready());
+        assert_eq!(second.0.load(SeqCst), 1);
+    }
+
+    #[test]
+    fn a_future_never_polled_still_sees_the_death() {
+        let o = Obj::new(Thing(3));
+        let d = Ref::new(&o).dead();
+        drop(o);
+        let mut d = pin!(d);
+        assert!(d
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+            .is_ready());
+    }
+
+    #[test]
+    fn dropping_it_unregisters() {
+        let o = Obj::new(Thing(4));
+        let r = Ref::new(&o);
+        assert_eq!(getweakrefcount(&o), 1);
+        let d = r.dead();
+        let e = r.dead();
+        assert_eq!(getweakrefcount(&o), 3);
+        drop(d);
+        assert_eq!(getweakrefcount(&o), 2);
+        let mut e = Box::pin(e);
+        assert!(e
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+            .is_pending());
+        drop(e); // polled, with a waker stored: the same
+        assert_eq!(getweakrefcount(&o), 1);
+    }
+
+    #[test]
+    fn it_is_send_and_static_for_any_referent() {
+        #[derive(Weakable)]
+        struct NotSend(std::rc::Rc<u8>);
+        let o = Obj::new(NotSend(std::rc::Rc::new(5)));
+        assert_eq!(*o.0, 5);
+        let d = Ref::new(&o).dead();
+        assert_send_static(&d);
+        let waiter = thread::spawn(move || block_on(d));
+        drop(o);
+        waiter.join().unwrap();
+    }
+
+    #[test]
+    fn through_a_trait_object_view() {
+        trait Shape: Send + Sync {
+            fn sides(&self) -> u32;
+        }
+        weakable_dyn!(dyn Shape);
+        impl Shape for Thing {
+            fn sides(&self) -> u32 {
+                self.0
+            }
+        }
+        let o: Obj<dyn Shape> = Obj::unsize(Obj::new(Thing(4)));
+        let r: Ref<dyn Shape> = Ref::new(&o);
+        assert_eq!(r.upgrade().map(|s| s.sides()), Some(4));
+        let d = r.dead();
+        let waiter = thread::spawn(move || block_on(d));
+        drop(o);
+        waiter.join().unwrap();
+    }
+
+    #[test]
+    fn a_death_racing_registration_and_polls_is_never_missed() {
+        for _ in 0..rounds(300, 10) {
+            let o = Obj::new(Thing(6));
+            let r = Ref::new(&o);
+            let barrier = Arc::new(Barrier::new(2));
+            let b = barrier.clone();
+            let waiter = thread::spawn(move || {
+                b.wait();
+                block_on(r.dead());
+                assert!(!r.is_alive());
+            });
+            barrier.wait();
+            drop(o);
+            waiter.join().unwrap();
+        }
+    }
+
+    #[test]
+    fn debug_says_whether_it_is_done() {
+        let o = Obj::new(Thing(7));
+        let d = Ref::new(&o).dead();
+        assert_eq!(format!("{d:?}"), "Dead { done: false }");
+        drop(o);
+        assert_eq!(format!("{d:?}"), "Dead { done: true }");
+    }
+}
