@@ -17,9 +17,9 @@ use weakable_tests::{scaled, DropCounter, DropToken};
 
 /// The length of every chain: CPython's real-size trashcan test under
 /// native runs; under Miri (where 2,000 links through finalizers took
-/// minutes), past twice the nesting limit, so that deaths are
+/// minutes), past the nesting limit, so that deaths are
 /// postponed there too, by the outermost death and by postponed ones.
-const DEPTH: usize = scaled(1_000_000, 220);
+const DEPTH: usize = scaled(1_000_000, 150);
 
 /// The nesting limit the crate docs state ("# Limitations").
 const DOCUMENTED_LIMIT: usize = 100;
