@@ -177,14 +177,15 @@ enum BoundFn<T: ?Sized, A, R, F: Flavor> {
 }
 
 // SAFETY: function pointers are `Send + Sync`; the boxed function object is
-// a `Ref<U, (), Sync>` with `U: Send + Sync` (the bound `with_function*`
-// ask, `Shareable<Sync>`), which is `Send + Sync` itself. Only the sync
-// flavour's type is given them.
+// a `Ref<U, (), Sync>` with `U: Shareable<Sync>`, i.e. `Send + Sync` (the
+// only `WeakFuncObj` impl asks for it, so no other box can exist), which
+// is `Send + Sync` itself. Only the sync flavour's type is given them.
 unsafe impl<T: ?Sized, A, R> Send for WeakFn<T, A, R, Sync> {}
 // SAFETY: as for `Send` above.
 unsafe impl<T: ?Sized, A, R> core::marker::Sync for WeakFn<T, A, R, Sync> {}
-// SAFETY: as for `WeakFn`: the box holds an `Obj<U, Sync>` upgraded from
-// its ref, with `U: Send + Sync`, which is `Send + Sync` itself.
+// SAFETY: as for `WeakFn`: the box holds an `Obj<U, Sync>` with `U:
+// Shareable<Sync>` (the only `StrongFuncObj` impl asks for it), which is
+// `Send + Sync` itself.
 unsafe impl<T: ?Sized, A, R> Send for BoundFn<T, A, R, Sync> {}
 // SAFETY: as for `Send` above.
 unsafe impl<T: ?Sized, A, R> core::marker::Sync for BoundFn<T, A, R, Sync> {}
@@ -205,7 +206,7 @@ trait StrongFuncObj<T: ?Sized, A, R, F: Flavor> {
 
 impl<T: ?Sized, A, R, U, F: Flavor> WeakFuncObj<T, A, R, F> for Ref<U, (), F>
 where
-    U: for<'a> Call<(&'a T, A), Output = R> + 'static,
+    U: for<'a> Call<(&'a T, A), Output = R> + Shareable<F> + 'static,
 {
     fn upgrade(&self) -> Option<Box<dyn StrongFuncObj<T, A, R, F>>> {
         Ref::upgrade(self).map(|f| Box::new(f) as Box<dyn StrongFuncObj<T, A, R, F>>)
@@ -218,7 +219,7 @@ where
 
 impl<T: ?Sized, A, R, U, F: Flavor> StrongFuncObj<T, A, R, F> for Obj<U, F>
 where
-    U: for<'a> Call<(&'a T, A), Output = R> + 'static,
+    U: for<'a> Call<(&'a T, A), Output = R> + Shareable<F> + 'static,
 {
     fn call(&self, this: &T, args: A) -> R {
         (**self).call((this, args))

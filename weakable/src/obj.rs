@@ -228,9 +228,9 @@ impl<T: Weakable, F: Flavor> Obj<T, F> {
     /// assert!(r.upgrade().is_none()); // the object died
     /// ```
     pub fn try_unwrap(this: Self) -> Result<T, Self> {
-        let this = core::mem::ManuallyDrop::new(this);
+        let this = ManuallyDrop::new(this);
         if !this.tail().strong.take_unique::<F>() {
-            return Err(core::mem::ManuallyDrop::into_inner(this));
+            return Err(ManuallyDrop::into_inner(this));
         }
         // SAFETY: the strong count went from one (ours) to zero, so this
         // is the object's one death; `T` and `F` are its type and flavour.
@@ -260,7 +260,7 @@ impl<T: Weakable, F: Flavor> Obj<T, F> {
     /// assert!(mine.is_none() || theirs.is_none());
     /// ```
     pub fn into_inner(this: Self) -> Option<T> {
-        let this = core::mem::ManuallyDrop::new(this);
+        let this = ManuallyDrop::new(this);
         if !this.tail().strong.decrement::<F>() {
             return None;
         }

@@ -63,8 +63,8 @@ pub struct Proxy<T: ?Sized, F: Flavor = Sync> {
     _marker: PhantomData<*const T>,
 }
 
-// SAFETY: a proxy hands out an `Obj<T, F>` (`get`) on whatever thread has it,
-// so it may cross threads only if `Obj<T, F>` may: `T: Send + Sync`. Its node
+// SAFETY: a sync proxy hands out an `Obj<T>` (`get`) on whatever thread has
+// it, so it may cross threads only if `Obj<T>` may: `T: Send + Sync`. Its node
 // holds no data, and everything else in a node (counts, links, the cached
 // hash) is atomics, or guarded by the slot's lock, or immutable.
 // Its callback, if any, is `Send` (`Sendable<Sync>`). An unsync proxy is

@@ -75,10 +75,12 @@ pub struct Ref<T: ?Sized, X = (), F: Flavor = Sync> {
     _marker: PhantomData<(*const T, X)>,
 }
 
-// SAFETY: a `Ref` can be upgraded on any thread that has it, handing out an
-// `Obj<T, F>`: so `T: Send + Sync`, as for `Obj`. Its data is shared by all
-// clones (`X: Sync`) and dropped by whichever clone goes last (`X: Send`).
-// Everything else in a node is atomics or immutable.
+// SAFETY: a sync `Ref` can be upgraded on any thread that has it, handing
+// out an `Obj<T>`: so `T: Send + Sync`, as for `Obj`. Its data is shared by
+// all clones (`X: Sync`) and dropped by whichever clone goes last (`X:
+// Send`), with its callback, which is `Send` in the sync flavour (see
+// `core::node::Callback`). Everything else in a node is atomics or
+// immutable.
 // (An unsync `Ref` is neither: its counts are updated without atomics.)
 unsafe impl<T: ?Sized + Send + marker::Sync, X: Send + marker::Sync> Send for Ref<T, X, Sync> {}
 // SAFETY: `&Ref` allows `clone`, so the same conditions as `Send`.
@@ -646,14 +648,15 @@ pub struct AnyRef<T: ?Sized, F: Flavor = Sync> {
     _marker: PhantomData<*const T>,
 }
 
-// SAFETY: an `AnyRef` hands out an `Obj<T, F>` (`upgrade`) on whatever thread
-// has it, so `T: Send + Sync`, as for `Obj`. It may be the last handle of
-// a node, and then drops the node's data and callback on its own thread:
-// every constructor of a node with data asks `X: Send + Sync` in the
-// sync flavour (`Ref::with_data`, `Ref::with_data_and_callback`; the
-// collections' public bounds for `Ref::with_internal_callback`), and every
-// callback of the sync flavour is `Send` (see `core::node::Callback`). It never reads the data (it is
-// `Erased`).
+// SAFETY: a sync `AnyRef` hands out an `Obj<T>` (`upgrade`) on whatever
+// thread has it, so `T: Send + Sync`, as for `Obj`. It may be the last
+// handle of a node, and then drops the node's data and callback on its own
+// thread: every node with data in the sync flavour has `Send + Sync` data
+// (`Ref::with_data` and `Ref::with_data_and_callback` ask for it; the
+// collections', `WeakMethod`'s and `finalize`'s public bounds make sure of
+// it for `Ref::with_internal_callback` and `Ref::attach`), and every
+// callback of the sync flavour is `Send` (see `core::node::Callback`). It
+// never reads the data (it is `Erased`).
 unsafe impl<T: ?Sized + Send + marker::Sync> Send for AnyRef<T, Sync> {}
 // SAFETY: `&AnyRef` allows `clone` and `upgrade`, so sharing one needs what
 // sending one does.

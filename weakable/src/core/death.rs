@@ -126,22 +126,9 @@ pub(crate) fn info_of<T: Weakable + 'static, F: Flavor>() -> &'static ObjInfo {
 /// As for [`die`]: `object` is an object of type `T` and flavour `F` whose
 /// strong count just reached zero; called once, instead of `die`.
 pub(crate) unsafe fn die_returning<T: Weakable, F: Flavor>(object: ObjAddr) -> T {
-    if T::Slot::HAS_WEAKREFS {
-        // SAFETY: as in `die_now`.
-        unsafe { slot::clear::<F>(object) };
-    }
-    // SAFETY: the strong count is zero and stays zero, the callbacks are
-    // done: nobody else can reach the value, which is initialised; it is
-    // moved out exactly once, and never dropped in place.
-    let value = unsafe { ptr::read(object.as_ptr().cast::<T>().as_ptr()) };
-    if T::Slot::HAS_WEAKREFS {
-        // SAFETY: as in `die_now`'s `Release`: the value is gone (moved out).
-        unsafe { slot::release_weak_after_death::<F>(object) };
-    } else {
-        // SAFETY: as in `die_now`'s `Release`.
-        unsafe { header::dealloc::<T::Slot, T>(object) };
-    }
-    value
+    // SAFETY: the caller's guarantee; the value is moved out exactly once
+    // and never dropped in place.
+    unsafe { die_with::<T, F, T>(object, |value| ptr::read(value)) }
 }
 
 /// An object's death, or its postponement if too many deaths are nested
@@ -281,13 +268,30 @@ impl Trashcan {
 /// (so every write through its handles happens before this call); called
 /// once.
 unsafe fn die_now<T: Weakable, F: Flavor>(object: ObjAddr) {
+    // SAFETY: the caller's guarantee; the value is dropped exactly once.
+    unsafe { die_with::<T, F, ()>(object, |value| ptr::drop_in_place(value)) }
+}
+
+/// The death sequence, with what becomes of the value (dropped, or moved
+/// out) left to `take`: clear the slot (refs dead, callbacks run), `take`
+/// the value, release the allocation, even if `take` unwinds.
+///
+/// # Safety
+///
+/// As for [`die_now`]; `take` consumes the value it is given (drops it or
+/// moves it out), and `die_with` hands it an initialised `T` nobody else
+/// can reach.
+unsafe fn die_with<T: Weakable, F: Flavor, R>(
+    object: ObjAddr,
+    take: impl FnOnce(*mut T) -> R,
+) -> R {
     /// Releases the allocation even if the value's `Drop` panics.
     struct Release<T: Weakable, F: Flavor>(ObjAddr, PhantomData<(T, F)>);
     impl<T: Weakable, F: Flavor> Drop for Release<T, F> {
         fn drop(&mut self) {
             if T::Slot::HAS_WEAKREFS {
                 // SAFETY: `T` has a `WeakrefSlot`; the strong count is zero,
-                // the value dropped (or its drop unwound, which counts as
+                // the value taken (or its drop unwound, which counts as
                 // dropped), and the strong side's weak count is ours.
                 unsafe { slot::release_weak_after_death::<F>(self.0) };
             } else {
@@ -304,10 +308,9 @@ unsafe fn die_now<T: Weakable, F: Flavor>(object: ObjAddr) {
         // the one death.
         unsafe { slot::clear::<F>(object) };
     }
-    let release = Release::<T, F>(object, PhantomData);
-    // SAFETY: the strong count is zero and stays zero, no ref can upgrade,
-    // and the callbacks are done: nobody else can reach the value, which
-    // is still initialised. It is dropped exactly once, here.
-    unsafe { ptr::drop_in_place(object.as_ptr().cast::<T>().as_ptr()) };
-    drop(release);
+    let _release = Release::<T, F>(object, PhantomData);
+    // The strong count is zero and stays zero, no ref can upgrade, and the
+    // callbacks are done: nobody else can reach the value, which is still
+    // initialised; `take` consumes it, once.
+    take(object.as_ptr().cast::<T>().as_ptr())
 }

@@ -52,7 +52,8 @@
 //! the queue sits behind a mutex. In the unsync flavour the table is in an
 //! `Rc` (the evictors hold an `rc::Weak`), so it never leaves its thread;
 //! the lock's word is a borrow flag set and cleared with plain stores, and
-//! the queue is a plain cell ([`Queue`]). Reentrancy is handled by the same
+//! the queue is a `RefCell` (both `Flavor::Lock`, borrowed only for a
+//! push or a take). Reentrancy is handled by the same
 //! protocol as in sync, without any lock: no user code runs while the flag
 //! is set (but for `WeakKeyDictionary`'s `V::clone`), so a callback, a
 //! key's `Eq` or a loop body that uses the collection finds it free; an
@@ -71,9 +72,9 @@ use hashbrown::HashTable;
 use crate::core::first_inline::FirstInline;
 use crate::core::handle::Handle;
 use crate::core::node::{Callback, DetachedHandle, NodeHead};
+use crate::rt::flavor::sealed::Lock;
 use crate::rt::flavor::sealed::{SharedPtr, WeakPtr};
 use crate::rt::flavor::Flavor;
-use crate::rt::queue::Queue;
 use crate::rt::table_lock::TableLock;
 
 /// An entry of a weak table.
@@ -143,9 +144,12 @@ pub(crate) struct Evictor<E, S, F: Flavor> {
 // code cannot state that here (whether a `sync::Weak` of the table is
 // `Send` follows from the contents' bounds only once `F` is known), so
 // the makers do: an evictor is made only by `WeakTable::evictor`, whose
-// every caller (the collections' `new_entry`) asks for `K`, `V` and `S`
-// to be `Shareable<F>`, i.e. `Send + Sync` in the sync flavour, which
-// makes the table `Send + Sync` and so its `sync::Weak` `Send`. The
+// two callers have `K`, `V` and `S` that are `Shareable<F>`, i.e. `Send +
+// Sync` in the sync flavour, which makes the table `Send + Sync` and so
+// its `sync::Weak` `Send`: `WeakValueDictionary::new_entry` by its impl's
+// bounds, `WeakKeyDictionary::put` by its bounds on `K` and `S` and its
+// callers' on `V` (every public method that reaches it asks for it, and
+// `WeakSet`'s `V` is `()`). The
 // sync-flavour test `evictors_are_send` checks this for the three
 // collections' entry types.
 impl<X, E: TableEntry, S, F: Flavor> Callback<X, F> for Evictor<E, S, F> {
@@ -187,9 +191,9 @@ pub(crate) struct Eviction<E, F: Flavor> {
 // SAFETY: the hold is on the node of an entry of type `E`, which owns a
 // handle to that same node; dropping the hold can do no more than dropping
 // the entry can (drop the node's data and callback), so it may happen on
-// any thread the entry may be sent to. (Entries of the unsync flavour are
-// not `Send`, so neither are their evictions.)
-unsafe impl<E: Send, F: Flavor> Send for Eviction<E, F> {}
+// any thread the entry may be sent to. Only the sync flavour's evictions
+// are queued from other threads; the unsync flavour's are never `Send`.
+unsafe impl<E: Send> Send for Eviction<E, crate::rt::flavor::Sync> {}
 
 /// Below this capacity a table is not worth shrinking.
 const MIN_SHRINK_CAPACITY: usize = 64;
@@ -225,7 +229,7 @@ impl<E: TableEntry> Table<E> {
 pub(crate) struct WeakTable<E, S, F: Flavor> {
     hasher: S,
     table: TableLock<Table<E>, F>,
-    pending: Queue<Eviction<E, F>, F>,
+    pending: F::Lock<Vec<Eviction<E, F>>>,
 }
 
 impl<E: TableEntry, S, F: Flavor> WeakTable<E, S, F> {
@@ -236,7 +240,7 @@ impl<E: TableEntry, S, F: Flavor> WeakTable<E, S, F> {
             table: TableLock::new(Table {
                 map: HashTable::new(),
             }),
-            pending: Queue::new(),
+            pending: Lock::new(Vec::new()),
         })
     }
 
@@ -454,7 +458,7 @@ impl<E: TableEntry, S, F: Flavor> WeakTable<E, S, F> {
             table.holds.push(node);
             return;
         }
-        self.pending.push(Eviction {
+        self.pending.lock().push(Eviction {
             hash,
             node,
             _entry: PhantomData,
@@ -468,7 +472,7 @@ impl<E: TableEntry, S, F: Flavor> WeakTable<E, S, F> {
 
     /// Takes every queued eviction.
     fn take_pending(&self) -> Vec<Eviction<E, F>> {
-        self.pending.take()
+        core::mem::take(&mut *self.pending.lock())
     }
 }
 

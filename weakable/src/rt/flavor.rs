@@ -126,13 +126,11 @@ pub(crate) mod sealed {
         };
     }
 
+    use crate::rt::{Mutex, MutexGuard};
     use core::cell::{RefCell, RefMut};
-    use std::sync::{Mutex, MutexGuard, PoisonError};
-    // Poisoning is ignored: a panic under one of these locks (in `peek`'s
-    // clones) leaves the state as consistent as it found it.
-    lock!(Mutex, MutexGuard, |mutex| mutex
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner));
+    // `rt::Mutex` ignores poisoning: a panic under it (in `peek`'s clones)
+    // leaves the state as consistent as it found it.
+    lock!(Mutex, MutexGuard, |mutex| mutex.lock());
     lock!(RefCell, RefMut, |cell| cell.borrow_mut());
 
     /// Seals [`Sendable`](super::Sendable) and [`Shareable`](super::Shareable):
@@ -246,7 +244,7 @@ pub enum Unsync {}
 impl Flavor for Sync {
     const THREADED: bool = true;
     type Shared<T> = crate::rt::Arc<T>;
-    type Lock<T> = std::sync::Mutex<T>;
+    type Lock<T> = crate::rt::Mutex<T>;
 }
 
 impl Flavor for Unsync {

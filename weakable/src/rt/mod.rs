@@ -9,8 +9,7 @@
 //! - [`ptr_lock::PtrLock`], the slot's list lock (bit 0 of the head);
 //! - [`table_lock::TableLock`], the collections' table lock, with its
 //!   parking ([`Mutex`], [`Condvar`]) and the queued-eviction flag (a
-//!   borrow flag in the unsync flavour), and [`queue::Queue`], their
-//!   queue of evictions (a mutex in sync, a cell in unsync);
+//!   borrow flag in the unsync flavour);
 //! - [`spin_wait`];
 //! - std-only: [`Arc`]/[`Weak`] (the sync collections' shared state;
 //!   the unsync ones use `Rc`, see `Flavor::Shared`),
@@ -28,7 +27,6 @@ mod count;
 pub(crate) mod exit;
 pub(crate) mod flavor;
 pub(crate) mod ptr_lock;
-pub(crate) mod queue;
 pub(crate) mod table_lock;
 
 pub(crate) use count::Count;
@@ -85,10 +83,15 @@ use std::sync as mutex_impl;
 
 pub(crate) use mutex_impl::MutexGuard;
 
-/// A mutex that ignores poisoning, for the collections' eviction queue and
-/// their table lock's sleepers: no user code runs while either is held, so
-/// a panic elsewhere must not make the collection unusable.
-pub(crate) struct Mutex<T>(mutex_impl::Mutex<T>);
+/// A mutex that ignores poisoning: the sync flavour's `Flavor::Lock` (the
+/// collections' eviction queue, a finalizer's or a `WeakMethod`'s state)
+/// and the table lock's sleepers. A panic under one (in `Finalizer::peek`'s
+/// clones, the only user code that runs under one) leaves its state as
+/// consistent as it found it, so it must not make the holder unusable.
+// `pub` (in this private module, so still unnameable outside the crate):
+// it is the sync flavour's `Flavor::Lock`, a public trait's associated type.
+#[allow(unreachable_pub)]
+pub struct Mutex<T>(mutex_impl::Mutex<T>);
 
 impl<T> Mutex<T> {
     pub(crate) fn new(value: T) -> Self {
