@@ -52,4 +52,4 @@ impl fmt::Display for ReferenceError {
     }
 }
 
-impl std::error::Error for ReferenceError {}
+impl core::error::Error for ReferenceError {}

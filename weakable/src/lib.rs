@@ -615,6 +615,7 @@
 //! `Send`/`Sync` impls (each with its argument beside it), the
 //! [`CoerceFrom`] contract and the exit-time hook's registration; the
 //! collections' files have none.
+#![cfg_attr(not(any(feature = "std", test)), no_std)]
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
@@ -622,6 +623,8 @@
 // crate's own tests.
 #[allow(unused_extern_crates)]
 extern crate self as weakable;
+
+extern crate alloc;
 
 mod coerce;
 mod collections;
@@ -637,6 +640,7 @@ mod obj;
 mod proxy;
 mod reference;
 mod rt;
+mod std_impls;
 pub mod sync;
 #[cfg(test)]
 mod test_util;

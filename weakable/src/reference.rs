@@ -1,11 +1,12 @@
 //! `Ref<T, X, F>`, Python's `weakref.ref` (and its subclasses that carry
 //! extra fields), and `AnyRef<T, F>`, what `getweakrefs` lists.
 
+use alloc::vec::Vec;
+
 use core::fmt;
 use core::hash::{BuildHasher, Hash, Hasher};
 use core::marker::{self, PhantomData};
 use core::panic::{RefUnwindSafe, UnwindSafe};
-use std::sync::OnceLock;
 
 use crate::core::handle::{Erased, Handle};
 use crate::core::node::{Callback, NoCallback, RefKind, RefTag};
@@ -319,14 +320,6 @@ impl<T: ?Sized + WeakRefable, X, F: Flavor> Ref<T, X, F> {
     }
 }
 
-/// The process-wide hasher behind [`Ref::try_hash`]: seeded at random once,
-/// like Python's string hashing, so hashes cannot be precomputed by an
-/// attacker.
-fn referent_hasher() -> &'static std::collections::hash_map::RandomState {
-    static HASHER: OnceLock<std::collections::hash_map::RandomState> = OnceLock::new();
-    HASHER.get_or_init(Default::default)
-}
-
 impl<T: ?Sized, X, F: Flavor> Ref<T, X, F> {
     /// A strong reference to the referent, Python's `r()`: `Some` while any
     /// `Obj` to it lives, `None` once the last one was dropped.
@@ -485,7 +478,7 @@ impl<T: ?Sized, X, F: Flavor> Ref<T, X, F> {
             return Ok(h);
         }
         let obj = self.upgrade().ok_or(DeadHashError { _private: () })?;
-        let h = referent_hasher().hash_one(&*obj).max(1);
+        let h = crate::rt::seeded_hasher().hash_one(&*obj).max(1);
         // Two threads may race here; they store the same value unless the
         // referent changed in between, and then the first store wins.
         let h = if F::THREADED {
@@ -619,7 +612,7 @@ impl fmt::Display for DeadHashError {
     }
 }
 
-impl std::error::Error for DeadHashError {}
+impl core::error::Error for DeadHashError {}
 
 /// One of the weak references [`getweakrefs`] lists: a ref or a proxy,
 /// whatever data it carries, seen through the caller's view `T`.

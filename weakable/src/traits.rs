@@ -107,6 +107,12 @@ impl SlotKind for NoSlot {
 /// assert_eq!(listeners.len(), 1);
 /// assert!(listeners.contains(&a));
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a weakable type: it cannot live in an `Obj`",
+    label = "`{Self}` does not implement `Weakable`",
+    note = "add `#[derive(Weakable)]` to the definition of `{Self}` (`use weakable::Weakable;`)",
+    note = "for a type of another crate, wrap it: `#[derive(Weakable)] struct Wrapper(TheirType);`"
+)]
 pub trait Weakable {
     /// The `__weakref__` slot every object of this type carries:
     /// [`WeakrefSlot`] or [`NoSlot`].

@@ -1,17 +1,48 @@
 //! Reporting panics that nobody can catch: Python's "Exception ignored in"
 //! and `sys.unraisablehook`.
+//!
+//! Without the `std` feature nothing is caught (core cannot catch a
+//! panic): a panic in a death callback or a finalizer aborts the process
+//! instead, so the hook, which still exists so that code setting it builds
+//! either way, is never called, and there is no stderr for a default report.
 
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::sync::Arc;
 use core::any::Any;
 use core::fmt;
+#[cfg(feature = "std")]
 use std::io::Write;
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, RwLock};
+
+use crate::rt::catch_unwind;
 
 /// A hook installed by [`set_unraisable_hook`], as [`take_unraisable_hook`]
 /// returns it.
 pub type UnraisableHook = Arc<dyn Fn(&Unraisable<'_>) + Send + Sync + 'static>;
 
-static HOOK: RwLock<Option<UnraisableHook>> = RwLock::new(None);
+#[cfg(feature = "std")]
+static HOOK: std::sync::RwLock<Option<UnraisableHook>> = std::sync::RwLock::new(None);
+#[cfg(not(feature = "std"))]
+static HOOK: crate::rt::spin_mutex::Mutex<Option<UnraisableHook>> =
+    crate::rt::spin_mutex::Mutex::new(None);
+
+/// The hook set now, if any (a clone, to run without the lock).
+fn current_hook() -> Option<UnraisableHook> {
+    #[cfg(feature = "std")]
+    return HOOK.read().unwrap_or_else(|e| e.into_inner()).clone();
+    #[cfg(not(feature = "std"))]
+    return HOOK.lock().clone();
+}
+
+/// Sets the hook to `new`, and returns the one it replaces, to be dropped
+/// after the lock is let go.
+fn replace_hook(new: Option<UnraisableHook>) -> Option<UnraisableHook> {
+    #[cfg(feature = "std")]
+    let mut hook = HOOK.write().unwrap_or_else(|e| e.into_inner());
+    #[cfg(not(feature = "std"))]
+    let mut hook = HOOK.lock();
+    core::mem::replace(&mut *hook, new)
+}
 
 /// A panic caught where no caller could receive it: in a death callback,
 /// or in a finalizer run at exit. Python calls these "unraisable".
@@ -170,10 +201,7 @@ pub fn set_unraisable_hook<F>(hook: F)
 where
     F: Fn(&Unraisable<'_>) + Send + Sync + 'static,
 {
-    let old = HOOK
-        .write()
-        .unwrap_or_else(|e| e.into_inner())
-        .replace(Arc::new(hook));
+    let old = replace_hook(Some(Arc::new(hook)));
     // Dropped with the lock released: the old hook's captures are user code,
     // and their `Drop` may report or set a hook, which takes the lock.
     drop(old);
@@ -192,7 +220,7 @@ where
 /// assert!(take_unraisable_hook().is_none());
 /// ```
 pub fn take_unraisable_hook() -> Option<UnraisableHook> {
-    HOOK.write().unwrap_or_else(|e| e.into_inner()).take()
+    replace_hook(None)
 }
 
 /// Reports a caught panic through the hook. Never panics: every piece of
@@ -202,7 +230,7 @@ pub fn take_unraisable_hook() -> Option<UnraisableHook> {
 pub(crate) fn report(what: &'static str, type_name: &'static str, payload: Box<dyn Any + Send>) {
     // Clone the hook out so that it runs without the lock: it may set
     // another hook, or trigger another report.
-    let hook = HOOK.read().unwrap_or_else(|e| e.into_inner()).clone();
+    let hook = current_hook();
     let unraisable = Unraisable {
         what,
         type_name,
@@ -210,18 +238,15 @@ pub(crate) fn report(what: &'static str, type_name: &'static str, payload: Box<d
     };
     match &hook {
         Some(hook) => {
-            if let Err(hook_panic) = catch_unwind(AssertUnwindSafe(|| hook(&unraisable))) {
-                let _ = writeln!(
-                    std::io::stderr(),
+            if let Err(hook_panic) = catch_unwind(|| hook(&unraisable)) {
+                to_stderr(format_args!(
                     "{unraisable}\n(the unraisable hook panicked while reporting it: {})",
                     message_of(&*hook_panic).unwrap_or("Box<dyn Any>")
-                );
+                ));
                 drop_guarded(hook_panic, "dropping a panic payload");
             }
         }
-        None => {
-            let _ = writeln!(std::io::stderr(), "{unraisable}");
-        }
+        None => to_stderr(format_args!("{unraisable}")),
     }
     // If the hook was replaced while it ran, this may be its last handle,
     // and its captures' `Drop` runs here.
@@ -234,17 +259,26 @@ pub(crate) fn report(what: &'static str, type_name: &'static str, payload: Box<d
 /// dropped the same way in turn (until one drops quietly: each round is a
 /// new panic raised by user code).
 fn drop_guarded<T>(value: T, what: &str) {
-    let mut dropped = catch_unwind(AssertUnwindSafe(move || drop(value)));
+    let mut dropped = catch_unwind(move || drop(value));
     let mut what = what;
     while let Err(payload) = dropped {
-        let _ = writeln!(
-            std::io::stderr(),
+        to_stderr(format_args!(
             "Exception ignored in: {what}\npanicked: {}",
             message_of(&*payload).unwrap_or("Box<dyn Any>")
-        );
+        ));
         what = "dropping a panic payload";
-        dropped = catch_unwind(AssertUnwindSafe(move || drop(payload)));
+        dropped = catch_unwind(move || drop(payload));
     }
+}
+
+/// Writes a report line to stderr, ignoring a failure to (there is nobody
+/// to tell). Without std there is no stderr, and nothing is ever caught
+/// to report.
+fn to_stderr(report: fmt::Arguments<'_>) {
+    #[cfg(feature = "std")]
+    let _ = writeln!(std::io::stderr(), "{report}");
+    #[cfg(not(feature = "std"))]
+    let _ = report;
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! A list of values that is nearly always empty or one long.
 
+use alloc::vec::Vec;
+
 /// A handful of values, nearly always none or one: the first is kept
 /// inline, so only a second allocates. Used for the entries a lookup clones
 /// out of the table to compare after unlocking (a second means a hash
@@ -59,7 +61,7 @@ impl<T> FirstInline<T> {
 
 impl<T> IntoIterator for FirstInline<T> {
     type Item = T;
-    type IntoIter = core::iter::Chain<core::option::IntoIter<T>, std::vec::IntoIter<T>>;
+    type IntoIter = core::iter::Chain<core::option::IntoIter<T>, alloc::vec::IntoIter<T>>;
 
     /// The values in push order.
     fn into_iter(self) -> Self::IntoIter {

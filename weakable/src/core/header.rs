@@ -28,10 +28,10 @@
 //! an allocation alive (`Obj` by its strong count, a ref node by its weak
 //! count), as std's `RcInnerPtr` is implemented by `Rc` and `Weak`.
 
+use alloc::alloc;
 use core::alloc::Layout;
 use core::mem::size_of;
 use core::ptr::NonNull;
-use std::alloc;
 
 use crate::rt::Count;
 

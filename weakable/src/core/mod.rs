@@ -7,8 +7,8 @@
 //!   slot      the __weakref__ slot: weak count, node list and its lock,
 //!             basic ref/proxy cache, clearing; builds every node's vtable
 //!   (traits.rs) Weakable, WeakRefable, SlotKind: which slot a type's objects have
-//!   death     the death sequence: clear, drop the value, release the memory;
-//!             deaths nested too deep are postponed (the "trashcan")
+//!   death     the death sequence: clear, drop the value, release the memory
+//!   trashcan  deaths nested too deep on a thread are postponed (std only)
 //!   (obj.rs)  Obj<T>, the strong handle
 //!   handle    one handle under Ref, Proxy and AnyRef: a node count + the
 //!             referent's pointer, the kind a type-level tag
@@ -25,3 +25,5 @@ pub(crate) mod header;
 pub(crate) mod node;
 pub(crate) mod slot;
 pub(crate) mod table;
+#[cfg(feature = "std")]
+mod trashcan;

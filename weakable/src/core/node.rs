@@ -10,6 +10,8 @@
 //! and what happens when the last count goes, belong to the slot, which
 //! builds every node's vtable (`core::slot`).
 
+use alloc::boxed::Box;
+
 use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
 

@@ -31,9 +31,10 @@
 //! needs to know about slots: a node's last release comes back here through
 //! `destroy` and `release_callback`.
 
+use alloc::vec::Vec;
+
 use core::marker::PhantomData;
 use core::mem::{align_of, offset_of, size_of};
-use core::panic::AssertUnwindSafe;
 use core::ptr::{self, NonNull};
 
 use crate::core::header::{self, Header, HeaderPtr, ObjAddr, ObjInfo, Tail};
@@ -552,7 +553,7 @@ pub(crate) unsafe fn clear<F: Flavor>(object: ObjAddr) {
             (node.as_ref().vtable.fire, node.as_ref().vtable.what)
         };
         // SAFETY: our count on `node` is transferred to `fire`, once.
-        let result = catch_unwind(AssertUnwindSafe(|| unsafe { fire(node) }));
+        let result = catch_unwind(|| unsafe { fire(node) });
         if let Err(payload) = result {
             // SAFETY: the allocation is alive (see above).
             let name = unsafe { object.tail() }.info.name;
@@ -697,7 +698,7 @@ pub(crate) fn dead_node() -> NonNull<NodeHead> {
         unreachable!("the default ref's node is never called back")
     }
 
-    static NODE: std::sync::OnceLock<DeadNode> = std::sync::OnceLock::new();
+    static NODE: crate::rt::OnceLock<DeadNode> = crate::rt::OnceLock::new();
     NODE.get_or_init(|| {
         let slot = WeakrefSlot::new();
         // The strong side's weak count (never released, since the object

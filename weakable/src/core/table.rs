@@ -63,6 +63,8 @@
 //! so (where the sync flavour would wait for ever), never undefined
 //! behaviour.
 
+use alloc::vec::Vec;
+
 use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};
 use core::ptr::NonNull;

@@ -52,14 +52,14 @@ impl Count {
         if !F::THREADED {
             let n = self.0.load(Ordering::Relaxed);
             if n >= MAX_REFCOUNT {
-                std::process::abort();
+                crate::rt::abort();
             }
             return self.0.store(n + 1, Ordering::Relaxed);
         }
         // Relaxed, as `Arc::clone`: a new count can only come from an
         // existing one, which already keeps the counted thing alive.
         if self.0.fetch_add(1, Ordering::Relaxed) > MAX_REFCOUNT {
-            std::process::abort();
+            crate::rt::abort();
         }
     }
 
@@ -73,7 +73,7 @@ impl Count {
                 return false;
             }
             if n >= MAX_REFCOUNT {
-                std::process::abort();
+                crate::rt::abort();
             }
             self.0.store(n + 1, Ordering::Relaxed);
             return true;
@@ -83,7 +83,7 @@ impl Count {
                 return false;
             }
             if n > MAX_REFCOUNT {
-                std::process::abort();
+                crate::rt::abort();
             }
             // Acquire on success, as `Weak::upgrade`: the new count must see
             // everything done before the one it was taken from was published.

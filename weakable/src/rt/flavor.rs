@@ -102,9 +102,9 @@ pub(crate) mod sealed {
     }
 
     use crate::rt::Arc;
-    use std::rc::Rc;
+    use alloc::rc::Rc;
     shared_ptr!(Arc, crate::rt::Weak<T>);
-    shared_ptr!(Rc, std::rc::Weak<T>);
+    shared_ptr!(Rc, alloc::rc::Weak<T>);
 
     macro_rules! lock {
         ($lock:ident, $guard:ident, |$this:ident| $lock_it:expr) => {
@@ -249,7 +249,7 @@ impl Flavor for Sync {
 
 impl Flavor for Unsync {
     const THREADED: bool = false;
-    type Shared<T> = std::rc::Rc<T>;
+    type Shared<T> = alloc::rc::Rc<T>;
     type Lock<T> = core::cell::RefCell<T>;
 }
 

@@ -8,13 +8,15 @@
 //!   reference count with `Arc`'s orderings;
 //! - [`ptr_lock::PtrLock`], the slot's list lock (bit 0 of the head);
 //! - [`table_lock::TableLock`], the collections' table lock, with its
-//!   parking ([`Mutex`], [`Condvar`]) and the queued-eviction flag (a
-//!   borrow flag in the unsync flavour);
-//! - [`spin_wait`];
-//! - std-only: [`Arc`]/[`Weak`] (the sync collections' shared state;
-//!   the unsync ones use `Rc`, see `Flavor::Shared`),
-//!   [`catch_unwind`] (a panicking callback is reported, not propagated)
-//!   and [`exit::at_exit`] (the exit-time finalizers).
+//!   parking (std only) and the queued-eviction flag (a borrow flag in the
+//!   unsync flavour);
+//! - [`Mutex`] (std's, or a spin lock without std), [`spin_wait`],
+//!   [`OnceLock`], [`Arc`]/[`Weak`] (the sync collections' shared state;
+//!   the unsync ones use `Rc`, see `Flavor::Shared`), and
+//!   [`seeded_hasher`], the process-wide hasher of refs and methods;
+//! - what only std has: [`catch_unwind`] (a panicking callback is
+//!   reported, not propagated; without std it aborts), [`Condvar`] and
+//!   [`exit::at_exit`] (the exit-time finalizers).
 //!
 //! Built with `--cfg loom`, the atomics, the mutex and condition variable,
 //! the cells and the spin loop are [loom]'s, which explores every
@@ -24,19 +26,94 @@
 //! [loom]: https://docs.rs/loom
 
 mod count;
+#[cfg(feature = "std")]
 pub(crate) mod exit;
 pub(crate) mod flavor;
+mod once;
 pub(crate) mod ptr_lock;
+#[cfg(not(feature = "std"))]
+pub(crate) mod spin_mutex;
 pub(crate) mod table_lock;
 
 pub(crate) use count::Count;
+pub(crate) use once::OnceLock;
 
 /// The shared pointer the collections' handles and their evictors hold.
-pub(crate) use std::sync::{Arc, Weak};
+pub(crate) use alloc::sync::{Arc, Weak};
 
-/// Runs `f`, catching a panic (std's unwinding), for the death path's
-/// callbacks: a panic in one is reported and does not stop the others.
-pub(crate) use std::panic::catch_unwind;
+/// A caught panic's payload.
+pub(crate) type Payload = alloc::boxed::Box<dyn core::any::Any + Send>;
+
+/// Runs `f`, catching a panic, for the code that runs user code nobody
+/// could receive a panic from (death callbacks, finalizers, the unraisable
+/// hook): a panic in one is reported and does not stop the others.
+#[cfg(feature = "std")]
+#[inline]
+pub(crate) fn catch_unwind<R>(f: impl FnOnce() -> R) -> Result<R, Payload> {
+    std::panic::catch_unwind(core::panic::AssertUnwindSafe(f))
+}
+
+/// Runs `f`. Without std a panic cannot be caught: one that unwinds out of
+/// `f` (where the panic strategy unwinds at all) aborts the process, by
+/// panicking again while it unwinds, rather than leave a death half done.
+#[cfg(not(feature = "std"))]
+#[inline]
+pub(crate) fn catch_unwind<R>(f: impl FnOnce() -> R) -> Result<R, Payload> {
+    struct AbortOnUnwind;
+    impl Drop for AbortOnUnwind {
+        fn drop(&mut self) {
+            panic!(
+                "a death callback, finalizer or value's `Drop` panicked during a death; \
+                 without the `std` feature a panic there cannot be caught and reported, \
+                 so the process aborts"
+            );
+        }
+    }
+    let guard = AbortOnUnwind;
+    let result = f();
+    core::mem::forget(guard);
+    Ok(result)
+}
+
+/// Aborts the process, where continuing would be unsound (a count about
+/// to overflow, as `Arc` does). Without std, which has no `abort`, by
+/// panicking while a panic unwinds (or at once, where panics abort).
+#[cold]
+pub(crate) fn abort() -> ! {
+    #[cfg(feature = "std")]
+    std::process::abort();
+    #[cfg(not(feature = "std"))]
+    {
+        struct PanicAgain;
+        impl Drop for PanicAgain {
+            fn drop(&mut self) {
+                panic!("aborting");
+            }
+        }
+        let _again = PanicAgain;
+        panic!("a reference count overflowed");
+    }
+}
+
+/// The hasher of a process-wide hash (`Ref::try_hash`, a `WeakMethod`'s
+/// identity): seeded at random once with std, like Python's string
+/// hashing, so hashes cannot be precomputed by an attacker; fixed keys
+/// without std, which has no source of randomness (the collections that
+/// store these hashes hash them again with their own `BuildHasher`).
+#[cfg(feature = "std")]
+pub(crate) fn seeded_hasher() -> &'static std::hash::RandomState {
+    static HASHER: OnceLock<std::hash::RandomState> = OnceLock::new();
+    HASHER.get_or_init(Default::default)
+}
+
+/// See the std version.
+#[cfg(not(feature = "std"))]
+pub(crate) fn seeded_hasher() -> &'static impl core::hash::BuildHasher {
+    #[allow(deprecated)] // the one SipHash core offers
+    static HASHER: core::hash::BuildHasherDefault<core::hash::SipHasher> =
+        core::hash::BuildHasherDefault::new();
+    &HASHER
+}
 
 #[cfg(not(loom))]
 pub(crate) use core::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
@@ -71,14 +148,22 @@ pub(crate) fn spin_wait(spins: &mut u32) {
             }
             *spins += 1;
         } else {
+            #[cfg(feature = "std")]
             std::thread::yield_now();
+            // Without std there is no scheduler to hand the core to.
+            #[cfg(not(feature = "std"))]
+            for _ in 0..(1u32 << *spins) {
+                core::hint::spin_loop();
+            }
         }
     }
 }
 
 #[cfg(loom)]
 use loom::sync as mutex_impl;
-#[cfg(not(loom))]
+#[cfg(all(not(loom), not(feature = "std")))]
+use spin_mutex as mutex_impl;
+#[cfg(all(not(loom), feature = "std"))]
 use std::sync as mutex_impl;
 
 pub(crate) use mutex_impl::MutexGuard;
@@ -88,6 +173,8 @@ pub(crate) use mutex_impl::MutexGuard;
 /// and the table lock's sleepers. A panic under one (in `Finalizer::peek`'s
 /// clones, the only user code that runs under one) leaves its state as
 /// consistent as it found it, so it must not make the holder unusable.
+/// Without std it is a spin lock (every critical section under one is a
+/// few instructions but for those clones).
 // `pub` (in this private module, so still unnameable outside the crate):
 // it is the sync flavour's `Flavor::Lock`, a public trait's associated type.
 #[allow(unreachable_pub)]
@@ -99,15 +186,21 @@ impl<T> Mutex<T> {
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
-        self.0
+        #[cfg(any(loom, feature = "std"))]
+        return self
+            .0
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        #[cfg(not(any(loom, feature = "std")))]
+        return self.0.lock();
     }
 }
 
 /// A condition variable for [`Mutex`], which ignores poisoning as it does.
+#[cfg(feature = "std")]
 pub(crate) struct Condvar(mutex_impl::Condvar);
 
+#[cfg(feature = "std")]
 impl Condvar {
     pub(crate) fn new() -> Self {
         Condvar(mutex_impl::Condvar::new())

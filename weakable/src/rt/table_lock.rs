@@ -14,7 +14,7 @@
 //! Waiting is a short spin, then parking on a condition variable (the
 //! [`PARKED`] bit tells the unlocker to wake the sleepers), so a thread
 //! that waits for a table being resized or copied sleeps rather than burns
-//! its core.
+//! its core. Without std, which has no condition variable, it spins.
 //!
 //! The state word is 0 exactly when the table is free: [`QUEUED`] and
 //! [`PARKED`] are only ever set together with [`LOCKED`], and the unlock
@@ -36,7 +36,9 @@
 use core::marker::PhantomData;
 
 use crate::rt::flavor::{self, Flavor};
-use crate::rt::{spin_wait, AtomicUsize, Cell, Condvar, Mutex, Ordering};
+use crate::rt::{spin_wait, AtomicUsize, Cell, Ordering};
+#[cfg(feature = "std")]
+use crate::rt::{Condvar, Mutex};
 
 /// Someone holds the table.
 const LOCKED: usize = 1;
@@ -65,7 +67,9 @@ const REENTRANT: &str = "a weak collection was used from inside a `WeakKeyDictio
 pub(crate) struct TableLock<T, F: Flavor> {
     state: AtomicUsize,
     // Never touched in the unsync flavour.
+    #[cfg(feature = "std")]
     parking: Mutex<()>,
+    #[cfg(feature = "std")]
     unparked: Condvar,
     value: Cell<T>,
     _flavor: PhantomData<F>,
@@ -83,7 +87,9 @@ impl<T, F: Flavor> TableLock<T, F> {
     pub(crate) fn new(value: T) -> Self {
         TableLock {
             state: AtomicUsize::new(0),
+            #[cfg(feature = "std")]
             parking: Mutex::new(()),
+            #[cfg(feature = "std")]
             unparked: Condvar::new(),
             value: Cell::new(value),
             _flavor: PhantomData,
@@ -125,37 +131,39 @@ impl<T, F: Flavor> TableLock<T, F> {
                 }
                 continue;
             }
-            if !cfg!(loom) && spins < SPINS {
+            if !cfg!(feature = "std") || (!cfg!(loom) && spins < SPINS) {
                 spin_wait(&mut spins);
                 continue;
             }
-            // Announce ourselves under `parking`: the unlocker, having
-            // cleared PARKED, takes `parking` before it notifies, which it
-            // can only do once we are waiting, so the wake-up cannot be
-            // lost. If the table was let go meanwhile, the CAS fails and
-            // we try again instead of sleeping. If PARKED is already set we
-            // sleep without a CAS: the unlocker that clears that PARKED
-            // cannot have taken `parking` before our load (we would then
-            // have read its clear, or something later), so it takes it
-            // after our wait and its notification reaches us.
-            let parking = self.parking.lock();
-            let state = self.state.load(Ordering::Relaxed);
-            if state & LOCKED == 0
-                || (state & PARKED == 0
-                    && self
-                        .state
-                        .compare_exchange(
-                            state,
-                            state | PARKED,
-                            Ordering::Relaxed,
-                            Ordering::Relaxed,
-                        )
-                        .is_err())
-            {
-                continue;
-            }
-            drop(self.unparked.wait(parking));
+            #[cfg(feature = "std")]
+            self.park();
         }
+    }
+
+    /// Sleeps until the table is let go (or is found free meanwhile).
+    #[cfg(feature = "std")]
+    fn park(&self) {
+        // Announce ourselves under `parking`: the unlocker, having
+        // cleared PARKED, takes `parking` before it notifies, which it
+        // can only do once we are waiting, so the wake-up cannot be
+        // lost. If the table was let go meanwhile, the CAS fails and
+        // we try again instead of sleeping. If PARKED is already set we
+        // sleep without a CAS: the unlocker that clears that PARKED
+        // cannot have taken `parking` before our load (we would then
+        // have read its clear, or something later), so it takes it
+        // after our wait and its notification reaches us.
+        let parking = self.parking.lock();
+        let state = self.state.load(Ordering::Relaxed);
+        if state & LOCKED == 0
+            || (state & PARKED == 0
+                && self
+                    .state
+                    .compare_exchange(state, state | PARKED, Ordering::Relaxed, Ordering::Relaxed)
+                    .is_err())
+        {
+            return;
+        }
+        drop(self.unparked.wait(parking));
     }
 
     /// Takes the lock if it is free now.
@@ -255,6 +263,7 @@ impl<T, F: Flavor> TableLock<T, F> {
             match result {
                 Ok(_) if state & QUEUED != 0 => return false,
                 Ok(_) => {
+                    #[cfg(feature = "std")]
                     if state & PARKED != 0 {
                         // Taking `parking` waits out any waiter between its
                         // load of the state and its wait (see
