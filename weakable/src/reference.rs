@@ -13,7 +13,7 @@ use crate::core::node::{Callback, NoCallback, RefKind, RefTag};
 use crate::core::slot::{SlotPtr, WeakrefSlot};
 use crate::obj::Obj;
 use crate::rt::flavor::{Flavor, Sendable, Shareable, Sync};
-use crate::rt::Ordering;
+use crate::rt::{HashWord, Ordering};
 use crate::traits::{WeakRefable, Weakable};
 
 /// A weak reference to an object: Python's `weakref.ref`.
@@ -468,6 +468,9 @@ impl<T: ?Sized, X, F: Flavor> Ref<T, X, F> {
     /// drop(c);
     /// assert!(rc.try_hash().is_err()); // never hashed while alive
     /// ```
+    // `HashWord` is `u64` on most targets, `usize` on 32-bit ones without
+    // 64-bit atomics, where the casts widen.
+    #[allow(clippy::unnecessary_cast)]
     pub fn try_hash(&self) -> Result<u64, DeadHashError>
     where
         T: Hash,
@@ -475,10 +478,11 @@ impl<T: ?Sized, X, F: Flavor> Ref<T, X, F> {
         let cached = self.handle.cached_hash();
         let h = cached.load(Ordering::Relaxed);
         if h != 0 {
-            return Ok(h);
+            return Ok(h as u64);
         }
         let obj = self.upgrade().ok_or(DeadHashError { _private: () })?;
-        let h = crate::rt::seeded_hasher().hash_one(&*obj).max(1);
+        // Truncated where the cache is a 32-bit word (see `rt::AtomicHash`).
+        let h = (crate::rt::seeded_hasher().hash_one(&*obj) as HashWord).max(1);
         // Two threads may race here; they store the same value unless the
         // referent changed in between, and then the first store wins.
         let h = if F::THREADED {
@@ -491,7 +495,7 @@ impl<T: ?Sized, X, F: Flavor> Ref<T, X, F> {
             h
         };
         drop(obj);
-        Ok(h)
+        Ok(h as u64)
     }
 
     pub(crate) fn handle(&self) -> &Handle<T, X, F> {

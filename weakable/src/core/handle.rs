@@ -10,7 +10,7 @@ use crate::core::node::{Callback, DetachedHandle, KindTag, NodeHandle, RefKind};
 use crate::core::slot::{attach_node, basic_node, dead_node};
 use crate::obj::Obj;
 use crate::rt::flavor::{Flavor, Sync};
-use crate::rt::AtomicU64;
+use crate::rt::AtomicHash;
 use crate::traits::{WeakRefable, Weakable};
 
 /// What an [`AnyRef`](crate::AnyRef)'s handle reads its node's data as:
@@ -206,7 +206,7 @@ impl<T: ?Sized, D, F: Flavor> Handle<T, D, F> {
 
     /// The referent's hash, cached in the node by the first hash taken.
     #[inline]
-    pub(crate) fn cached_hash(&self) -> &AtomicU64 {
+    pub(crate) fn cached_hash(&self) -> &AtomicHash {
         &self.node.head().hash
     }
 

@@ -17,7 +17,7 @@ use core::ptr::{self, NonNull};
 
 use crate::core::header::{HeaderPtr, ObjAddr};
 use crate::rt::flavor::{Flavor, Sync};
-use crate::rt::{AtomicU64, Cell, Count};
+use crate::rt::{AtomicHash, Cell, Count};
 
 /// What a weak reference node is, as `getweakrefs` reports it.
 ///
@@ -78,7 +78,7 @@ pub(crate) struct NodeHead {
     pub(crate) object: ObjAddr,
     /// The referent's hash, stored by the first hash taken while it lived;
     /// 0 means not yet taken (a real 0 is stored as 1).
-    pub(crate) hash: AtomicU64,
+    pub(crate) hash: AtomicHash,
     /// Guarded by the slot's lock, or owned by the clearing thread once
     /// detached.
     links: Cell<Links>,
@@ -202,7 +202,7 @@ impl<X, C> NodeBox<X, C> {
                     vtable,
                     handles: Count::new(handles),
                     object,
-                    hash: AtomicU64::new(0),
+                    hash: AtomicHash::new(0),
                     links: Cell::new(UNLINKED),
                 },
                 data,

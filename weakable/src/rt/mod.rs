@@ -116,9 +116,29 @@ pub(crate) fn seeded_hasher() -> &'static impl core::hash::BuildHasher {
 }
 
 #[cfg(not(loom))]
-pub(crate) use core::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+pub(crate) use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+pub(crate) use loom::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+
+/// A ref's cached hash (`Ref::try_hash`): 64 bits where the target has
+/// 64-bit atomics, a word (the hash truncated) where it does not (32-bit
+/// microcontrollers).
+#[cfg(all(not(loom), target_has_atomic = "64"))]
+pub(crate) use core::sync::atomic::AtomicU64 as AtomicHash;
+#[cfg(all(not(loom), target_has_atomic = "64"))]
+pub(crate) use core::sync::atomic::AtomicU64;
+#[cfg(all(loom, target_has_atomic = "64"))]
+pub(crate) use loom::sync::atomic::AtomicU64 as AtomicHash;
+#[cfg(all(loom, target_has_atomic = "64"))]
+pub(crate) use loom::sync::atomic::AtomicU64;
+#[cfg(not(target_has_atomic = "64"))]
+pub(crate) use AtomicUsize as AtomicHash;
+/// What an [`AtomicHash`] holds.
+#[cfg(target_has_atomic = "64")]
+pub(crate) type HashWord = u64;
+/// What an [`AtomicHash`] holds.
+#[cfg(not(target_has_atomic = "64"))]
+pub(crate) type HashWord = usize;
 
 /// After a `Release` decrement of `count` took it to zero, makes every
 /// write that came before the other decrements visible here, as the
