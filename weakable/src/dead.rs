@@ -460,5 +460,4 @@ mod tests {
             waiter.join().unwrap();
         }
     }
-
 }

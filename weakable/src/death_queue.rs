@@ -670,9 +670,7 @@ impl<X, F: Flavor> Future for RecvAsync<'_, X, F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<X> {
         let this = self.get_mut();
         let shared = &this.queue.shared;
-        let id = *this
-            .id
-            .get_or_insert_with(|| shared.next_id());
+        let id = *this.id.get_or_insert_with(|| shared.next_id());
         {
             let mut inner = shared.inner.lock();
             if let Some((value, stale)) = inner.ready_for(id) {

@@ -651,12 +651,12 @@ pub use error::ReferenceError;
 pub use func::{Call, Func};
 pub use reference::{getweakrefcount, getweakrefs, DeadHashError};
 pub use sync::{finalize, Finalizer};
-pub use sync::{Dead, DeathQueue, RecvAsync, Registration};
 pub use sync::{AnyRef, Obj, Proxy, Ref};
 pub use sync::{
     BoundMethod, WeakKeyDictionary, WeakKeyItems, WeakKeys, WeakMethod, WeakSet,
     WeakValueDictionary, WeakValueItems,
 };
+pub use sync::{Dead, DeathQueue, RecvAsync, Registration};
 pub use traits::{SlotKind, WeakRefable, Weakable};
 pub use unraisable::{set_unraisable_hook, take_unraisable_hook, Unraisable, UnraisableHook};
 
