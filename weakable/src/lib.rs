@@ -215,7 +215,9 @@
 //! `ReferenceQueue`, JavaScript's `FinalizationRegistry`): the workers'
 //! drops only deliver, and the UI thread drains the queue once per frame,
 //! with its own state at hand. [`Registration::cancel`] takes a value back
-//! if its death has not been delivered yet.
+//! if its death has not been delivered yet. Single-threaded programs have
+//! [`unsync::DeathQueue`], whose values need not be `Send`, drained the
+//! same way at a point of their choosing.
 //!
 //! ```
 //! use std::sync::Arc;

@@ -587,4 +587,18 @@ pub type RecvAsync<'q, X> = crate::death_queue::RecvAsync<'q, X, Unsync>;
 /// assert_eq!(closer.as_mut().poll(&mut cx), Poll::Ready(()));
 /// assert_eq!(*log.borrow(), ["window closed: release its textures"]);
 /// ```
+///
+/// It cannot be awaited on another thread:
+///
+/// ```compile_fail
+/// use weakable::unsync::{Obj, Ref};
+/// use weakable::Weakable;
+///
+/// #[derive(Weakable)]
+/// struct Window;
+///
+/// let window = Obj::new(Window);
+/// let dead = Ref::new(&window).dead();
+/// std::thread::spawn(move || drop(dead)); // error: it cannot be sent between threads
+/// ```
 pub type Dead = crate::dead::Dead<Unsync>;
