@@ -11,7 +11,10 @@
 //!   delivering;
 //! - `death queue: try_recv` takes one delivered value;
 //! - `dead()`: making and dropping the future on a live object, and the
-//!   whole of make, death and the poll that sees it.
+//!   whole of make, death and the poll that sees it;
+//! - `unsync death queue`: the same register, register + cancel and
+//!   delivery in the unsync flavour (an `Rc` and a `RefCell` instead of an
+//!   `Arc` and a mutex).
 //!
 //! Run with `cargo bench -p weakable-bench --bench death`.
 #![allow(missing_docs)]
@@ -162,5 +165,49 @@ fn dead(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, register, deliver, dead);
+fn unsync(c: &mut Criterion) {
+    use weakable::unsync;
+
+    fn objects(n: u64) -> Vec<unsync::Obj<Val>> {
+        (0..n).map(Val).map(unsync::Obj::new).collect()
+    }
+
+    let mut g = c.benchmark_group("unsync death queue");
+    g.bench_function("register", |b| {
+        b.iter_custom(|iters| {
+            let q = unsync::DeathQueue::new();
+            let objs = objects(iters);
+            let t = Instant::now();
+            for o in &objs {
+                black_box(q.register(o, 1_u64));
+            }
+            let elapsed = t.elapsed();
+            drop(q);
+            elapsed
+        })
+    });
+    let q = unsync::DeathQueue::new();
+    let o = unsync::Obj::new(Val(1));
+    g.bench_function("register + cancel", |b| {
+        b.iter(|| q.register(black_box(&o), 1_u64).cancel())
+    });
+    g.bench_function("death with one registration", |b| {
+        b.iter_custom(|iters| {
+            let q = unsync::DeathQueue::new();
+            let objs = objects(iters);
+            for o in &objs {
+                q.register(o, 1_u64);
+            }
+            let mut objs = objs.into_iter();
+            let t = Instant::now();
+            for o in objs.by_ref() {
+                drop(black_box(o));
+            }
+            t.elapsed()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, register, deliver, dead, unsync);
 criterion_main!(benches);

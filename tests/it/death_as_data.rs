@@ -1,18 +1,17 @@
-//! Death as data under threads and async runtimes: `DeathQueue` deliveries
-//! from many dying threads while a consumer receives, cancellation racing
-//! death, and `Ref::dead()` awaited under tokio and under a hand-written
-//! `block_on`. Iteration counts shrink under Miri
-//! (`cargo +nightly miri test -p weakable-tests --test it death`).
+//! Death as data under threads and async runtimes (the sync flavour):
+//! `DeathQueue` deliveries from many dying threads while a consumer
+//! receives, cancellation racing death, and `Ref::dead()` awaited under
+//! tokio and under a hand-written `block_on`. Iteration counts shrink under
+//! Miri (`cargo +nightly miri test -p weakable-tests --test it death`).
+//! What both flavours do on one thread is `dead_and_death_queue`, compiled
+//! once per flavour.
 
-use std::future::Future;
-use std::pin::pin;
 use std::sync::{Arc, Barrier};
-use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 use std::time::Duration;
 
 use weakable::{getweakrefcount, DeathQueue, Obj, Ref, Weakable};
-use weakable_tests::{scaled, watchdog, DropCounter, DropToken};
+use weakable_tests::{block_on, scaled, watchdog, DropCounter, DropToken};
 
 /// How long a test may run before it counts as a deadlock.
 const LIMIT: Duration = Duration::from_secs(120);
@@ -27,25 +26,6 @@ struct Death {
     thread: usize,
     index: usize,
     _drop: DropToken,
-}
-
-/// Polls `f` on this thread, parking between polls: the smallest executor.
-fn block_on<F: Future>(f: F) -> F::Output {
-    struct Unpark(thread::Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut f = pin!(f);
-    loop {
-        if let Poll::Ready(out) = f.as_mut().poll(&mut cx) {
-            return out;
-        }
-        thread::park();
-    }
 }
 
 /// Four threads each register their own objects and then drop them one by

@@ -1,13 +1,17 @@
 //! Shared helpers for weakable's integration tests (the `it` test binary):
-//! drop counters, a lock around the process-global unraisable hook, and
-//! iteration counts that shrink under Miri.
+//! drop counters, a lock around the process-global unraisable hook,
+//! iteration counts that shrink under Miri, and the smallest executor.
 //!
 //! The tests themselves live in `tests/it/`: one module per CPython test
 //! file (`test_weakref`, …) and `stress`, threaded tests of the core.
 
+use std::future::Future;
+use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread;
 use std::time::Duration;
 
 use weakable::{set_unraisable_hook, take_unraisable_hook};
@@ -178,5 +182,37 @@ where
         Err(mpsc::RecvTimeoutError::Timeout) => {
             panic!("still running after {limit:?}: deadlock or livelock?")
         }
+    }
+}
+
+/// Polls `f` on this thread, parking between polls, until it is ready: the
+/// smallest executor. A wake from any thread (or from inside a poll, on
+/// this one) unparks it; `f` need not be `Send`.
+///
+/// A future that nothing wakes parks this thread for ever: run a test that
+/// might do so under [`watchdog`].
+///
+/// # Examples
+///
+/// ```
+/// use weakable_tests::block_on;
+///
+/// assert_eq!(block_on(async { 6 * 7 }), 42);
+/// ```
+pub fn block_on<F: Future>(f: F) -> F::Output {
+    struct Unpark(thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut f = pin!(f);
+    loop {
+        if let Poll::Ready(out) = f.as_mut().poll(&mut cx) {
+            return out;
+        }
+        thread::park();
     }
 }

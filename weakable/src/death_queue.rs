@@ -1,11 +1,13 @@
-//! `DeathQueue<X>`: deaths delivered as values, to be received on a thread
-//! of the program's choosing (Java's `ReferenceQueue`, JavaScript's
-//! `FinalizationRegistry`).
+//! `DeathQueue<X, F>`: deaths delivered as values, to be received on a
+//! thread of the program's choosing (Java's `ReferenceQueue`, JavaScript's
+//! `FinalizationRegistry`), or, in the unsync flavour, at a point of the
+//! program's choosing.
 //!
 //! # Design
 //!
-//! The queue's shared state is one mutex around the values delivered and
-//! not yet received, in death order, and the registrations still waiting
+//! The queue's shared state (in the flavour's shared pointer, `Arc` or
+//! `Rc`) is one lock (a mutex, or a `RefCell`) around the values delivered
+//! and not yet received, in death order, and the registrations still waiting
 //! for a death, by id: each holds its value and the [`Keep`] of its node.
 //! A registration's node callback ([`Deliver`]) holds the id and a weak
 //! pointer to the state. Whichever of the death's delivery and
@@ -19,7 +21,8 @@
 //! an instant longer): the waiting registrations go with it, their nodes
 //! unregistered and their values dropped, as are the values not received.
 //! Nothing of the user's (a value's `Drop`, a waker) ever runs under the
-//! mutex, so any of it may use the queue again.
+//! lock, so any of it may use the queue again: in the unsync flavour, no
+//! reentrant use can meet the `RefCell` borrowed.
 
 use core::fmt;
 use core::future::Future;
@@ -32,7 +35,9 @@ use std::time::{Duration, Instant};
 use crate::core::node::{Callback, DetachedHandle};
 use crate::dead::Keep;
 use crate::obj::Obj;
-use crate::rt::{Arc, AtomicU64, Condvar, Mutex, Ordering, Weak};
+use crate::rt::flavor::sealed::{Lock, SharedPtr, WeakPtr};
+use crate::rt::flavor::{Flavor, Sendable, Sync};
+use crate::rt::{AtomicU64, Condvar, Ordering};
 use crate::traits::WeakRefable;
 
 /// A queue that receives a value for each registered object's death: Java's
@@ -44,6 +49,15 @@ use crate::traits::WeakRefable;
 /// [`recv`](DeathQueue::recv), [`recv_timeout`](DeathQueue::recv_timeout),
 /// [`recv_async`](DeathQueue::recv_async)), instead of running a callback
 /// inside whatever drop killed the object.
+///
+/// The queue has the flavour `F` of the objects it registers (by default
+/// sync: `weakable::DeathQueue`). In the unsync flavour
+/// ([`unsync::DeathQueue`](crate::unsync::DeathQueue)) the values need not
+/// be `Send` and the queue stays on its thread; it has no blocking `recv`
+/// or `recv_timeout`, since with no other thread to deliver a death, a
+/// wait on an empty queue could only last for ever: it is drained with
+/// `try_recv` at a point of the program's choosing, or awaited with
+/// `recv_async` under a local executor.
 ///
 /// The queue keeps each registration alive: there is no handle to hold.
 /// The [`Registration`] that `register` returns can only
@@ -102,12 +116,13 @@ use crate::traits::WeakRefable;
 /// }
 /// assert_eq!(tabs_to_close, ["tab for a.txt", "tab for b.txt"]);
 /// ```
-pub struct DeathQueue<X> {
-    shared: Arc<Shared<X>>,
+pub struct DeathQueue<X, F: Flavor = Sync> {
+    shared: SharedState<X, F>,
 }
 
 /// The registration of one object in a [`DeathQueue`], returned by
-/// [`register`](DeathQueue::register): a way to cancel it.
+/// [`register`](DeathQueue::register): a way to cancel it. It has the
+/// queue's flavour `F` (by default sync: `weakable::Registration`).
 ///
 /// Dropping it does not cancel anything: the queue keeps the registration.
 ///
@@ -127,45 +142,70 @@ pub struct DeathQueue<X> {
 /// drop(upload);
 /// assert_eq!(queue.try_recv(), None);
 /// ```
-pub struct Registration<X> {
-    queue: Weak<Shared<X>>,
+pub struct Registration<X, F: Flavor = Sync> {
+    queue: WeakState<X, F>,
     id: u64,
 }
 
-struct Shared<X> {
-    inner: Mutex<Inner<X>>,
+/// How a queue holds its state: `Arc` or `Rc`.
+type SharedState<X, F> = <F as Flavor>::Shared<Shared<X, F>>;
+
+/// How registrations and deliveries reach it: `sync::Weak` or `rc::Weak`.
+type WeakState<X, F> = <SharedState<X, F> as SharedPtr<Shared<X, F>>>::Weak;
+
+struct Shared<X, F: Flavor> {
+    inner: F::Lock<Inner<X, F>>,
     /// Signalled when a value is delivered while `Inner::sleepers > 0`.
+    /// Never waited on in the unsync flavour, which has no blocking
+    /// receive (its few bytes are the price of one generic layout).
     delivered: Condvar,
     /// The next registration's or async receiver's id; never reused.
     next_id: AtomicU64,
 }
 
-struct Inner<X> {
+impl<X, F: Flavor> Shared<X, F> {
+    /// A fresh id.
+    fn next_id(&self) -> u64 {
+        if F::THREADED {
+            self.next_id.fetch_add(1, Ordering::Relaxed)
+        } else {
+            // An unsync queue is neither `Send` nor `Sync` (its state is
+            // in an `Rc`): only its thread reaches the counter, so a load
+            // and a store will do, as for the unsync flavour's counts.
+            let id = self.next_id.load(Ordering::Relaxed);
+            self.next_id.store(id + 1, Ordering::Relaxed);
+            id
+        }
+    }
+}
+
+struct Inner<X, F: Flavor> {
     /// Delivered, not yet received, in delivery order.
     ready: VecDeque<X>,
     /// Registered, neither delivered nor cancelled.
-    waiting: HashMap<u64, Waiting<X>, BuildHasherDefault<IdHasher>>,
+    waiting: HashMap<u64, Waiting<X, F>, BuildHasherDefault<IdHasher>>,
     /// The wakers of pending `recv_async` futures, by their id: all woken
     /// by each delivery.
     wakers: Vec<(u64, Waker)>,
-    /// Threads blocked in `recv` or `recv_timeout`.
+    /// Threads blocked in `recv` or `recv_timeout` (always 0 in the
+    /// unsync flavour).
     sleepers: usize,
 }
 
-struct Waiting<X> {
+struct Waiting<X, F: Flavor> {
     value: X,
-    keep: Keep,
+    keep: Keep<F>,
 }
 
 /// Below this capacity the map and the queue are not worth shrinking.
 const MIN_SHRINK_CAPACITY: usize = 64;
 
-impl<X> Inner<X> {
+impl<X, F: Flavor> Inner<X, F> {
     /// Takes registration `id` out of the map, if it is still waiting. Once
     /// three quarters of the map are empty, gives the memory back (halving
     /// at most, so shrinking costs O(1) per removal, amortised): a
     /// registration that was delivered or cancelled costs nothing.
-    fn take(&mut self, id: u64) -> Option<Waiting<X>> {
+    fn take(&mut self, id: u64) -> Option<Waiting<X, F>> {
         let waiting = self.waiting.remove(&id)?;
         let (len, capacity) = (self.waiting.len(), self.waiting.capacity());
         if capacity > MIN_SHRINK_CAPACITY && len * 4 < capacity {
@@ -220,14 +260,15 @@ impl Hasher for IdHasher {
     }
 }
 
-/// The node callback of a registration: delivers its value.
-struct Deliver<X> {
-    queue: Weak<Shared<X>>,
+/// The node callback of a registration: delivers its value. In the sync
+/// flavour it is `Send` when `X` is (see `Keep::attach`).
+pub(crate) struct Deliver<X, F: Flavor> {
+    queue: WeakState<X, F>,
     id: u64,
 }
 
-impl<X: Send> Callback<()> for Deliver<X> {
-    fn call(self, node: DetachedHandle) {
+impl<X, F: Flavor> Callback<(), F> for Deliver<X, F> {
+    fn call(self, node: DetachedHandle<F>) {
         let Some(shared) = self.queue.upgrade() else {
             return; // the queue was dropped, and the value with it
         };
@@ -249,7 +290,7 @@ impl<X: Send> Callback<()> for Deliver<X> {
     }
 }
 
-impl<X> DeathQueue<X> {
+impl<X, F: Flavor> DeathQueue<X, F> {
     /// An empty queue.
     ///
     /// # Examples
@@ -263,8 +304,8 @@ impl<X> DeathQueue<X> {
     #[must_use]
     pub fn new() -> Self {
         DeathQueue {
-            shared: Arc::new(Shared {
-                inner: Mutex::new(Inner {
+            shared: SharedPtr::new(Shared {
+                inner: Lock::new(Inner {
                     ready: VecDeque::new(),
                     waiting: HashMap::default(),
                     wakers: Vec::new(),
@@ -301,77 +342,6 @@ impl<X> DeathQueue<X> {
         self.shared.inner.lock().pop()
     }
 
-    /// Takes the oldest delivered value, waiting for one if there is none.
-    ///
-    /// It waits for as long as it takes, forever if no registered object
-    /// ever dies; [`recv_timeout`](DeathQueue::recv_timeout) waits at most
-    /// a given time.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::thread;
-    /// use weakable::{DeathQueue, Obj, Weakable};
-    ///
-    /// #[derive(Weakable)]
-    /// struct Job;
-    ///
-    /// let queue = DeathQueue::new();
-    /// let job = Obj::new(Job);
-    /// queue.register(&job, "job done");
-    /// thread::spawn(move || drop(job));
-    /// assert_eq!(queue.recv(), "job done");
-    /// ```
-    pub fn recv(&self) -> X {
-        let mut inner = self.shared.inner.lock();
-        loop {
-            if let Some(value) = inner.pop() {
-                return value;
-            }
-            inner.sleepers += 1;
-            inner = self.shared.delivered.wait(inner);
-            inner.sleepers -= 1;
-        }
-    }
-
-    /// Takes the oldest delivered value, waiting at most `timeout` for one;
-    /// `None` if none came in time.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use weakable::{DeathQueue, Obj, Weakable};
-    ///
-    /// #[derive(Weakable)]
-    /// struct Job;
-    ///
-    /// let queue = DeathQueue::new();
-    /// let job = Obj::new(Job);
-    /// queue.register(&job, 1);
-    /// assert_eq!(queue.recv_timeout(Duration::from_millis(1)), None);
-    /// drop(job);
-    /// assert_eq!(queue.recv_timeout(Duration::from_millis(1)), Some(1));
-    /// ```
-    pub fn recv_timeout(&self, timeout: Duration) -> Option<X> {
-        let Some(deadline) = Instant::now().checked_add(timeout) else {
-            return Some(self.recv()); // no deadline this side of the epoch
-        };
-        let mut inner = self.shared.inner.lock();
-        loop {
-            if let Some(value) = inner.pop() {
-                return Some(value);
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return None;
-            }
-            inner.sleepers += 1;
-            inner = self.shared.delivered.wait_timeout(inner, left);
-            inner.sleepers -= 1;
-        }
-    }
-
     /// A future that takes the oldest delivered value, waiting for one if
     /// there is none: `recv` for async code. It needs no particular
     /// runtime.
@@ -400,7 +370,7 @@ impl<X> DeathQueue<X> {
     /// drop(job);
     /// assert_eq!(next.as_mut().poll(&mut cx), Poll::Ready("job done"));
     /// ```
-    pub fn recv_async(&self) -> RecvAsync<'_, X> {
+    pub fn recv_async(&self) -> RecvAsync<'_, X, F> {
         RecvAsync {
             queue: self,
             id: None,
@@ -471,7 +441,85 @@ impl<X> DeathQueue<X> {
     }
 }
 
-impl<X: Send + 'static> DeathQueue<X> {
+/// The blocking receives: the sync flavour's only. An unsync queue's
+/// deaths can only come from its own thread, so a wait on an empty one
+/// would last for ever; drain it with [`try_recv`](DeathQueue::try_recv)
+/// at a point of the program's choosing, or await
+/// [`recv_async`](DeathQueue::recv_async) under a local executor.
+impl<X> DeathQueue<X, Sync> {
+    /// Takes the oldest delivered value, waiting for one if there is none.
+    ///
+    /// It waits for as long as it takes, forever if no registered object
+    /// ever dies; [`recv_timeout`](DeathQueue::recv_timeout) waits at most
+    /// a given time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::thread;
+    /// use weakable::{DeathQueue, Obj, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Job;
+    ///
+    /// let queue = DeathQueue::new();
+    /// let job = Obj::new(Job);
+    /// queue.register(&job, "job done");
+    /// thread::spawn(move || drop(job));
+    /// assert_eq!(queue.recv(), "job done");
+    /// ```
+    pub fn recv(&self) -> X {
+        let mut inner = self.shared.inner.lock();
+        loop {
+            if let Some(value) = inner.pop() {
+                return value;
+            }
+            inner.sleepers += 1;
+            inner = self.shared.delivered.wait(inner);
+            inner.sleepers -= 1;
+        }
+    }
+
+    /// Takes the oldest delivered value, waiting at most `timeout` for one;
+    /// `None` if none came in time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weakable::{DeathQueue, Obj, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Job;
+    ///
+    /// let queue = DeathQueue::new();
+    /// let job = Obj::new(Job);
+    /// queue.register(&job, 1);
+    /// assert_eq!(queue.recv_timeout(Duration::from_millis(1)), None);
+    /// drop(job);
+    /// assert_eq!(queue.recv_timeout(Duration::from_millis(1)), Some(1));
+    /// ```
+    pub fn recv_timeout(&self, timeout: Duration) -> Option<X> {
+        let Some(deadline) = Instant::now().checked_add(timeout) else {
+            return Some(self.recv()); // no deadline this side of the epoch
+        };
+        let mut inner = self.shared.inner.lock();
+        loop {
+            if let Some(value) = inner.pop() {
+                return Some(value);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            inner.sleepers += 1;
+            inner = self.shared.delivered.wait_timeout(inner, left);
+            inner.sleepers -= 1;
+        }
+    }
+}
+
+impl<X: Sendable<F> + 'static, F: Flavor> DeathQueue<X, F> {
     /// Registers `obj`: when it dies, `value` is delivered to this queue.
     ///
     /// The queue keeps the registration (it is one of the refs
@@ -496,15 +544,20 @@ impl<X: Send + 'static> DeathQueue<X> {
     /// drop(socket);
     /// assert_eq!(queue.try_recv(), Some(443));
     /// ```
-    pub fn register<T: ?Sized + WeakRefable>(&self, obj: &Obj<T>, value: X) -> Registration<X> {
-        let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
-        let queue = Arc::downgrade(&self.shared);
+    pub fn register<T: ?Sized + WeakRefable>(
+        &self,
+        obj: &Obj<T, F>,
+        value: X,
+    ) -> Registration<X, F> {
+        let id = self.shared.next_id();
+        let queue = SharedPtr::downgrade(&self.shared);
         let deliver = Deliver {
             queue: queue.clone(),
             id,
         };
         // `obj` keeps the object alive until we return: the node cannot
-        // fire before its entry is in the map.
+        // fire before its entry is in the map. In the sync flavour
+        // `Deliver<X>` is `Send`, as `Keep::attach` asks: `X` is.
         let keep = Keep::attach(obj, deliver);
         self.shared
             .inner
@@ -515,25 +568,29 @@ impl<X: Send + 'static> DeathQueue<X> {
     }
 }
 
-impl<X> Default for DeathQueue<X> {
+impl<X, F: Flavor> Default for DeathQueue<X, F> {
     /// An empty queue, as [`DeathQueue::new`].
     fn default() -> Self {
         DeathQueue::new()
     }
 }
 
-impl<X> fmt::Debug for DeathQueue<X> {
+impl<X, F: Flavor> fmt::Debug for DeathQueue<X, F> {
     /// The numbers of values ready and of registrations waiting.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let inner = self.shared.inner.lock();
+        // Read, then unlocked: the formatter writes to the caller's writer.
+        let (ready, registered) = {
+            let inner = self.shared.inner.lock();
+            (inner.ready.len(), inner.waiting.len())
+        };
         f.debug_struct("DeathQueue")
-            .field("ready", &inner.ready.len())
-            .field("registered", &inner.waiting.len())
+            .field("ready", &ready)
+            .field("registered", &registered)
             .finish()
     }
 }
 
-impl<X> Registration<X> {
+impl<X, F: Flavor> Registration<X, F> {
     /// Cancels the registration and gives its value back, if its death has
     /// not been delivered yet: `None` if it was (the value is in the
     /// queue, or was received), if it was cancelled already, or if the
@@ -564,14 +621,14 @@ impl<X> Registration<X> {
     /// ```
     pub fn cancel(self) -> Option<X> {
         let shared = self.queue.upgrade()?;
-        let waiting = shared.inner.lock().take(self.id)?;
-        let Waiting { value, keep } = waiting;
+        let waiting = shared.inner.lock().take(self.id);
+        let Waiting { value, keep } = waiting?;
         drop(keep); // unregisters the node, outside the lock
         Some(value)
     }
 }
 
-impl<X> fmt::Debug for Registration<X> {
+impl<X, F: Flavor> fmt::Debug for Registration<X, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Registration")
             .field("id", &self.id)
@@ -580,7 +637,8 @@ impl<X> fmt::Debug for Registration<X> {
 }
 
 /// The future of [`DeathQueue::recv_async`]: the oldest delivered value,
-/// once there is one.
+/// once there is one. It has the queue's flavour `F` (by default sync:
+/// `weakable::RecvAsync`).
 ///
 /// # Examples
 ///
@@ -600,21 +658,19 @@ impl<X> fmt::Debug for Registration<X> {
 /// assert_eq!(next.as_mut().poll(&mut cx), Poll::Ready(5));
 /// ```
 #[must_use = "futures do nothing unless polled"]
-pub struct RecvAsync<'q, X> {
-    queue: &'q DeathQueue<X>,
+pub struct RecvAsync<'q, X, F: Flavor = Sync> {
+    queue: &'q DeathQueue<X, F>,
     /// The id its waker is stored under, once it was polled and waited.
     id: Option<u64>,
 }
 
-impl<X> Future for RecvAsync<'_, X> {
+impl<X, F: Flavor> Future for RecvAsync<'_, X, F> {
     type Output = X;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<X> {
         let this = self.get_mut();
         let shared = &this.queue.shared;
-        let id = *this
-            .id
-            .get_or_insert_with(|| shared.next_id.fetch_add(1, Ordering::Relaxed));
+        let id = *this.id.get_or_insert_with(|| shared.next_id());
         {
             let mut inner = shared.inner.lock();
             if let Some((value, stale)) = inner.ready_for(id) {
@@ -651,7 +707,7 @@ impl<X> Future for RecvAsync<'_, X> {
     }
 }
 
-impl<X> Drop for RecvAsync<'_, X> {
+impl<X, F: Flavor> Drop for RecvAsync<'_, X, F> {
     fn drop(&mut self) {
         let Some(id) = self.id else { return };
         let mut inner = self.queue.shared.inner.lock();
@@ -665,7 +721,7 @@ impl<X> Drop for RecvAsync<'_, X> {
     }
 }
 
-impl<X> fmt::Debug for RecvAsync<'_, X> {
+impl<X, F: Flavor> fmt::Debug for RecvAsync<'_, X, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RecvAsync").finish_non_exhaustive()
     }
@@ -682,8 +738,10 @@ mod tests {
     use std::time::Duration;
 
     use super::{DeathQueue, Registration};
+    #[allow(unused_imports)] // the flavours' locks' `lock`
+    use crate::rt::flavor::sealed::Lock as _;
     use crate::test_util::rounds;
-    use crate::{getweakrefcount, Obj, Ref, WeakKeyDictionary, WeakValueDictionary, Weakable};
+    use crate::{Obj, Ref, WeakKeyDictionary, WeakValueDictionary, Weakable};
 
     #[derive(Weakable, PartialEq, Eq, Hash)]
     struct Thing(u32);
@@ -707,75 +765,213 @@ mod tests {
         }
     }
 
-    #[test]
-    fn deaths_arrive_in_order_each_once() {
-        let q = DeathQueue::new();
-        let objs: Vec<_> = (0..5).map(|i| Obj::new(Thing(i))).collect();
-        for o in &objs {
-            q.register(o, o.0);
+    // What both flavours do alike.
+    crate::test_util::in_both_flavours! {
+        #[test]
+        fn deaths_arrive_in_order_each_once() {
+            let q = flavour::DeathQueue::new();
+            let objs: Vec<_> = (0..5).map(|i| flavour::Obj::new(Thing(i))).collect();
+            for o in &objs {
+                q.register(o, o.0);
+            }
+            assert_eq!(q.registered(), 5);
+            let mut objs: Vec<_> = objs.into_iter().map(Some).collect();
+            for i in [3, 0, 4, 1, 2] {
+                objs[i] = None;
+            }
+            let got: Vec<_> = std::iter::from_fn(|| q.try_recv()).collect();
+            assert_eq!(got, [3, 0, 4, 1, 2]);
+            assert_eq!(q.registered(), 0);
+            assert!(q.is_empty());
         }
-        assert_eq!(q.registered(), 5);
-        let mut objs: Vec<_> = objs.into_iter().map(Some).collect();
-        for i in [3, 0, 4, 1, 2] {
-            objs[i] = None;
+
+        #[test]
+        fn registrations_of_one_object_arrive_newest_first_and_leave_no_ref() {
+            let q = flavour::DeathQueue::new();
+            let o = flavour::Obj::new(Thing(1));
+            let r = flavour::Ref::new(&o);
+            q.register(&o, "first");
+            q.register(&o, "second");
+            assert_eq!(flavour::getweakrefcount(&o), 3);
+            drop(o);
+            assert_eq!(q.try_recv(), Some("second"));
+            assert_eq!(q.try_recv(), Some("first"));
+            assert!(!r.is_alive());
         }
-        let got: Vec<_> = std::iter::from_fn(|| q.try_recv()).collect();
-        assert_eq!(got, [3, 0, 4, 1, 2]);
-        assert_eq!(q.registered(), 0);
-        assert!(q.is_empty());
-    }
 
-    #[test]
-    fn registrations_of_one_object_arrive_newest_first_and_leave_no_ref() {
-        let q = DeathQueue::new();
-        let o = Obj::new(Thing(1));
-        let r = Ref::new(&o);
-        q.register(&o, "first");
-        q.register(&o, "second");
-        assert_eq!(getweakrefcount(&o), 3);
-        drop(o);
-        assert_eq!(q.try_recv(), Some("second"));
-        assert_eq!(q.try_recv(), Some("first"));
-        assert!(!r.is_alive());
-    }
-
-    #[test]
-    fn cancel_gives_the_value_back_and_unregisters() {
-        let q = DeathQueue::new();
-        let o = Obj::new(Thing(1));
-        let reg = q.register(&o, String::from("bye"));
-        assert_eq!(getweakrefcount(&o), 1);
-        assert_eq!(reg.cancel().as_deref(), Some("bye"));
-        assert_eq!(getweakrefcount(&o), 0);
-        assert_eq!(q.registered(), 0);
-        drop(o);
-        assert_eq!(q.try_recv(), None);
-    }
-
-    #[test]
-    fn delivered_and_received_entries_give_their_memory_back() {
-        let q = DeathQueue::new();
-        let objs: Vec<_> = (0..rounds(1_000, 100) as u32)
-            .map(|i| Obj::new(Thing(i)))
-            .collect();
-        for o in &objs {
-            q.register(o, o.0);
+        #[test]
+        fn cancel_gives_the_value_back_and_unregisters() {
+            let q = flavour::DeathQueue::new();
+            let o = flavour::Obj::new(Thing(1));
+            let reg = q.register(&o, String::from("bye"));
+            assert_eq!(flavour::getweakrefcount(&o), 1);
+            assert_eq!(reg.cancel().as_deref(), Some("bye"));
+            assert_eq!(flavour::getweakrefcount(&o), 0);
+            assert_eq!(q.registered(), 0);
+            drop(o);
+            assert_eq!(q.try_recv(), None);
         }
-        let peak = q.shared.inner.lock().waiting.capacity();
-        drop(objs);
-        assert!(q.shared.inner.lock().waiting.capacity() <= 2 * super::MIN_SHRINK_CAPACITY);
-        assert!(peak > 2 * super::MIN_SHRINK_CAPACITY || cfg!(miri));
-        while q.try_recv().is_some() {}
-        assert!(q.shared.inner.lock().ready.capacity() <= 2 * super::MIN_SHRINK_CAPACITY);
-    }
 
-    #[test]
-    fn dropping_a_registration_keeps_it() {
-        let q = DeathQueue::new();
-        let o = Obj::new(Thing(1));
-        drop(q.register(&o, 1));
-        drop(o);
-        assert_eq!(q.try_recv(), Some(1));
+        #[test]
+        fn delivered_and_received_entries_give_their_memory_back() {
+            let q = flavour::DeathQueue::new();
+            let objs: Vec<_> = (0..rounds(1_000, 100) as u32)
+                .map(|i| flavour::Obj::new(Thing(i)))
+                .collect();
+            for o in &objs {
+                q.register(o, o.0);
+            }
+            let peak = q.shared.inner.lock().waiting.capacity();
+            drop(objs);
+            assert!(q.shared.inner.lock().waiting.capacity() <= 2 * crate::death_queue::MIN_SHRINK_CAPACITY);
+            assert!(peak > 2 * crate::death_queue::MIN_SHRINK_CAPACITY || cfg!(miri));
+            while q.try_recv().is_some() {}
+            assert!(q.shared.inner.lock().ready.capacity() <= 2 * crate::death_queue::MIN_SHRINK_CAPACITY);
+        }
+
+        #[test]
+        fn dropping_a_registration_keeps_it() {
+            let q = flavour::DeathQueue::new();
+            let o = flavour::Obj::new(Thing(1));
+            drop(q.register(&o, 1));
+            drop(o);
+            assert_eq!(q.try_recv(), Some(1));
+        }
+
+        #[test]
+        fn dropping_the_queue_cancels_and_drops_every_value() {
+            let drops = Arc::new(AtomicUsize::new(0));
+            let q = flavour::DeathQueue::new();
+            let (kept, dead) = (flavour::Obj::new(Thing(1)), flavour::Obj::new(Thing(2)));
+            let reg = q.register(&kept, token(1, &drops));
+            q.register(&dead, token(2, &drops));
+            drop(dead); // delivered, never received
+            assert_eq!(drops.load(SeqCst), 0);
+            drop(q);
+            assert_eq!(drops.load(SeqCst), 2);
+            assert_eq!(flavour::getweakrefcount(&kept), 0);
+            assert!(reg.cancel().is_none());
+            drop(kept);
+            assert_eq!(drops.load(SeqCst), 2);
+        }
+
+        #[test]
+        fn values_that_die_into_their_own_queue_when_it_is_dropped() {
+            // Each value is the only handle to an object registered in the
+            // same queue: dropping the queue kills them, and their deliveries
+            // find the queue gone.
+            let q = flavour::DeathQueue::new();
+            for i in 0..3 {
+                let inner = flavour::Obj::new(Thing(i));
+                q.register(&inner, None);
+                let outer = flavour::Obj::new(Thing(10 + i));
+                q.register(&outer, Some(inner));
+            }
+            drop(q);
+        }
+
+        #[test]
+        fn each_delivery_wakes_every_async_receiver_and_one_gets_it() {
+            let q = flavour::DeathQueue::new();
+            let (a, b) = (flavour::Obj::new(Thing(1)), flavour::Obj::new(Thing(2)));
+            q.register(&a, 'a');
+            q.register(&b, 'b');
+            let (wa, wb) = (Arc::new(Wakes::default()), Arc::new(Wakes::default()));
+            let (xa, xb) = (Waker::from(wa.clone()), Waker::from(wb.clone()));
+            let mut fa = pin!(q.recv_async());
+            let mut fb = pin!(q.recv_async());
+            assert!(fa.as_mut().poll(&mut Context::from_waker(&xa)).is_pending());
+            assert!(fb.as_mut().poll(&mut Context::from_waker(&xb)).is_pending());
+            // Polling again with the same waker stores it once.
+            assert!(fa.as_mut().poll(&mut Context::from_waker(&xa)).is_pending());
+            drop(a);
+            assert_eq!((wa.0.load(SeqCst), wb.0.load(SeqCst)), (1, 1));
+            assert_eq!(
+                fb.as_mut().poll(&mut Context::from_waker(&xb)),
+                Poll::Ready('a')
+            );
+            assert!(fa.as_mut().poll(&mut Context::from_waker(&xa)).is_pending());
+            drop(b);
+            assert_eq!((wa.0.load(SeqCst), wb.0.load(SeqCst)), (2, 1));
+            assert_eq!(
+                fa.as_mut().poll(&mut Context::from_waker(&xa)),
+                Poll::Ready('b')
+            );
+        }
+
+        #[test]
+        fn a_dropped_async_receiver_leaves_no_waker() {
+            let q: flavour::DeathQueue<u8> = flavour::DeathQueue::new();
+            {
+                let mut f = pin!(q.recv_async());
+                assert!(f
+                    .as_mut()
+                    .poll(&mut Context::from_waker(Waker::noop()))
+                    .is_pending());
+                assert_eq!(q.shared.inner.lock().wakers.len(), 1);
+            }
+            assert_eq!(q.shared.inner.lock().wakers.len(), 0);
+        }
+
+        #[test]
+        fn through_a_trait_object_view() {
+            trait Shape: Send + Sync {
+                fn sides(&self) -> u32;
+            }
+            crate::weakable_dyn!(dyn Shape);
+            impl Shape for Thing {
+                fn sides(&self) -> u32 {
+                    self.0
+                }
+            }
+            let q = flavour::DeathQueue::new();
+            let o: flavour::Obj<dyn Shape> = flavour::Obj::unsize(flavour::Obj::new(Thing(3)));
+            q.register(&o, o.sides());
+            drop(o);
+            assert_eq!(q.try_recv(), Some(3));
+        }
+
+        #[test]
+        fn delivered_from_inside_a_weak_collections_eviction() {
+            // The dictionary's key owns the only handle to a registered object:
+            // when the value dies, the eviction drops the key, and that death
+            // is delivered (and a `dead()` future woken) from inside the
+            // eviction.
+            struct Key {
+                id: u32,
+                _owned: flavour::Obj<Thing>,
+            }
+            impl PartialEq for Key {
+                fn eq(&self, other: &Self) -> bool {
+                    self.id == other.id
+                }
+            }
+            impl Eq for Key {}
+            impl std::hash::Hash for Key {
+                fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                    self.id.hash(state);
+                }
+            }
+            let q = flavour::DeathQueue::new();
+            let owned = flavour::Obj::new(Thing(7));
+            q.register(&owned, "key's object");
+            let mut dead = Box::pin(flavour::Ref::new(&owned).dead());
+            let d: flavour::WeakValueDictionary<Key, Thing> = flavour::WeakValueDictionary::new();
+            let value = flavour::Obj::new(Thing(1));
+            d.insert(
+                Key {
+                    id: 1,
+                    _owned: owned,
+                },
+                &value,
+            );
+            let mut cx = Context::from_waker(Waker::noop());
+            assert!(dead.as_mut().poll(&mut cx).is_pending());
+            drop(value); // evicts the entry, dropping its key
+            assert!(d.is_empty());
+            assert_eq!(q.try_recv(), Some("key's object"));
+            assert!(dead.as_mut().poll(&mut cx).is_ready());
+        }
     }
 
     #[test]
@@ -796,38 +992,6 @@ mod tests {
         drop(o);
         assert_eq!(*got.lock().unwrap(), Some("delivered"));
         assert_eq!(q.try_recv(), None);
-    }
-
-    #[test]
-    fn dropping_the_queue_cancels_and_drops_every_value() {
-        let drops = Arc::new(AtomicUsize::new(0));
-        let q = DeathQueue::new();
-        let (kept, dead) = (Obj::new(Thing(1)), Obj::new(Thing(2)));
-        let reg = q.register(&kept, token(1, &drops));
-        q.register(&dead, token(2, &drops));
-        drop(dead); // delivered, never received
-        assert_eq!(drops.load(SeqCst), 0);
-        drop(q);
-        assert_eq!(drops.load(SeqCst), 2);
-        assert_eq!(getweakrefcount(&kept), 0);
-        assert!(reg.cancel().is_none());
-        drop(kept);
-        assert_eq!(drops.load(SeqCst), 2);
-    }
-
-    #[test]
-    fn values_that_die_into_their_own_queue_when_it_is_dropped() {
-        // Each value is the only handle to an object registered in the
-        // same queue: dropping the queue kills them, and their deliveries
-        // find the queue gone.
-        let q = DeathQueue::new();
-        for i in 0..3 {
-            let inner = Obj::new(Thing(i));
-            q.register(&inner, None);
-            let outer = Obj::new(Thing(10 + i));
-            q.register(&outer, Some(inner));
-        }
-        drop(q);
     }
 
     #[test]
@@ -891,67 +1055,6 @@ mod tests {
     }
 
     #[test]
-    fn each_delivery_wakes_every_async_receiver_and_one_gets_it() {
-        let q = DeathQueue::new();
-        let (a, b) = (Obj::new(Thing(1)), Obj::new(Thing(2)));
-        q.register(&a, 'a');
-        q.register(&b, 'b');
-        let (wa, wb) = (Arc::new(Wakes::default()), Arc::new(Wakes::default()));
-        let (xa, xb) = (Waker::from(wa.clone()), Waker::from(wb.clone()));
-        let mut fa = pin!(q.recv_async());
-        let mut fb = pin!(q.recv_async());
-        assert!(fa.as_mut().poll(&mut Context::from_waker(&xa)).is_pending());
-        assert!(fb.as_mut().poll(&mut Context::from_waker(&xb)).is_pending());
-        // Polling again with the same waker stores it once.
-        assert!(fa.as_mut().poll(&mut Context::from_waker(&xa)).is_pending());
-        drop(a);
-        assert_eq!((wa.0.load(SeqCst), wb.0.load(SeqCst)), (1, 1));
-        assert_eq!(
-            fb.as_mut().poll(&mut Context::from_waker(&xb)),
-            Poll::Ready('a')
-        );
-        assert!(fa.as_mut().poll(&mut Context::from_waker(&xa)).is_pending());
-        drop(b);
-        assert_eq!((wa.0.load(SeqCst), wb.0.load(SeqCst)), (2, 1));
-        assert_eq!(
-            fa.as_mut().poll(&mut Context::from_waker(&xa)),
-            Poll::Ready('b')
-        );
-    }
-
-    #[test]
-    fn a_dropped_async_receiver_leaves_no_waker() {
-        let q: DeathQueue<u8> = DeathQueue::new();
-        {
-            let mut f = pin!(q.recv_async());
-            assert!(f
-                .as_mut()
-                .poll(&mut Context::from_waker(Waker::noop()))
-                .is_pending());
-            assert_eq!(q.shared.inner.lock().wakers.len(), 1);
-        }
-        assert_eq!(q.shared.inner.lock().wakers.len(), 0);
-    }
-
-    #[test]
-    fn through_a_trait_object_view() {
-        trait Shape: Send + Sync {
-            fn sides(&self) -> u32;
-        }
-        crate::weakable_dyn!(dyn Shape);
-        impl Shape for Thing {
-            fn sides(&self) -> u32 {
-                self.0
-            }
-        }
-        let q = DeathQueue::new();
-        let o: Obj<dyn Shape> = Obj::unsize(Obj::new(Thing(3)));
-        q.register(&o, o.sides());
-        drop(o);
-        assert_eq!(q.try_recv(), Some(3));
-    }
-
-    #[test]
     fn beside_weak_collections_and_inside_their_evictions() {
         let q = Arc::new(DeathQueue::new());
         let values: WeakValueDictionary<u32, Thing> = WeakValueDictionary::new();
@@ -970,48 +1073,6 @@ mod tests {
         assert!(values.is_empty() && keys.is_empty());
         assert_eq!(q.try_recv(), Some("made during the death"));
         assert_eq!(q.try_recv(), Some("gone"));
-    }
-
-    #[test]
-    fn delivered_from_inside_a_weak_collections_eviction() {
-        // The dictionary's key owns the only handle to a registered object:
-        // when the value dies, the eviction drops the key, and that death
-        // is delivered (and a `dead()` future woken) from inside the
-        // eviction.
-        struct Key {
-            id: u32,
-            _owned: Obj<Thing>,
-        }
-        impl PartialEq for Key {
-            fn eq(&self, other: &Self) -> bool {
-                self.id == other.id
-            }
-        }
-        impl Eq for Key {}
-        impl std::hash::Hash for Key {
-            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-                self.id.hash(state);
-            }
-        }
-        let q = DeathQueue::new();
-        let owned = Obj::new(Thing(7));
-        q.register(&owned, "key's object");
-        let mut dead = Box::pin(Ref::new(&owned).dead());
-        let d: WeakValueDictionary<Key, Thing> = WeakValueDictionary::new();
-        let value = Obj::new(Thing(1));
-        d.insert(
-            Key {
-                id: 1,
-                _owned: owned,
-            },
-            &value,
-        );
-        let mut cx = Context::from_waker(Waker::noop());
-        assert!(dead.as_mut().poll(&mut cx).is_pending());
-        drop(value); // evicts the entry, dropping its key
-        assert!(d.is_empty());
-        assert_eq!(q.try_recv(), Some("key's object"));
-        assert!(dead.as_mut().poll(&mut cx).is_ready());
     }
 
     #[test]

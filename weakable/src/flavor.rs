@@ -46,6 +46,8 @@
 pub use crate::collections::key::{WeakKeyDictionary, WeakKeyItems, WeakKeys};
 pub use crate::collections::set::WeakSet;
 pub use crate::collections::value::{WeakValueDictionary, WeakValueItems};
+pub use crate::dead::Dead;
+pub use crate::death_queue::{DeathQueue, RecvAsync, Registration};
 pub use crate::finalize::{finalize, Finalizer};
 pub use crate::method::{BoundMethod, WeakMethod};
 pub use crate::obj::Obj;

@@ -215,7 +215,9 @@
 //! `ReferenceQueue`, JavaScript's `FinalizationRegistry`): the workers'
 //! drops only deliver, and the UI thread drains the queue once per frame,
 //! with its own state at hand. [`Registration::cancel`] takes a value back
-//! if its death has not been delivered yet.
+//! if its death has not been delivered yet. Single-threaded programs have
+//! [`unsync::DeathQueue`], whose values need not be `Send`, drained the
+//! same way at a point of their choosing.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -389,7 +391,7 @@
 //! | counts | atomic read-modify-writes, `Arc`'s orderings | plain loads and stores, no lock |
 //! | `upgrade` (hit) + drop¹ | 8.0 ns (`sync::Weak`: 8.2 ns) | 2.6 ns (`rc::Weak`: 2.4 ns) |
 //! | `Ref::new` (basic ref exists) + drop¹ | 6.1 ns (`Arc::downgrade`: 8.0 ns) | 3.6 ns (`Rc::downgrade`: 2.4 ns) |
-//! | has | everything in this crate | the same (objects, refs, proxies, views, the weak collections, `WeakMethod`, `finalize`), but not yet [`DeathQueue`] and [`Ref::dead`](flavor::Ref::dead) |
+//! | has | everything in this crate | the same (objects, refs, proxies, views, the weak collections, `WeakMethod`, `finalize`, [`DeathQueue`](unsync::DeathQueue) and [`Ref::dead`](flavor::Ref::dead)), but no blocking `recv` on a `DeathQueue` (nothing else could deliver) |
 //! | a collection reentered from a `WeakKeyDictionary` value's `Clone` | waits for ever (documented) | panics, saying so |
 //! | finalizers at exit | at the process's exit | at the end of their thread (see [`unsync`](unsync#finalizers-at-exit)) |
 //!
@@ -651,8 +653,6 @@ pub mod unsync;
 pub use crate::core::node::RefKind;
 pub use crate::core::slot::{NoSlot, WeakrefSlot};
 pub use coerce::{AnyView, CoerceFrom};
-pub use dead::Dead;
-pub use death_queue::{DeathQueue, RecvAsync, Registration};
 pub use error::ReferenceError;
 pub use func::{Call, Func};
 pub use reference::{getweakrefcount, getweakrefs, DeadHashError};
@@ -662,6 +662,7 @@ pub use sync::{
     BoundMethod, WeakKeyDictionary, WeakKeyItems, WeakKeys, WeakMethod, WeakSet,
     WeakValueDictionary, WeakValueItems,
 };
+pub use sync::{Dead, DeathQueue, RecvAsync, Registration};
 pub use traits::{SlotKind, WeakRefable, Weakable};
 pub use unraisable::{set_unraisable_hook, take_unraisable_hook, Unraisable, UnraisableHook};
 

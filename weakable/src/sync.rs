@@ -30,7 +30,6 @@ use crate::rt::flavor::Sync;
 
 pub use crate::finalize::finalize;
 pub use crate::reference::{getweakrefcount, getweakrefs};
-pub use crate::{Dead, DeathQueue, RecvAsync, Registration};
 
 /// A strong reference to an object of the sync flavour: an `Arc` whose
 /// allocation carries the object's `__weakref__` slot. See
@@ -249,3 +248,98 @@ pub type WeakKeys<K> = crate::collections::key::WeakKeys<K, Sync>;
 /// });
 /// ```
 pub type WeakSet<T, S = RandomState> = crate::collections::set::WeakSet<T, S, Sync>;
+
+/// A queue that receives a value for each registered object's death, in
+/// the sync flavour: objects may die on any thread, and the queue may be
+/// shared between threads (it is `Send` and `Sync` when `X` is `Send`). See
+/// [`flavor::DeathQueue`](crate::flavor::DeathQueue).
+///
+/// # Examples
+///
+/// ```
+/// use std::thread;
+/// use weakable::sync::{DeathQueue, Obj};
+/// use weakable::Weakable;
+///
+/// #[derive(Weakable)]
+/// struct Job(u32);
+///
+/// let queue = DeathQueue::new();
+/// let job = Obj::new(Job(7));
+/// queue.register(&job, job.0);
+/// thread::spawn(move || drop(job)).join().unwrap();
+/// assert_eq!(queue.recv(), 7);
+/// ```
+pub type DeathQueue<X> = crate::death_queue::DeathQueue<X, Sync>;
+
+/// The registration of an object in a sync [`DeathQueue`], returned by
+/// [`register`](crate::flavor::DeathQueue::register). See
+/// [`flavor::Registration`](crate::flavor::Registration).
+///
+/// # Examples
+///
+/// ```
+/// use weakable::sync::{DeathQueue, Obj, Registration};
+/// use weakable::Weakable;
+///
+/// #[derive(Weakable)]
+/// struct Lease;
+///
+/// let queue = DeathQueue::new();
+/// let lease = Obj::new(Lease);
+/// let registration: Registration<&str> = queue.register(&lease, "expired");
+/// assert_eq!(registration.cancel(), Some("expired"));
+/// ```
+pub type Registration<X> = crate::death_queue::Registration<X, Sync>;
+
+/// The future of a sync [`DeathQueue`]'s
+/// [`recv_async`](crate::flavor::DeathQueue::recv_async). See
+/// [`flavor::RecvAsync`](crate::flavor::RecvAsync).
+///
+/// # Examples
+///
+/// ```
+/// use std::future::Future;
+/// use std::pin::pin;
+/// use std::task::{Context, Poll, Waker};
+/// use weakable::sync::{DeathQueue, Obj, RecvAsync};
+/// use weakable::Weakable;
+///
+/// #[derive(Weakable)]
+/// struct Job;
+///
+/// let queue = DeathQueue::new();
+/// queue.register(&Obj::new(Job), 5); // dies at once
+/// let next: RecvAsync<'_, i32> = queue.recv_async();
+/// let mut cx = Context::from_waker(Waker::noop());
+/// assert_eq!(pin!(next).poll(&mut cx), Poll::Ready(5));
+/// ```
+pub type RecvAsync<'q, X> = crate::death_queue::RecvAsync<'q, X, Sync>;
+
+/// The future of a sync [`Ref::dead`](crate::flavor::Ref::dead): `Send +
+/// 'static` whatever the referent. See [`flavor::Dead`](crate::flavor::Dead).
+///
+/// # Examples
+///
+/// ```
+/// use std::future::Future;
+/// use std::pin::pin;
+/// use std::task::{Context, Waker};
+/// use weakable::sync::{Dead, Obj, Ref};
+/// use weakable::Weakable;
+///
+/// #[derive(Weakable)]
+/// struct Session;
+///
+/// let session = Obj::new(Session);
+/// let dead: Dead = Ref::new(&session).dead();
+/// let waiter = std::thread::spawn(move || {
+///     let mut dead = pin!(dead);
+///     while dead.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending() {
+///         std::thread::yield_now();
+///     }
+/// });
+/// drop(session);
+/// waiter.join().unwrap();
+/// ```
+pub type Dead = crate::dead::Dead<Sync>;

@@ -10,6 +10,32 @@ pub(crate) fn rounds(n: usize, under_miri: usize) -> usize {
     }
 }
 
+/// Polls `f` on this thread, parking between polls, until it is ready: the
+/// smallest executor, for the unit tests of `dead()` and `recv_async`
+/// (the integration tests have theirs in `weakable_tests`, the loom models
+/// one over loom's threads).
+pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+    use std::thread;
+
+    struct Unpark(thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut f = std::pin::pin!(f);
+    loop {
+        if let Poll::Ready(out) = f.as_mut().poll(&mut cx) {
+            return out;
+        }
+        thread::park();
+    }
+}
+
 /// Compiles the test items once per flavour, as `mod sync` and `mod
 /// unsync`, each naming the handles through `flavour` (`crate::sync` or
 /// `crate::unsync`) and the marker type as `Flavour`, as the integration

@@ -11,11 +11,11 @@
 //!
 //! This flavour has what the sync one has: objects, refs, proxies,
 //! `getweakrefs`, the weak collections (`WeakValueDictionary`,
-//! `WeakKeyDictionary`, `WeakSet`), [`WeakMethod`] and [`finalize()`],
-//! whose contents, data and callbacks need not be `Send` or `Sync`; all
-//! but death as data ([`DeathQueue`](crate::DeathQueue) and
-//! [`Ref::dead`](crate::flavor::Ref::dead)), which is the sync flavour's
-//! only, for now.
+//! `WeakKeyDictionary`, `WeakSet`), [`WeakMethod`], [`finalize()`] and
+//! death as data ([`DeathQueue`] and [`Ref::dead`](crate::flavor::Ref::dead)),
+//! whose contents, data, values and callbacks need not be `Send` or
+//! `Sync`. A `DeathQueue` has no blocking `recv` or `recv_timeout` here:
+//! see [`DeathQueue`].
 //!
 //! # Reentrancy without locks
 //!
@@ -28,6 +28,16 @@
 //! under it) is queued, as CPython's `_pending_removals`, and removed
 //! before the flag is cleared; a `V::clone` that uses the same dictionary
 //! panics with a message that says so.
+//!
+//! # Death as data on one thread
+//!
+//! A [`DeathQueue`]'s deaths and a [`Dead`] future's wake-up happen inside
+//! the drop that kills the object, on this thread, as callbacks do; what
+//! the program gains is choosing when to act on them. The queue keeps no
+//! borrow while a value is dropped or a waker runs, so a value's `Drop`, a
+//! waker or a death callback may register, cancel, receive or drop the
+//! queue, and a death delivered while the queue is being drained is simply
+//! received next.
 //!
 //! # Finalizers at exit
 //!
@@ -397,3 +407,198 @@ pub type WeakKeys<K> = crate::collections::key::WeakKeys<K, Unsync>;
 /// assert!(observers.is_empty());
 /// ```
 pub type WeakSet<T, S = RandomState> = crate::collections::set::WeakSet<T, S, Unsync>;
+
+/// A queue that receives a value for each registered object's death, for
+/// one thread: Java's `ReferenceQueue`, JavaScript's
+/// `FinalizationRegistry`. The values need not be `Send` (an `Rc` may be
+/// registered). See [`flavor::DeathQueue`](crate::flavor::DeathQueue).
+///
+/// It has `register`, `Registration::cancel`, `try_recv`, `recv_async`,
+/// `len`, `is_empty` and `registered`, with the sync flavour's meanings,
+/// but no blocking `recv` or `recv_timeout`: an unsync object dies on the
+/// queue's own thread, so a thread blocked on an empty queue could only
+/// wait for ever. Drain it with `try_recv` in a loop at a point of the
+/// program's choosing (a frame, an event loop's turn), or await
+/// `recv_async` under a local executor, where another task's drop
+/// delivers.
+///
+/// # Examples
+///
+/// An event loop closes the tabs of documents that died during its turn,
+/// after the turn, with `Rc` values:
+///
+/// ```
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+/// use weakable::unsync::{DeathQueue, Obj};
+/// use weakable::Weakable;
+///
+/// #[derive(Weakable)]
+/// struct Document {
+///     title: RefCell<String>,
+/// }
+///
+/// struct Tab {
+///     label: Rc<str>,
+/// }
+///
+/// let closed: DeathQueue<Rc<Tab>> = DeathQueue::new();
+/// let mut docs = Vec::new();
+/// for title in ["a.txt", "b.txt", "c.txt"] {
+///     let doc = Obj::new(Document { title: RefCell::new(title.into()) });
+///     let tab = Rc::new(Tab { label: doc.title.borrow().as_str().into() });
+///     closed.register(&doc, tab.clone()); // the UI keeps its own `Rc` too
+///     docs.push(doc);
+/// }
+///
+/// // The turn: some documents die.
+/// docs.remove(1);
+/// docs.remove(0);
+///
+/// // After the turn: act on the deaths.
+/// let mut labels = Vec::new();
+/// while let Some(tab) = closed.try_recv() {
+///     labels.push(tab.label.to_string());
+/// }
+/// assert_eq!(labels, ["b.txt", "a.txt"]); // death order
+/// assert_eq!(closed.registered(), 1);
+/// ```
+///
+/// There is no blocking receive in this flavour:
+///
+/// ```compile_fail
+/// use weakable::unsync::DeathQueue;
+///
+/// let queue: DeathQueue<u8> = DeathQueue::new();
+/// queue.recv(); // error: `recv` is the sync flavour's only
+/// ```
+///
+/// and the queue stays on its thread:
+///
+/// ```compile_fail
+/// use weakable::unsync::DeathQueue;
+///
+/// let queue: DeathQueue<u8> = DeathQueue::new();
+/// std::thread::spawn(move || drop(queue)); // error: `Rc<..>` cannot be sent
+/// ```
+pub type DeathQueue<X> = crate::death_queue::DeathQueue<X, Unsync>;
+
+/// The registration of an object in an unsync [`DeathQueue`], returned by
+/// [`register`](crate::flavor::DeathQueue::register): a way to cancel it.
+/// See [`flavor::Registration`](crate::flavor::Registration).
+///
+/// # Examples
+///
+/// Cancelling gives a `!Send` value back:
+///
+/// ```
+/// use std::rc::Rc;
+/// use weakable::unsync::{DeathQueue, Obj, Registration};
+/// use weakable::Weakable;
+///
+/// #[derive(Weakable)]
+/// struct Upload;
+///
+/// let queue = DeathQueue::new();
+/// let upload = Obj::new(Upload);
+/// let note = Rc::new("upload 7 abandoned");
+/// let registration: Registration<Rc<&str>> = queue.register(&upload, note.clone());
+/// assert_eq!(Rc::strong_count(&note), 2);
+/// // The upload finished properly: its death is no news any more.
+/// let back = registration.cancel().unwrap();
+/// assert!(Rc::ptr_eq(&back, &note));
+/// drop(upload);
+/// assert!(queue.try_recv().is_none());
+/// ```
+pub type Registration<X> = crate::death_queue::Registration<X, Unsync>;
+
+/// The future of an unsync [`DeathQueue`]'s
+/// [`recv_async`](crate::flavor::DeathQueue::recv_async): the oldest
+/// delivered value, once there is one. See
+/// [`flavor::RecvAsync`](crate::flavor::RecvAsync).
+///
+/// # Examples
+///
+/// Under a local executor, one task receives what another task's drops
+/// deliver; here a hand-written poll of the two in turn:
+///
+/// ```
+/// use std::future::Future;
+/// use std::pin::pin;
+/// use std::task::{Context, Poll, Waker};
+/// use weakable::unsync::{DeathQueue, Obj, RecvAsync};
+/// use weakable::Weakable;
+///
+/// #[derive(Weakable)]
+/// struct Job(u32);
+///
+/// let queue = DeathQueue::new();
+/// let jobs: Vec<_> = (1..=2).map(|i| Obj::new(Job(i))).collect();
+/// for job in &jobs {
+///     queue.register(job, job.0);
+/// }
+/// let mut cx = Context::from_waker(Waker::noop());
+/// let mut next: std::pin::Pin<&mut RecvAsync<'_, u32>> = pin!(queue.recv_async());
+/// assert!(next.as_mut().poll(&mut cx).is_pending());
+/// let mut worker = pin!(async move {
+///     drop(jobs); // the other task finishes with its jobs
+/// });
+/// assert!(worker.as_mut().poll(&mut cx).is_ready());
+/// assert_eq!(next.as_mut().poll(&mut cx), Poll::Ready(1));
+/// assert_eq!(queue.try_recv(), Some(2));
+/// ```
+pub type RecvAsync<'q, X> = crate::death_queue::RecvAsync<'q, X, Unsync>;
+
+/// The future of an unsync [`Ref::dead`](crate::flavor::Ref::dead): it
+/// completes when the referent dies. See [`flavor::Dead`](crate::flavor::Dead).
+///
+/// It is `'static` but not `Send`: the object dies on this thread, so the
+/// task awaiting it runs under a local executor (or is polled by hand),
+/// and the death, inside some other code's drop on this thread, wakes it.
+///
+/// # Examples
+///
+/// ```
+/// use std::cell::RefCell;
+/// use std::future::Future;
+/// use std::pin::pin;
+/// use std::rc::Rc;
+/// use std::task::{Context, Poll, Waker};
+/// use weakable::unsync::{Dead, Obj, Ref};
+/// use weakable::Weakable;
+///
+/// #[derive(Weakable)]
+/// struct Window {
+///     title: RefCell<String>,
+/// }
+///
+/// let log = Rc::new(RefCell::new(Vec::new()));
+/// let window = Obj::new(Window { title: RefCell::new("main".into()) });
+/// let dead: Dead = Ref::new(&window).dead();
+/// let sink = log.clone(); // the task may hold an `Rc`
+/// let mut closer = pin!(async move {
+///     dead.await;
+///     sink.borrow_mut().push("window closed: release its textures");
+/// });
+/// let mut cx = Context::from_waker(Waker::noop());
+/// assert!(closer.as_mut().poll(&mut cx).is_pending());
+/// window.title.borrow_mut().push('*');
+/// drop(window);
+/// assert_eq!(closer.as_mut().poll(&mut cx), Poll::Ready(()));
+/// assert_eq!(*log.borrow(), ["window closed: release its textures"]);
+/// ```
+///
+/// It cannot be awaited on another thread:
+///
+/// ```compile_fail
+/// use weakable::unsync::{Obj, Ref};
+/// use weakable::Weakable;
+///
+/// #[derive(Weakable)]
+/// struct Window;
+///
+/// let window = Obj::new(Window);
+/// let dead = Ref::new(&window).dead();
+/// std::thread::spawn(move || drop(dead)); // error: it cannot be sent between threads
+/// ```
+pub type Dead = crate::dead::Dead<Unsync>;
