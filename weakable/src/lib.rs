@@ -651,6 +651,7 @@ pub use dead::Dead;
 pub use death_queue::{DeathQueue, RecvAsync, Registration};
 pub use error::ReferenceError;
 pub use func::{Call, Func};
+pub use method::{ByRef, MethodArgs};
 pub use reference::{getweakrefcount, getweakrefs, DeadHashError};
 pub use sync::{finalize, Finalizer};
 pub use sync::{AnyRef, Obj, Proxy, Ref};
