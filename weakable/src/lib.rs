@@ -653,7 +653,7 @@ pub use error::ReferenceError;
 pub use func::{Call, Func};
 pub use method::{ByRef, MethodArgs};
 pub use reference::{getweakrefcount, getweakrefs, DeadHashError};
-pub use sync::{finalize, Finalizer};
+pub use sync::{finalize, finalize_with, Finalizer, FinalizerFn};
 pub use sync::{AnyRef, Obj, Proxy, Ref};
 pub use sync::{
     BoundMethod, WeakKeyDictionary, WeakKeyItems, WeakKeys, WeakMethod, WeakSet,

@@ -17,7 +17,21 @@
 //!   is when its function is deleted from the class.
 //!
 //! All three kinds share the one type `WeakMethod<T, A, R>`, so they can sit
-//! in one collection and compare. The handle is a shared pointer to the
+//! in one collection and compare.
+//!
+//! A method taking its argument by reference, `fn(&T, &E) -> R`, must be
+//! callable with a borrow of any lifetime, which no sized `A` expresses
+//! (`A = &'x E` fixes one lifetime). `A` is therefore any type implementing
+//! [`MethodArgs`]: every sized type, as itself, and the unsized marker
+//! [`ByRef<E>`], whose function pointer is the higher-ranked `fn(&T, &E) ->
+//! R` and whose call argument is `&'a E` for each call's own `'a`
+//! (`MethodArgs::Arg<'a>`). Being unsized keeps `ByRef`'s impls apart from
+//! the blanket ones for sized types, so no specialisation is needed; `new`
+//! keeps `fn(&T, A) -> R` (so `A` is still inferred from the method) and
+//! the by-reference kinds have their own constructors (`by_ref*`), since a
+//! method taking `&E` fits both readings and inference could not choose. The
+//! function-object kind calls through the private `CallMethod`, which is
+//! `Call<(&T, A)>` or, for `ByRef<E>`, `Call<(&T, &E)>` for every lifetime. The handle is a shared pointer to the
 //! shared state (`Arc` in the sync flavour, `Rc` in the unsync one:
 //! `Flavor::Shared`), which gives clones one identity (what `==` falls back
 //! to once dead) and an address for `Debug`.
@@ -67,6 +81,12 @@ use crate::traits::WeakRefable;
 /// the object or the function object dies, as a CPython `WeakMethod` dies
 /// when its method is deleted from the class. All kinds share the one type
 /// `WeakMethod<T, A, R>`.
+///
+/// A method taking its argument by reference, `fn(&self, e: &Event) -> R`,
+/// an event handler, is a `WeakMethod<T, ByRef<Event>, R>`, made by
+/// [`WeakMethod::by_ref`]: its bound method is called with a `&Event` of
+/// any lifetime, and the type names no lifetime, so an emitter can keep a
+/// `Vec` of them (see [`ByRef`]).
 ///
 /// It has the flavour `F` of its object: `weakable::WeakMethod` (and
 /// `weakable::sync::WeakMethod`) is the sync one, `Send + Sync` when `T`
@@ -506,7 +526,11 @@ impl<T: ?Sized + WeakRefable, A, R, F: Flavor> WeakMethod<T, A, R, F> {
     /// The method is held as a function pointer, so every method of one
     /// signature gives the same `WeakMethod` type. A method with several
     /// arguments takes them as one tuple; one without takes
-    /// [`nullary`](WeakMethod::nullary).
+    /// [`nullary`](WeakMethod::nullary). A method taking its argument by
+    /// reference, to be called with borrows of any lifetime (an event handler
+    /// kept by an emitter), takes [`by_ref`](WeakMethod::by_ref): here it
+    /// would be a `WeakMethod<T, &'x E, R>`, whose events must all outlive
+    /// one lifetime `'x`.
     ///
     /// # Examples
     ///
