@@ -1260,11 +1260,12 @@ mod by_reference_and_without_arguments {
             std::thread::spawn(move || {
                 let tx = std::rc::Rc::new(tx);
                 let w = Widget::new();
-                let kept = w.clone();
+                // Keeps `w` alive past the thread's end; dropped (not run)
+                // there after the others, which lets `w` die.
+                finalize(&w, drop, w.clone()).set_atexit(false);
                 let t = tx.clone();
                 finalize_with(&w, move || t.send("exit").unwrap());
                 finalize_with(&w, move || tx.send("not at exit").unwrap()).set_atexit(false);
-                std::mem::forget(kept); // `w` outlives the thread
             })
             .join()
             .unwrap();
