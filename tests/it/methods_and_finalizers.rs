@@ -959,3 +959,317 @@ super::unsync_only! {
         }
     }
 }
+
+// Issue 15: handlers taking their event by reference (`ByRef`), and
+// finalizers without arguments whose handle names no closure
+// (`finalize_with`, `Finalizer<T>`).
+mod by_reference_and_without_arguments {
+    use std::collections::HashSet;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Mutex;
+
+    use super::super::flavour::{finalize, finalize_with, Finalizer, FinalizerFn, Obj, WeakMethod};
+    use super::super::Shared;
+    use weakable::{ByRef, Func, Weakable};
+    use weakable_tests::DropCounter;
+
+    struct Event {
+        name: String,
+        clicks: u32,
+    }
+
+    #[derive(Weakable)]
+    struct Widget {
+        total: AtomicU32,
+        seen: Mutex<Vec<String>>,
+    }
+
+    impl Widget {
+        fn new() -> Obj<Widget> {
+            Obj::new(Widget {
+                total: AtomicU32::new(0),
+                seen: Mutex::default(),
+            })
+        }
+
+        fn on_event(&self, e: &Event) -> u32 {
+            self.seen.lock().unwrap().push(e.name.clone());
+            self.total.fetch_add(e.clicks, Ordering::Relaxed) + e.clicks
+        }
+
+        fn total(&self) -> u32 {
+            self.total.load(Ordering::Relaxed)
+        }
+    }
+
+    type Handler = WeakMethod<Widget, ByRef<Event>, u32>;
+
+    /// The issue's emitter: a `Vec` of weak handlers, each called with a
+    /// borrow of an event that is a local of `emit`; dead ones are pruned.
+    #[derive(Default)]
+    struct Bus {
+        handlers: Vec<Handler>,
+    }
+
+    impl Bus {
+        fn subscribe(&mut self, h: Handler) {
+            self.handlers.push(h);
+        }
+
+        /// Calls every live handler with `&event`; returns their results.
+        fn emit(&mut self, name: &str, clicks: u32) -> Vec<u32> {
+            let event = Event {
+                name: name.to_owned(),
+                clicks,
+            };
+            let mut results = Vec::new();
+            self.handlers.retain(|h| match h.upgrade() {
+                Some(bound) => {
+                    results.push(bound.call(&event));
+                    true
+                }
+                None => false,
+            });
+            results
+        }
+    }
+
+    #[test]
+    fn an_event_bus_calls_weak_handlers_with_borrowed_events() {
+        let (a, b) = (Widget::new(), Widget::new());
+        let offset = Obj::new(Func::new(|(w, e): (&Widget, &Event)| {
+            w.total() + e.clicks + 1000
+        }));
+        let mut bus = Bus::default();
+        bus.subscribe(WeakMethod::by_ref(&a, Widget::on_event));
+        bus.subscribe(WeakMethod::by_ref(&b, Widget::on_event));
+        bus.subscribe(WeakMethod::by_ref_with_function(&a, &offset));
+        for i in 1..=weakable_tests::scaled(50, 5) as u32 {
+            // A new event each turn, dropped before the next one.
+            assert_eq!(bus.emit(&format!("e{i}"), i).len(), 3);
+        }
+        let n = weakable_tests::scaled(50, 5) as u32;
+        assert_eq!(a.total(), n * (n + 1) / 2);
+        assert_eq!(
+            b.seen.lock().unwrap().last().map(String::as_str),
+            Some(&*format!("e{n}"))
+        );
+
+        drop(offset); // the function object dies: its handler goes
+        assert_eq!(bus.emit("x", 1).len(), 2);
+        assert_eq!(bus.handlers.len(), 2);
+        drop(b); // an object dies: its handler goes
+        assert_eq!(bus.emit("y", 1), [n * (n + 1) / 2 + 2]);
+        assert_eq!(bus.handlers.len(), 1);
+        drop(a);
+        assert!(bus.emit("z", 1).is_empty() && bus.handlers.is_empty());
+    }
+
+    #[test]
+    fn a_by_ref_handler_is_called_with_a_borrow_shorter_than_itself() {
+        let w = Widget::new();
+        let m = WeakMethod::by_ref(&w, Widget::on_event);
+        let bound = m.upgrade().unwrap();
+        {
+            let short = Event {
+                name: "short".into(),
+                clicks: 2,
+            };
+            assert_eq!(bound.call(&short), 2);
+        }
+        let on_event = bound.func_ptr().unwrap();
+        let another = Event {
+            name: "ptr".into(),
+            clicks: 3,
+        };
+        assert_eq!(on_event(&w, &another), 5);
+        assert_eq!(bound.func_id(), on_event as usize);
+        assert_eq!(*w.seen.lock().unwrap(), ["short", "ptr"]);
+    }
+
+    #[test]
+    fn by_ref_handlers_compare_and_hash_by_identity() {
+        let (a, b) = (Widget::new(), Widget::new());
+        // One function pointer: Miri gives every cast its own address.
+        let on_event: fn(&Widget, &Event) -> u32 = Widget::on_event;
+        let (m1, m2) = (
+            WeakMethod::by_ref(&a, on_event),
+            WeakMethod::by_ref(&a, on_event),
+        );
+        let other = WeakMethod::by_ref(&b, on_event);
+        assert!(m1 == m2 && m1 != other);
+        let set: HashSet<Handler> = [m1.clone(), m2.clone(), other.clone()]
+            .into_iter()
+            .collect();
+        assert_eq!(set.len(), 2);
+        drop(a);
+        assert!(m1 != m2 && m1 == m1.clone());
+        assert!(set.contains(&m1) && set.contains(&other));
+        assert!(format!("{m1:?}").ends_with("; dead>"));
+    }
+
+    #[test]
+    fn a_by_ref_handler_with_a_callback_unsubscribes_itself() {
+        type Handlers = Shared<Mutex<Vec<Handler>>>;
+        fn subscribe(handlers: &Handlers, w: &Obj<Widget>, func: Option<&Obj<WidgetFn>>) {
+            let list = Shared::downgrade(handlers);
+            let on_death = move |dead: &Handler| {
+                if let Some(list) = list.upgrade() {
+                    list.lock().unwrap().retain(|h| h != dead);
+                }
+            };
+            let m = match func {
+                None => WeakMethod::by_ref_with_callback(w, Widget::on_event, on_death),
+                Some(f) => WeakMethod::by_ref_with_function_and_callback(w, f, on_death),
+            };
+            assert!(m.has_callback());
+            handlers.lock().unwrap().push(m);
+        }
+        type WidgetFn = Func<fn((&Widget, &Event)) -> u32>;
+        let double: Obj<WidgetFn> = Obj::new(Func::new(|(w, e)| w.on_event(e) * 2));
+
+        let handlers = Handlers::default();
+        let (a, b) = (Widget::new(), Widget::new());
+        subscribe(&handlers, &a, None);
+        subscribe(&handlers, &b, None);
+        subscribe(&handlers, &b, Some(&double));
+        let event = Event {
+            name: "go".into(),
+            clicks: 1,
+        };
+        let calls: Vec<Option<u32>> = handlers
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|h| h.upgrade().map(|bound| bound.call(&event)))
+            .collect();
+        assert_eq!(calls, [Some(1), Some(1), Some(4)]);
+        drop(double);
+        assert_eq!(handlers.lock().unwrap().len(), 2);
+        drop(a);
+        assert_eq!(handlers.lock().unwrap().len(), 1);
+        drop(b);
+        assert!(handlers.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_finalizer_without_arguments_runs_once() {
+        let w = Widget::new();
+        let runs = Shared::new(AtomicU32::new(0));
+        let r = runs.clone();
+        let f = finalize_with(&w, move || r.fetch_add(1, Ordering::SeqCst) + 1);
+        assert!(f.is_alive() && f.atexit());
+        assert_eq!(f.call(), Some(1));
+        assert_eq!(f.call(), None);
+        drop(w);
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+
+        let w = Widget::new();
+        let r = runs.clone();
+        let g = finalize_with(&w, move || {
+            r.fetch_add(1, Ordering::SeqCst);
+        });
+        drop(w); // at its object's death
+        assert!(!g.is_alive());
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+    }
+
+    /// A struct keeps its own finalizer in a field whose type names no
+    /// closure: `Finalizer<Conn>`, the flavour's defaults.
+    #[derive(Weakable)]
+    struct Conn {
+        id: u32,
+        close: Mutex<Option<Finalizer<Conn>>>,
+        close_count: Mutex<Option<Finalizer<Conn, FinalizerFn<usize>>>>,
+    }
+
+    fn open(id: u32, closed: &Shared<Mutex<Vec<u32>>>) -> Obj<Conn> {
+        let conn = Obj::new(Conn {
+            id,
+            close: Mutex::new(None),
+            close_count: Mutex::new(None),
+        });
+        let log = closed.clone();
+        *conn.close.lock().unwrap() =
+            Some(finalize_with(&conn, move || log.lock().unwrap().push(id)));
+        let log = closed.clone();
+        *conn.close_count.lock().unwrap() =
+            Some(finalize_with(&conn, move || log.lock().unwrap().len()));
+        conn
+    }
+
+    #[test]
+    fn a_finalizer_is_stored_in_a_struct_field() {
+        let closed = Shared::new(Mutex::new(Vec::new()));
+        let (a, b, c) = (open(1, &closed), open(2, &closed), open(3, &closed));
+        // Closed early: `call` gives the closure's result.
+        assert_eq!(
+            b.close.lock().unwrap().as_ref().and_then(Finalizer::call),
+            Some(())
+        );
+        assert_eq!(*closed.lock().unwrap(), [2]);
+        // Detached: the box comes back, and `f(args)` gives the result.
+        let detached = c.close_count.lock().unwrap().as_ref().unwrap().detach();
+        let (obj, f, args): (Obj<Conn>, FinalizerFn<usize>, ()) = detached.unwrap();
+        assert_eq!(obj.id, 3);
+        assert_eq!(f(args), 1);
+        drop(obj);
+        drop((a, b, c)); // newest first at each death; `b` already closed
+        assert_eq!(*closed.lock().unwrap(), [2, 1, 3]);
+    }
+
+    #[test]
+    fn boxed_and_unboxed_finalizers_run_together_newest_first() {
+        let w = Widget::new();
+        let order = Shared::new(Mutex::new(Vec::new()));
+        let o = order.clone();
+        let _plain = finalize(
+            &w,
+            move |name: &'static str| o.lock().unwrap().push(name),
+            "plain",
+        );
+        let o = order.clone();
+        let boxed: Finalizer<Widget> = finalize_with(&w, move || o.lock().unwrap().push("boxed"));
+        drop(w);
+        assert!(!boxed.is_alive());
+        assert_eq!(*order.lock().unwrap(), ["boxed", "plain"]);
+    }
+
+    #[test]
+    fn a_detached_or_dead_boxed_finalizer_drops_its_closure_once() {
+        let drops = DropCounter::new();
+        let w = Widget::new();
+        let token = drops.token();
+        let f = finalize_with(&w, move || drop(token));
+        let token = drops.token();
+        let g = finalize_with(&w, move || drop(token));
+        let (_, closure, ()) = g.detach().unwrap();
+        drop(closure); // never run
+        assert_eq!(drops.count(), 1);
+        drop(w);
+        assert_eq!(drops.count(), 2);
+        assert!(!f.is_alive() && f.call().is_none());
+    }
+
+    super::super::unsync_only! {
+        /// The unsync flavour's exit is its thread's end: a boxed finalizer
+        /// with `atexit` set runs then too, and may hold an `Rc`.
+        #[test]
+        fn a_boxed_finalizer_runs_at_its_threads_exit() {
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let tx = std::rc::Rc::new(tx);
+                let w = Widget::new();
+                // Keeps `w` alive past the thread's end; dropped (not run)
+                // there after the others, which lets `w` die.
+                finalize(&w, drop, w.clone()).set_atexit(false);
+                let t = tx.clone();
+                finalize_with(&w, move || t.send("exit").unwrap());
+                finalize_with(&w, move || tx.send("not at exit").unwrap()).set_atexit(false);
+            })
+            .join()
+            .unwrap();
+            assert_eq!(rx.try_iter().collect::<Vec<_>>(), ["exit"]);
+        }
+    }
+}

@@ -66,6 +66,12 @@ use crate::traits::WeakRefable;
 /// when every [`Finalizer`] handle is dropped: drop the handle freely if you
 /// only want the clean-up.
 ///
+/// `f` takes the arguments as one value (a tuple for several). A closure
+/// without arguments goes to `finalize_with(&obj, || ..)` instead
+/// ([`sync::finalize_with`](crate::sync::finalize_with),
+/// [`unsync::finalize_with`](crate::unsync::finalize_with)), which also
+/// boxes it, so that the handle's type, `Finalizer<T>`, names no closure.
+///
 /// It has the flavour of `obj`, which picks what "exit" means. In the sync
 /// flavour it is the process's exit. An unsync finalizer belongs to the
 /// thread that made it, as its object does, and its exit is that thread's
@@ -233,9 +239,12 @@ where
 /// Clones share one finalizer, and every method takes `&self`. Dropping the
 /// handles does not cancel it; [`detach`](Finalizer::detach) does. The type
 /// parameters are the object's type, the function's, the arguments' and the
-/// flavour's (by default sync: `weakable::Finalizer`); name
-/// the function type with a function pointer (`fn(PathBuf) -> io::Result<()>`)
-/// or a box (`Box<dyn FnOnce(A) -> R + Send>`) to store a handle in a struct.
+/// flavour's (by default sync: `weakable::Finalizer`). To store a handle in
+/// a struct, name the function type: a function pointer (`fn(PathBuf) ->
+/// io::Result<()>`), or a box, which is what `finalize_with(&obj, || ..)`
+/// makes: its handle is `weakable::Finalizer<T>` (`sync::Finalizer<T>`,
+/// `unsync::Finalizer<T>`), whose function and argument types default to
+/// that box ([`sync::FinalizerFn`](crate::sync::FinalizerFn)) and `()`.
 ///
 /// `Debug` shows CPython's repr: `<finalize object at 0x..; for 'Image' at
 /// 0x..>` while alive, `<finalize object at 0x..; dead>` after.

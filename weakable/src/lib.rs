@@ -356,9 +356,10 @@
 //! | a function object, `p(args)` | [`Func`], [`Call`], [`Proxy::call`] |
 //! | `weakref.getweakrefcount(o)` | [`getweakrefcount`] |
 //! | `weakref.getweakrefs(o)` | [`getweakrefs`] |
-//! | `weakref.WeakMethod(o.m[, cb])` | [`WeakMethod::new`]`(&o, T::m)`, [`WeakMethod::with_callback`], [`WeakMethod::with_function`] (a function object) |
+//! | `weakref.WeakMethod(o.m[, cb])` | [`WeakMethod::new`]`(&o, T::m)`, [`WeakMethod::with_callback`], [`WeakMethod::with_function`] (a function object); for `fn(&self, &E)` called with borrows of any lifetime (event handlers), [`WeakMethod::by_ref`] → `WeakMethod<T, `[`ByRef<E>`](ByRef)`, R>` |
 //! | `wm()`, `wm()(args)` | [`wm.upgrade()`](WeakMethod::upgrade) → [`BoundMethod`], [`bound.call(args)`](BoundMethod::call) |
 //! | `weakref.finalize(o, f, *args)` | [`finalize`]`(&o, f, args)` → [`Finalizer`] |
+//! | `weakref.finalize(o, f)` | [`finalize_with`]`(&o, \|\| ..)` → [`Finalizer<T>`](Finalizer) (the closure boxed: a type for a struct field) |
 //! | `f()`, `f.detach()`, `f.peek()`, `f.alive`, `f.atexit` | [`call`](Finalizer::call), [`detach`](Finalizer::detach), [`peek`](Finalizer::peek), [`is_alive`](Finalizer::is_alive), [`atexit`](Finalizer::atexit) / [`set_atexit`](Finalizer::set_atexit) |
 //! | `sys.unraisablehook` | [`set_unraisable_hook`] |
 //! | `WeakKeyDictionary` | [`WeakKeyDictionary<K, V>`] (keys `Obj<K>`, compared by `K: Eq + Hash`) |
@@ -655,8 +656,9 @@ pub use crate::core::slot::{NoSlot, WeakrefSlot};
 pub use coerce::{AnyView, CoerceFrom};
 pub use error::ReferenceError;
 pub use func::{Call, Func};
+pub use method::{ByRef, MethodArgs};
 pub use reference::{getweakrefcount, getweakrefs, DeadHashError};
-pub use sync::{finalize, Finalizer};
+pub use sync::{finalize, finalize_with, Finalizer, FinalizerFn};
 pub use sync::{AnyRef, Obj, Proxy, Ref};
 pub use sync::{
     BoundMethod, WeakKeyDictionary, WeakKeyItems, WeakKeys, WeakMethod, WeakSet,

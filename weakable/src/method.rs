@@ -17,7 +17,21 @@
 //!   is when its function is deleted from the class.
 //!
 //! All three kinds share the one type `WeakMethod<T, A, R>`, so they can sit
-//! in one collection and compare. The handle is a shared pointer to the
+//! in one collection and compare.
+//!
+//! A method taking its argument by reference, `fn(&T, &E) -> R`, must be
+//! callable with a borrow of any lifetime, which no sized `A` expresses
+//! (`A = &'x E` fixes one lifetime). `A` is therefore any type implementing
+//! [`MethodArgs`]: every sized type, as itself, and the unsized marker
+//! [`ByRef<E>`], whose function pointer is the higher-ranked `fn(&T, &E) ->
+//! R` and whose call argument is `&'a E` for each call's own `'a`
+//! (`MethodArgs::Arg<'a>`). Being unsized keeps `ByRef`'s impls apart from
+//! the blanket ones for sized types, so no specialisation is needed; `new`
+//! keeps `fn(&T, A) -> R` (so `A` is still inferred from the method) and
+//! the by-reference kinds have their own constructors (`by_ref*`), since a
+//! method taking `&E` fits both readings and inference could not choose. The
+//! function-object kind calls through the private `CallMethod`, which is
+//! `Call<(&T, A)>` or, for `ByRef<E>`, `Call<(&T, &E)>` for every lifetime. The handle is a shared pointer to the
 //! shared state (`Arc` in the sync flavour, `Rc` in the unsync one:
 //! `Flavor::Shared`), which gives clones one identity (what `==` falls back
 //! to once dead) and an address for `Debug`.
@@ -39,6 +53,7 @@
 use core::any::Any;
 use core::fmt;
 use core::hash::{BuildHasher, Hash, Hasher};
+use core::marker::PhantomData;
 use std::collections::hash_map::RandomState;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::OnceLock;
@@ -66,6 +81,12 @@ use crate::traits::WeakRefable;
 /// the object or the function object dies, as a CPython `WeakMethod` dies
 /// when its method is deleted from the class. All kinds share the one type
 /// `WeakMethod<T, A, R>`.
+///
+/// A method taking its argument by reference, `fn(&self, e: &Event) -> R`,
+/// an event handler, is a `WeakMethod<T, ByRef<Event>, R>`, made by
+/// [`WeakMethod::by_ref`]: its bound method is called with a `&Event` of
+/// any lifetime, and the type names no lifetime, so an emitter can keep a
+/// `Vec` of them (see [`ByRef`]).
 ///
 /// It has the flavour `F` of its object: `weakable::WeakMethod` (and
 /// `weakable::sync::WeakMethod`) is the sync one, `Send + Sync` when `T`
@@ -117,7 +138,7 @@ use crate::traits::WeakRefable;
 /// drop(c);
 /// assert!(m.upgrade().is_none());
 /// ```
-pub struct WeakMethod<T: ?Sized, A, R, F: Flavor = Sync> {
+pub struct WeakMethod<T: ?Sized, A: ?Sized + MethodArgs, R, F: Flavor = Sync> {
     inner: F::Shared<Inner<T, A, R, F>>,
 }
 
@@ -126,7 +147,7 @@ type WeakInner<T, A, R, F> =
     <<F as Flavor>::Shared<Inner<T, A, R, F>> as SharedPtr<Inner<T, A, R, F>>>::Weak;
 
 /// What `WeakMethod`'s clones share.
-struct Inner<T: ?Sized, A, R, F: Flavor> {
+struct Inner<T: ?Sized, A: ?Sized + MethodArgs, R, F: Flavor> {
     /// The object the method is bound to.
     obj: Ref<T, (), F>,
     func: WeakFn<T, A, R, F>,
@@ -144,21 +165,24 @@ struct Inner<T: ?Sized, A, R, F: Flavor> {
 
 /// The user's callback. Made only by `build_with_callback`, from a
 /// `C: Sendable<F>`.
-struct MethodCallback<T: ?Sized, A, R, F: Flavor>(Box<MethodCallbackFn<T, A, R, F>>);
+struct MethodCallback<T: ?Sized, A: ?Sized + MethodArgs, R, F: Flavor>(
+    Box<MethodCallbackFn<T, A, R, F>>,
+);
 
 type MethodCallbackFn<T, A, R, F> = dyn FnOnce(&WeakMethod<T, A, R, F>);
 
 // SAFETY: the box holds a `C: Sendable<Sync>`, that is `Send` (see
 // `MethodCallback`); the sync flavour's type is the only one given `Send`.
-unsafe impl<T: ?Sized, A, R> Send for MethodCallback<T, A, R, Sync> {}
+unsafe impl<T: ?Sized, A: ?Sized + MethodArgs, R> Send for MethodCallback<T, A, R, Sync> {}
 
 /// The user's callback, shared by the death callbacks of a `WeakMethod`'s
 /// two refs. Invariant: `Some` until the first of them ran.
 type CallbackCell<T, A, R, F> = <F as Flavor>::Lock<Option<MethodCallback<T, A, R, F>>>;
 
 /// The function half of a `WeakMethod`.
-enum WeakFn<T: ?Sized, A, R, F: Flavor> {
-    Unary(fn(&T, A) -> R),
+enum WeakFn<T: ?Sized, A: ?Sized + MethodArgs, R, F: Flavor> {
+    /// `fn(&T, A) -> R`, or `fn(&T, &E) -> R` for `A = ByRef<E>`.
+    Unary(A::Method<T, R>),
     Nullary(fn(&T) -> R),
     Object {
         /// A `Ref<U, (), F>` with `U: Shareable<F>`, as `with_function*`
@@ -169,8 +193,8 @@ enum WeakFn<T: ?Sized, A, R, F: Flavor> {
 }
 
 /// The function half of a `BoundMethod`.
-enum BoundFn<T: ?Sized, A, R, F: Flavor> {
-    Unary(fn(&T, A) -> R),
+enum BoundFn<T: ?Sized, A: ?Sized + MethodArgs, R, F: Flavor> {
+    Unary(A::Method<T, R>),
     Nullary(fn(&T) -> R),
     /// An `Obj<U, F>` upgraded from `WeakFn::Object`'s ref.
     Object(Box<dyn StrongFuncObj<T, A, R, F>>),
@@ -180,33 +204,35 @@ enum BoundFn<T: ?Sized, A, R, F: Flavor> {
 // a `Ref<U, (), Sync>` with `U: Shareable<Sync>`, i.e. `Send + Sync` (the
 // only `WeakFuncObj` impl asks for it, so no other box can exist), which
 // is `Send + Sync` itself. Only the sync flavour's type is given them.
-unsafe impl<T: ?Sized, A, R> Send for WeakFn<T, A, R, Sync> {}
+unsafe impl<T: ?Sized, A: ?Sized + MethodArgs, R> Send for WeakFn<T, A, R, Sync> {}
 // SAFETY: as for `Send` above.
-unsafe impl<T: ?Sized, A, R> core::marker::Sync for WeakFn<T, A, R, Sync> {}
+unsafe impl<T: ?Sized, A: ?Sized + MethodArgs, R> core::marker::Sync for WeakFn<T, A, R, Sync> {}
 // SAFETY: as for `WeakFn`: the box holds an `Obj<U, Sync>` with `U:
 // Shareable<Sync>` (the only `StrongFuncObj` impl asks for it), which is
 // `Send + Sync` itself.
-unsafe impl<T: ?Sized, A, R> Send for BoundFn<T, A, R, Sync> {}
+unsafe impl<T: ?Sized, A: ?Sized + MethodArgs, R> Send for BoundFn<T, A, R, Sync> {}
 // SAFETY: as for `Send` above.
-unsafe impl<T: ?Sized, A, R> core::marker::Sync for BoundFn<T, A, R, Sync> {}
+unsafe impl<T: ?Sized, A: ?Sized + MethodArgs, R> core::marker::Sync for BoundFn<T, A, R, Sync> {}
 
 /// A weakly held function object (a `Ref<U, (), F>`), its type erased.
-trait WeakFuncObj<T: ?Sized, A, R, F: Flavor> {
+trait WeakFuncObj<T: ?Sized, A: ?Sized + MethodArgs, R, F: Flavor> {
     fn upgrade(&self) -> Option<Box<dyn StrongFuncObj<T, A, R, F>>>;
     fn is_alive(&self) -> bool;
 }
 
 /// A strongly held function object (an `Obj<U, F>`), its type erased.
-trait StrongFuncObj<T: ?Sized, A, R, F: Flavor> {
-    fn call(&self, this: &T, args: A) -> R;
+trait StrongFuncObj<T: ?Sized, A: ?Sized + MethodArgs, R, F: Flavor> {
+    fn call<'a>(&self, this: &T, args: A::Arg<'a>) -> R
+    where
+        A: 'a;
     fn id(&self) -> usize;
     fn as_any(&self) -> &dyn Any;
     fn clone_box(&self) -> Box<dyn StrongFuncObj<T, A, R, F>>;
 }
 
-impl<T: ?Sized, A, R, U, F: Flavor> WeakFuncObj<T, A, R, F> for Ref<U, (), F>
+impl<T: ?Sized, A: ?Sized + MethodArgs, R, U, F: Flavor> WeakFuncObj<T, A, R, F> for Ref<U, (), F>
 where
-    U: for<'a> Call<(&'a T, A), Output = R> + Shareable<F> + 'static,
+    U: CallMethod<T, A, R> + Shareable<F> + 'static,
 {
     fn upgrade(&self) -> Option<Box<dyn StrongFuncObj<T, A, R, F>>> {
         Ref::upgrade(self).map(|f| Box::new(f) as Box<dyn StrongFuncObj<T, A, R, F>>)
@@ -217,12 +243,15 @@ where
     }
 }
 
-impl<T: ?Sized, A, R, U, F: Flavor> StrongFuncObj<T, A, R, F> for Obj<U, F>
+impl<T: ?Sized, A: ?Sized + MethodArgs, R, U, F: Flavor> StrongFuncObj<T, A, R, F> for Obj<U, F>
 where
-    U: for<'a> Call<(&'a T, A), Output = R> + Shareable<F> + 'static,
+    U: CallMethod<T, A, R> + Shareable<F> + 'static,
 {
-    fn call(&self, this: &T, args: A) -> R {
-        (**self).call((this, args))
+    fn call<'a>(&self, this: &T, args: A::Arg<'a>) -> R
+    where
+        A: 'a,
+    {
+        (**self).call_method(this, args)
     }
 
     fn id(&self) -> usize {
@@ -238,17 +267,216 @@ where
     }
 }
 
+/// How the method of a [`WeakMethod<T, A, R>`](WeakMethod) takes its
+/// argument: every sized `A` as itself (the method is a `fn(&T, A) -> R`),
+/// and [`ByRef<E>`] by a borrow of any lifetime (the method is a
+/// `fn(&T, &E) -> R`).
+///
+/// It is what [`BoundMethod::call`] takes ([`Arg<'a>`](MethodArgs::Arg):
+/// `A`, or `&'a E`) and what a method's function pointer is
+/// ([`Method<T, R>`](MethodArgs::Method)). It is sealed: these are its only
+/// implementations.
+///
+/// # Examples
+///
+/// ```
+/// use weakable::{ByRef, MethodArgs};
+///
+/// struct Event;
+///
+/// // What `BoundMethod::call` takes.
+/// let _: <u32 as MethodArgs>::Arg<'_> = 7_u32;
+/// let event = Event;
+/// let _: <ByRef<Event> as MethodArgs>::Arg<'_> = &event;
+/// // The methods' function pointers.
+/// let _: <u32 as MethodArgs>::Method<str, usize> = |s: &str, n: u32| s.len() + n as usize;
+/// let _: <ByRef<Event> as MethodArgs>::Method<str, usize> = |s: &str, _: &Event| s.len();
+/// ```
+pub trait MethodArgs: sealed::Sealed {
+    /// The argument of [`BoundMethod::call`] when a borrow in it lives for
+    /// `'a`: `A` itself, or `&'a E` for [`ByRef<E>`].
+    type Arg<'a>
+    where
+        Self: 'a;
+
+    /// The function pointer of a method of `T` returning `R`: `fn(&T, A) ->
+    /// R`, or `fn(&T, &E) -> R` for [`ByRef<E>`] (both borrows of any
+    /// lifetime).
+    type Method<T: ?Sized, R>: Copy;
+
+    /// Calls `method` on `this`.
+    #[doc(hidden)]
+    fn call_method<'a, T: ?Sized, R>(method: Self::Method<T, R>, this: &T, arg: Self::Arg<'a>) -> R
+    where
+        Self: 'a;
+
+    /// The address of `method`, its identity.
+    #[doc(hidden)]
+    fn method_addr<T: ?Sized, R>(method: Self::Method<T, R>) -> usize;
+}
+
+impl<A> MethodArgs for A {
+    type Arg<'a>
+        = A
+    where
+        A: 'a;
+    type Method<T: ?Sized, R> = fn(&T, A) -> R;
+
+    #[inline]
+    fn call_method<'a, T: ?Sized, R>(method: fn(&T, A) -> R, this: &T, arg: A) -> R
+    where
+        A: 'a,
+    {
+        method(this, arg)
+    }
+
+    fn method_addr<T: ?Sized, R>(method: fn(&T, A) -> R) -> usize {
+        method as usize
+    }
+}
+
+/// The argument marker of a method that takes its argument by reference,
+/// `fn(&self, &E) -> R`: a `WeakMethod<T, ByRef<E>, R>`, made by
+/// [`WeakMethod::by_ref`], upgrades to a [`BoundMethod`] whose
+/// [`call`](BoundMethod::call) takes a `&E` of any lifetime.
+///
+/// [`WeakMethod::new`] gives such a method the type `WeakMethod<T, &'x E,
+/// R>` for one lifetime `'x`: it works while the events outlive the weak
+/// method, but not for an emitter that keeps its handlers and calls them
+/// with borrows of short-lived events. `ByRef<E>` names the method that
+/// takes a borrow of every lifetime, so that type needs no lifetime at all.
+/// It is only a marker: no value of it exists (it is unsized, which is also
+/// what keeps it apart from the sized argument types).
+///
+/// # Examples
+///
+/// An event bus keeping its handlers weakly:
+///
+/// ```
+/// use std::cell::{Cell, RefCell};
+/// use weakable::unsync::{Obj, WeakMethod};
+/// use weakable::{ByRef, Weakable};
+///
+/// struct Event {
+///     clicks: u32,
+/// }
+///
+/// #[derive(Weakable)]
+/// struct Counter {
+///     total: Cell<u32>,
+/// }
+///
+/// impl Counter {
+///     fn on_event(&self, e: &Event) {
+///         self.total.set(self.total.get() + e.clicks);
+///     }
+/// }
+///
+/// #[derive(Default)]
+/// struct Bus {
+///     handlers: RefCell<Vec<WeakMethod<Counter, ByRef<Event>, ()>>>,
+/// }
+///
+/// impl Bus {
+///     fn emit(&self, clicks: u32) {
+///         let event = Event { clicks }; // a local, borrowed by each call
+///         self.handlers.borrow_mut().retain(|h| match h.upgrade() {
+///             Some(handler) => {
+///                 handler.call(&event);
+///                 true
+///             }
+///             None => false, // its object died: forget it
+///         });
+///     }
+/// }
+///
+/// let bus = Bus::default();
+/// let c = Obj::new(Counter { total: Cell::new(0) });
+/// bus.handlers.borrow_mut().push(WeakMethod::by_ref(&c, Counter::on_event));
+/// bus.emit(2);
+/// bus.emit(3);
+/// assert_eq!(c.total.get(), 5);
+/// drop(c);
+/// bus.emit(1);
+/// assert!(bus.handlers.borrow().is_empty());
+/// ```
+pub struct ByRef<E: ?Sized> {
+    _arg: PhantomData<fn(&E)>,
+    _unsized: [()],
+}
+
+impl<E: ?Sized> MethodArgs for ByRef<E> {
+    type Arg<'a>
+        = &'a E
+    where
+        Self: 'a;
+    type Method<T: ?Sized, R> = fn(&T, &E) -> R;
+
+    #[inline]
+    fn call_method<'a, T: ?Sized, R>(method: fn(&T, &E) -> R, this: &T, arg: &'a E) -> R
+    where
+        Self: 'a,
+    {
+        method(this, arg)
+    }
+
+    fn method_addr<T: ?Sized, R>(method: fn(&T, &E) -> R) -> usize {
+        method as usize
+    }
+}
+
+mod sealed {
+    /// Only `MethodArgs`' own implementations: every sized type and `ByRef`.
+    pub trait Sealed {}
+    impl<A> Sealed for A {}
+    impl<E: ?Sized> Sealed for super::ByRef<E> {}
+}
+
+/// A function object callable as a method of `T` with `A`'s argument: a
+/// `Call<(&T, A)>`, or, for `ByRef<E>`, a `Call<(&T, &E)>` for borrows of
+/// every lifetime. (The impls are apart as `MethodArgs`' are: `ByRef<E>`
+/// is unsized.)
+trait CallMethod<T: ?Sized, A: ?Sized + MethodArgs, R> {
+    fn call_method<'a>(&self, this: &T, arg: A::Arg<'a>) -> R
+    where
+        A: 'a;
+}
+
+impl<T: ?Sized, A, R, U> CallMethod<T, A, R> for U
+where
+    U: ?Sized + for<'t> Call<(&'t T, A), Output = R>,
+{
+    fn call_method<'a>(&self, this: &T, arg: A) -> R
+    where
+        A: 'a,
+    {
+        self.call((this, arg))
+    }
+}
+
+impl<T: ?Sized, E: ?Sized, R, U> CallMethod<T, ByRef<E>, R> for U
+where
+    U: ?Sized + for<'t, 'e> Call<(&'t T, &'e E), Output = R>,
+{
+    fn call_method<'a>(&self, this: &T, arg: &'a E) -> R
+    where
+        ByRef<E>: 'a,
+    {
+        self.call((this, arg))
+    }
+}
+
 /// The process-wide hasher of `WeakMethod` identities, seeded once.
 fn identity_hasher() -> &'static RandomState {
     static HASHER: OnceLock<RandomState> = OnceLock::new();
     HASHER.get_or_init(RandomState::new)
 }
 
-impl<T: ?Sized, A, R, F: Flavor> WeakFn<T, A, R, F> {
+impl<T: ?Sized, A: ?Sized + MethodArgs, R, F: Flavor> WeakFn<T, A, R, F> {
     /// (kind, identity) of the function.
     fn identity(&self) -> (u8, usize) {
         match self {
-            WeakFn::Unary(f) => (0, *f as usize),
+            WeakFn::Unary(f) => (0, A::method_addr::<T, R>(*f)),
             WeakFn::Nullary(f) => (1, *f as usize),
             WeakFn::Object { id, .. } => (2, *id),
         }
@@ -270,18 +498,18 @@ impl<T: ?Sized, A, R, F: Flavor> WeakFn<T, A, R, F> {
     }
 }
 
-impl<T: ?Sized, A, R, F: Flavor> BoundFn<T, A, R, F> {
+impl<T: ?Sized, A: ?Sized + MethodArgs, R, F: Flavor> BoundFn<T, A, R, F> {
     /// (kind, identity) of the function, as `WeakFn::identity`.
     fn identity(&self) -> (u8, usize) {
         match self {
-            BoundFn::Unary(f) => (0, *f as usize),
+            BoundFn::Unary(f) => (0, A::method_addr::<T, R>(*f)),
             BoundFn::Nullary(f) => (1, *f as usize),
             BoundFn::Object(f) => (2, f.id()),
         }
     }
 }
 
-impl<T: ?Sized, A, R, F: Flavor> Clone for BoundFn<T, A, R, F> {
+impl<T: ?Sized, A: ?Sized + MethodArgs, R, F: Flavor> Clone for BoundFn<T, A, R, F> {
     fn clone(&self) -> Self {
         match self {
             BoundFn::Unary(f) => BoundFn::Unary(*f),
@@ -298,7 +526,11 @@ impl<T: ?Sized + WeakRefable, A, R, F: Flavor> WeakMethod<T, A, R, F> {
     /// The method is held as a function pointer, so every method of one
     /// signature gives the same `WeakMethod` type. A method with several
     /// arguments takes them as one tuple; one without takes
-    /// [`nullary`](WeakMethod::nullary).
+    /// [`nullary`](WeakMethod::nullary). A method taking its argument by
+    /// reference, to be called with borrows of any lifetime (an event handler
+    /// kept by an emitter), takes [`by_ref`](WeakMethod::by_ref): here it
+    /// would be a `WeakMethod<T, &'x E, R>`, whose events must all outlive
+    /// one lifetime `'x`.
     ///
     /// # Examples
     ///
@@ -364,6 +596,17 @@ impl<T: ?Sized + WeakRefable, A, R, F: Flavor> WeakMethod<T, A, R, F> {
     pub fn with_function<U>(obj: &Obj<T, F>, func: &Obj<U, F>) -> WeakMethod<T, A, R, F>
     where
         U: for<'a> Call<(&'a T, A), Output = R> + WeakRefable + Shareable<F> + 'static,
+    {
+        WeakMethod::function(obj, func)
+    }
+}
+
+impl<T: ?Sized + WeakRefable, A: ?Sized + MethodArgs, R, F: Flavor> WeakMethod<T, A, R, F> {
+    /// A weak method over a function object: `with_function`'s and
+    /// `by_ref_with_function`'s.
+    fn function<U>(obj: &Obj<T, F>, func: &Obj<U, F>) -> WeakMethod<T, A, R, F>
+    where
+        U: CallMethod<T, A, R> + WeakRefable + Shareable<F> + 'static,
     {
         let f = WeakFn::Object {
             func: Box::new(Ref::new(func)),
@@ -502,6 +745,25 @@ where
         U: for<'a> Call<(&'a T, A), Output = R> + WeakRefable + Shareable<F> + 'static,
         C: FnOnce(&WeakMethod<T, A, R, F>) + Sendable<F> + 'static,
     {
+        WeakMethod::function_with_callback(obj, func, callback)
+    }
+}
+
+impl<T, A, R, F> WeakMethod<T, A, R, F>
+where
+    T: ?Sized + WeakRefable + Shareable<F> + 'static,
+    F: Flavor,
+    A: ?Sized + MethodArgs + 'static,
+    R: 'static,
+{
+    /// A weak method over a function object with a callback:
+    /// `with_function_and_callback`'s and
+    /// `by_ref_with_function_and_callback`'s.
+    fn function_with_callback<U, C>(obj: &Obj<T, F>, func: &Obj<U, F>, callback: C) -> Self
+    where
+        U: CallMethod<T, A, R> + WeakRefable + Shareable<F> + 'static,
+        C: FnOnce(&WeakMethod<T, A, R, F>) + Sendable<F> + 'static,
+    {
         WeakMethod::build_with_callback(
             obj,
             |on_death| {
@@ -582,9 +844,197 @@ where
     }
 }
 
+impl<T: ?Sized + WeakRefable, E: ?Sized, R, F: Flavor> WeakMethod<T, ByRef<E>, R, F> {
+    /// A weak reference to a method taking its argument by reference,
+    /// `fn(&self, &E) -> R`, bound to `obj`: its bound method is called with
+    /// a `&E` of any lifetime, and its type, `WeakMethod<T, ByRef<E>, R>`,
+    /// names no lifetime, so an emitter can keep such handlers and call them
+    /// with borrows of short-lived events.
+    ///
+    /// [`WeakMethod::new`] accepts such a method too, but as `fn(&T, &'x E)
+    /// -> R` for one lifetime `'x` that every event must outlive: it has to
+    /// infer `A` from the method, and a method taking `&E` fits both `A =
+    /// &'x E` and `A = ByRef<E>`, so the borrowing form has its own
+    /// constructor. Otherwise it is [`new`](WeakMethod::new)'s weak method:
+    /// it compares, hashes and upgrades the same way.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU32, Ordering};
+    /// use weakable::{ByRef, Obj, WeakMethod, Weakable};
+    ///
+    /// struct Event {
+    ///     clicks: u32,
+    /// }
+    ///
+    /// #[derive(Weakable)]
+    /// struct Counter {
+    ///     total: AtomicU32,
+    /// }
+    ///
+    /// impl Counter {
+    ///     fn on_event(&self, e: &Event) -> u32 {
+    ///         self.total.fetch_add(e.clicks, Ordering::Relaxed) + e.clicks
+    ///     }
+    /// }
+    ///
+    /// let a = Obj::new(Counter { total: AtomicU32::new(0) });
+    /// let b = Obj::new(Counter { total: AtomicU32::new(100) });
+    /// let mut handlers: Vec<WeakMethod<Counter, ByRef<Event>, u32>> =
+    ///     vec![WeakMethod::by_ref(&a, Counter::on_event), WeakMethod::by_ref(&b, Counter::on_event)];
+    /// for clicks in 1..=3 {
+    ///     let event = Event { clicks }; // dies at the end of each turn
+    ///     let totals: Vec<u32> = handlers.iter().filter_map(|h| Some(h.upgrade()?.call(&event))).collect();
+    ///     assert_eq!(totals.len(), 2);
+    /// }
+    /// assert_eq!(a.total.load(Ordering::Relaxed), 6);
+    /// drop(b);
+    /// handlers.retain(WeakMethod::is_alive); // prune the dead handler
+    /// assert_eq!(handlers.len(), 1);
+    /// ```
+    #[must_use = "a weak method that is never used does nothing"]
+    pub fn by_ref(obj: &Obj<T, F>, method: fn(&T, &E) -> R) -> Self {
+        WeakMethod::build(obj, Ref::new(obj), WeakFn::Unary(method), false)
+    }
+
+    /// A weak reference to the function object `func` bound to `obj`, as a
+    /// method taking its argument by reference: calling the bound method with
+    /// a `&E` of any lifetime calls `func` with `(&obj, &E)`. It dies with
+    /// either, as [`WeakMethod::with_function`]'s.
+    ///
+    /// `func` must accept borrows of every lifetime: a [`Func`](crate::Func)
+    /// whose closure's argument is written `(&T, &E)`, or a type with
+    /// `impl<'t, 'e> Call<(&'t T, &'e E)>`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{ByRef, Func, Obj, WeakMethod, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Label {
+    ///     prefix: &'static str,
+    /// }
+    ///
+    /// let label = Obj::new(Label { prefix: "> " });
+    /// let render = Obj::new(Func::new(|(l, text): (&Label, &str)| format!("{}{text}", l.prefix)));
+    /// let handlers: Vec<WeakMethod<Label, ByRef<str>, String>> = vec![WeakMethod::by_ref_with_function(&label, &render)];
+    /// let text = String::from("hello"); // any lifetime will do
+    /// assert_eq!(handlers[0].upgrade().unwrap().call(&text), "> hello");
+    /// drop(render);
+    /// assert!(!handlers[0].is_alive());
+    /// ```
+    #[must_use = "a weak method that is never used does nothing"]
+    pub fn by_ref_with_function<U>(obj: &Obj<T, F>, func: &Obj<U, F>) -> Self
+    where
+        U: for<'t, 'e> Call<(&'t T, &'e E), Output = R> + WeakRefable + Shareable<F> + 'static,
+    {
+        WeakMethod::function(obj, func)
+    }
+}
+
+impl<T, E, R, F> WeakMethod<T, ByRef<E>, R, F>
+where
+    T: ?Sized + WeakRefable + Shareable<F> + 'static,
+    E: ?Sized + 'static,
+    R: 'static,
+    F: Flavor,
+{
+    /// A weak method taking its argument by reference, as
+    /// [`WeakMethod::by_ref`], whose `callback` runs once when it dies; see
+    /// [`WeakMethod::with_callback`].
+    ///
+    /// # Examples
+    ///
+    /// An emitter whose handlers remove themselves when their object dies:
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use weakable::{ByRef, Obj, WeakMethod, Weakable};
+    ///
+    /// type Handlers = Arc<Mutex<Vec<WeakMethod<Window, ByRef<str>, ()>>>>;
+    ///
+    /// #[derive(Weakable)]
+    /// struct Window {
+    ///     title: Mutex<String>,
+    /// }
+    ///
+    /// impl Window {
+    ///     fn on_rename(&self, title: &str) {
+    ///         *self.title.lock().unwrap() = title.to_owned();
+    ///     }
+    /// }
+    ///
+    /// fn subscribe(handlers: &Handlers, w: &Obj<Window>) {
+    ///     let list = Arc::downgrade(handlers);
+    ///     let m = WeakMethod::by_ref_with_callback(w, Window::on_rename, move |dead| {
+    ///         if let Some(list) = list.upgrade() {
+    ///             list.lock().unwrap().retain(|h| h != dead);
+    ///         }
+    ///     });
+    ///     handlers.lock().unwrap().push(m);
+    /// }
+    ///
+    /// let handlers = Handlers::default();
+    /// let w = Obj::new(Window { title: Mutex::default() });
+    /// subscribe(&handlers, &w);
+    /// let name = String::from("notes.txt");
+    /// for h in handlers.lock().unwrap().iter() {
+    ///     h.upgrade().unwrap().call(&name);
+    /// }
+    /// assert_eq!(*w.title.lock().unwrap(), "notes.txt");
+    /// drop(w);
+    /// assert!(handlers.lock().unwrap().is_empty());
+    /// ```
+    #[must_use = "dropping the weak method at once cancels its callback"]
+    pub fn by_ref_with_callback<C>(obj: &Obj<T, F>, method: fn(&T, &E) -> R, callback: C) -> Self
+    where
+        C: FnOnce(&WeakMethod<T, ByRef<E>, R, F>) + Sendable<F> + 'static,
+    {
+        WeakMethod::build_with_callback(obj, |_| WeakFn::Unary(method), callback)
+    }
+
+    /// A weak method over a function object taking its argument by
+    /// reference, as [`WeakMethod::by_ref_with_function`], whose `callback`
+    /// runs once when the object or the function object dies, whichever is
+    /// first; see [`WeakMethod::with_callback`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use weakable::{Func, Obj, WeakMethod, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Doc;
+    ///
+    /// let (tx, rx) = mpsc::channel();
+    /// let doc = Obj::new(Doc);
+    /// let save = Obj::new(Func::new(|(_, path): (&Doc, &str)| path.len()));
+    /// let m = WeakMethod::by_ref_with_function_and_callback(&doc, &save, move |_| tx.send("gone").unwrap());
+    /// assert_eq!(m.upgrade().map(|b| b.call("a.txt")), Some(5));
+    /// drop(save);
+    /// assert_eq!(rx.try_recv(), Ok("gone"));
+    /// # drop(m);
+    /// ```
+    #[must_use = "dropping the weak method at once cancels its callback"]
+    pub fn by_ref_with_function_and_callback<U, C>(
+        obj: &Obj<T, F>,
+        func: &Obj<U, F>,
+        callback: C,
+    ) -> Self
+    where
+        U: for<'t, 'e> Call<(&'t T, &'e E), Output = R> + WeakRefable + Shareable<F> + 'static,
+        C: FnOnce(&WeakMethod<T, ByRef<E>, R, F>) + Sendable<F> + 'static,
+    {
+        WeakMethod::function_with_callback(obj, func, callback)
+    }
+}
+
 /// The death callback of both refs of a `WeakMethod` with a callback: the
 /// first to run takes the user's callback and calls it.
-struct OnDeath<T: ?Sized, A, R, F: Flavor> {
+struct OnDeath<T: ?Sized, A: ?Sized + MethodArgs, R, F: Flavor> {
     inner: WeakInner<T, A, R, F>,
     callback: F::Shared<CallbackCell<T, A, R, F>>,
 }
@@ -595,12 +1045,12 @@ struct OnDeath<T: ?Sized, A, R, F: Flavor> {
 // callback being `Send` by their impls above.
 // Never called: type-checking it is the check.
 #[allow(dead_code)]
-fn on_death_is_send<T: ?Sized + Send + core::marker::Sync, A, R>() {
+fn on_death_is_send<T: ?Sized + Send + core::marker::Sync, A: ?Sized + MethodArgs, R>() {
     fn send<V: Send>() {}
     send::<OnDeath<T, A, R, Sync>>();
 }
 
-impl<T: ?Sized, A, R, F: Flavor> Clone for OnDeath<T, A, R, F> {
+impl<T: ?Sized, A: ?Sized + MethodArgs, R, F: Flavor> Clone for OnDeath<T, A, R, F> {
     fn clone(&self) -> Self {
         OnDeath {
             inner: self.inner.clone(),
@@ -609,7 +1059,7 @@ impl<T: ?Sized, A, R, F: Flavor> Clone for OnDeath<T, A, R, F> {
     }
 }
 
-impl<T: ?Sized, A, R, F: Flavor> OnDeath<T, A, R, F> {
+impl<T: ?Sized, A: ?Sized + MethodArgs, R, F: Flavor> OnDeath<T, A, R, F> {
     fn fire(&self) {
         // `None`: every handle was dropped while the referent was dying.
         let Some(inner) = self.inner.upgrade() else {
@@ -627,7 +1077,7 @@ impl<T: ?Sized, A, R, F: Flavor> OnDeath<T, A, R, F> {
     }
 }
 
-impl<T: ?Sized, A, R, F: Flavor> WeakMethod<T, A, R, F> {
+impl<T: ?Sized, A: ?Sized + MethodArgs, R, F: Flavor> WeakMethod<T, A, R, F> {
     /// The bound method, Python's `r()`: the object and the function, both
     /// kept alive by the result, or `None` once either died.
     ///
@@ -741,7 +1191,7 @@ impl<T: ?Sized, A, R, F: Flavor> WeakMethod<T, A, R, F> {
     }
 }
 
-impl<T: ?Sized, A, R, F: Flavor> Clone for WeakMethod<T, A, R, F> {
+impl<T: ?Sized, A: ?Sized + MethodArgs, R, F: Flavor> Clone for WeakMethod<T, A, R, F> {
     /// The same weak method once more: clones are [`WeakMethod::ptr_eq`],
     /// equal even when dead, and share the callback.
     fn clone(&self) -> Self {
@@ -751,7 +1201,7 @@ impl<T: ?Sized, A, R, F: Flavor> Clone for WeakMethod<T, A, R, F> {
     }
 }
 
-impl<T: ?Sized, A, R, F: Flavor> PartialEq for WeakMethod<T, A, R, F> {
+impl<T: ?Sized, A: ?Sized + MethodArgs, R, F: Flavor> PartialEq for WeakMethod<T, A, R, F> {
     /// Both alive: the same object and the same function. Otherwise: the
     /// same weak method (a clone).
     fn eq(&self, other: &Self) -> bool {
@@ -768,9 +1218,9 @@ impl<T: ?Sized, A, R, F: Flavor> PartialEq for WeakMethod<T, A, R, F> {
     }
 }
 
-impl<T: ?Sized, A, R, F: Flavor> Eq for WeakMethod<T, A, R, F> {}
+impl<T: ?Sized, A: ?Sized + MethodArgs, R, F: Flavor> Eq for WeakMethod<T, A, R, F> {}
 
-impl<T: ?Sized, A, R, F: Flavor> Hash for WeakMethod<T, A, R, F> {
+impl<T: ?Sized, A: ?Sized + MethodArgs, R, F: Flavor> Hash for WeakMethod<T, A, R, F> {
     /// Writes the hash of the object's and the function's identities, taken
     /// when the weak method was made: equal weak methods hash alike, and a
     /// dead one hashes as it did alive.
@@ -779,7 +1229,7 @@ impl<T: ?Sized, A, R, F: Flavor> Hash for WeakMethod<T, A, R, F> {
     }
 }
 
-impl<T: ?Sized, A, R, F: Flavor> fmt::Debug for WeakMethod<T, A, R, F> {
+impl<T: ?Sized, A: ?Sized + MethodArgs, R, F: Flavor> fmt::Debug for WeakMethod<T, A, R, F> {
     /// CPython's ref repr: `<WeakMethod at 0x..; to 'Image' at 0x..>`, or
     /// `<WeakMethod at 0x..; dead>`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -822,13 +1272,17 @@ impl<T: ?Sized, A, R, F: Flavor> fmt::Debug for WeakMethod<T, A, R, F> {
 /// drop(bound);
 /// assert!(m.upgrade().is_none());
 /// ```
-pub struct BoundMethod<T: ?Sized, A, R, F: Flavor = Sync> {
+pub struct BoundMethod<T: ?Sized, A: ?Sized + MethodArgs, R, F: Flavor = Sync> {
     obj: Obj<T, F>,
     func: BoundFn<T, A, R, F>,
 }
 
-impl<T: ?Sized, A, R, F: Flavor> BoundMethod<T, A, R, F> {
+impl<T: ?Sized, A: ?Sized + MethodArgs, R, F: Flavor> BoundMethod<T, A, R, F> {
     /// Calls the method on its object, Python's `r()(args)`.
+    ///
+    /// It takes [`A::Arg<'a>`](MethodArgs::Arg): `A` itself, or, for a
+    /// method taking its argument by reference (`A` is [`ByRef<E>`], see
+    /// [`WeakMethod::by_ref`]), a `&E` of any lifetime.
     ///
     /// # Examples
     ///
@@ -847,9 +1301,12 @@ impl<T: ?Sized, A, R, F: Flavor> BoundMethod<T, A, R, F> {
     /// let a = Obj::new(Adder(1));
     /// assert_eq!(WeakMethod::new(&a, Adder::add2).upgrade().unwrap().call((2, 3)), 6);
     /// ```
-    pub fn call(&self, args: A) -> R {
+    pub fn call<'a>(&self, args: A::Arg<'a>) -> R
+    where
+        A: 'a,
+    {
         match &self.func {
-            BoundFn::Unary(f) => f(&self.obj, args),
+            BoundFn::Unary(f) => A::call_method::<T, R>(*f, &self.obj, args),
             BoundFn::Nullary(f) => {
                 // Only `WeakMethod<T, (), R>` makes this kind: `args` is `()`.
                 drop(args);
@@ -882,7 +1339,8 @@ impl<T: ?Sized, A, R, F: Flavor> BoundMethod<T, A, R, F> {
     }
 
     /// The function, Python's `__func__`, when it is a function pointer
-    /// `fn(&T, A) -> R` (made by [`WeakMethod::new`]).
+    /// `fn(&T, A) -> R` (made by [`WeakMethod::new`]), or `fn(&T, &E) -> R`
+    /// for `A = ByRef<E>` (made by [`WeakMethod::by_ref`]).
     ///
     /// # Examples
     ///
@@ -904,7 +1362,7 @@ impl<T: ?Sized, A, R, F: Flavor> BoundMethod<T, A, R, F> {
     /// assert_eq!(f(&img, 3), 9);
     /// assert_eq!(bound.func_id(), f as usize);
     /// ```
-    pub fn func_ptr(&self) -> Option<fn(&T, A) -> R> {
+    pub fn func_ptr(&self) -> Option<A::Method<T, R>> {
         match self.func {
             BoundFn::Unary(f) => Some(f),
             _ => None,
@@ -1005,7 +1463,7 @@ impl<T: ?Sized, A, R, F: Flavor> BoundMethod<T, A, R, F> {
     }
 }
 
-impl<T: ?Sized, A, R, F: Flavor> Clone for BoundMethod<T, A, R, F> {
+impl<T: ?Sized, A: ?Sized + MethodArgs, R, F: Flavor> Clone for BoundMethod<T, A, R, F> {
     /// The same object and function, once more.
     fn clone(&self) -> Self {
         BoundMethod {
@@ -1015,7 +1473,7 @@ impl<T: ?Sized, A, R, F: Flavor> Clone for BoundMethod<T, A, R, F> {
     }
 }
 
-impl<T: ?Sized, A, R, F: Flavor> fmt::Debug for BoundMethod<T, A, R, F> {
+impl<T: ?Sized, A: ?Sized + MethodArgs, R, F: Flavor> fmt::Debug for BoundMethod<T, A, R, F> {
     /// `<bound method of 'Image' object at 0x..>`, after CPython's
     /// `<bound method Image.f of <Image object at 0x..>>` (a function
     /// pointer has no name to show).
@@ -1029,7 +1487,7 @@ impl<T: ?Sized, A, R, F: Flavor> fmt::Debug for BoundMethod<T, A, R, F> {
     }
 }
 
-impl<T: ?Sized, A, R, F: Flavor> Inner<T, A, R, F> {
+impl<T: ?Sized, A: ?Sized + MethodArgs, R, F: Flavor> Inner<T, A, R, F> {
     fn new(
         obj: &Obj<T, F>,
         obj_ref: Ref<T, (), F>,

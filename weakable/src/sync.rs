@@ -26,7 +26,8 @@
 
 use std::collections::hash_map::RandomState;
 
-use crate::rt::flavor::Sync;
+use crate::rt::flavor::{Shareable, Sync};
+use crate::traits::WeakRefable;
 
 pub use crate::finalize::finalize;
 pub use crate::reference::{getweakrefcount, getweakrefs};
@@ -154,10 +155,15 @@ pub type WeakMethod<T, A, R> = crate::method::WeakMethod<T, A, R, Sync>;
 pub type BoundMethod<T, A, R> = crate::method::BoundMethod<T, A, R, Sync>;
 
 /// A handle to a finalizer of the sync flavour, Python's `weakref.finalize`
-/// object, made by [`finalize()`]. See [`flavor::Finalizer`](crate::flavor::Finalizer).
+/// object, made by [`finalize()`] or [`finalize_with`]. See
+/// [`flavor::Finalizer`](crate::flavor::Finalizer).
 ///
 /// At process exit, the live sync finalizers whose `atexit` flag is set run,
 /// newest first.
+///
+/// The function and argument types default to [`finalize_with`]'s: a
+/// `Finalizer<T>` is a finalizer of a `T` whose function is a boxed closure
+/// without arguments ([`FinalizerFn`]), a type to store in a struct field.
 ///
 /// # Examples
 ///
@@ -172,7 +178,81 @@ pub type BoundMethod<T, A, R> = crate::method::BoundMethod<T, A, R, Sync>;
 /// let f: Finalizer<Image, fn(u32) -> u32, u32> = finalize(&img, |x| x + 1, 41);
 /// assert_eq!(f.call(), Some(42));
 /// ```
-pub type Finalizer<T, C, A> = crate::finalize::Finalizer<T, C, A, Sync>;
+pub type Finalizer<T, C = FinalizerFn, A = ()> = crate::finalize::Finalizer<T, C, A, Sync>;
+
+/// The function of a finalizer made by [`finalize_with`]: its closure, boxed
+/// and taking `()`, so that the handle's type names no closure:
+/// [`Finalizer<T>`](Finalizer) is `Finalizer<T, FinalizerFn<()>, ()>`, and
+/// `Finalizer<T, FinalizerFn<R>>` one whose function returns `R`.
+///
+/// # Examples
+///
+/// ```
+/// use weakable::sync::{finalize_with, Finalizer, FinalizerFn, Obj};
+/// use weakable::Weakable;
+///
+/// #[derive(Weakable)]
+/// struct Image;
+///
+/// let img = Obj::new(Image);
+/// let f: Finalizer<Image, FinalizerFn<u32>> = finalize_with(&img, || 42);
+/// let (_img, func, args) = f.detach().unwrap(); // what `detach` gives back
+/// let func: FinalizerFn<u32> = func;
+/// assert_eq!(func(args), 42);
+/// ```
+pub type FinalizerFn<R = ()> = Box<dyn FnOnce(()) -> R + Send>;
+
+/// Registers `f()` to run when `obj` dies: [`finalize()`] for a closure
+/// without arguments, Python's `weakref.finalize(obj, f)`.
+///
+/// The closure is boxed ([`FinalizerFn`]), so the handle's type names no
+/// closure and fits a struct field: `Finalizer<T>`, or
+/// `Finalizer<T, FinalizerFn<R>>` when `f` returns an `R`. Everything else
+/// is [`finalize()`]'s: it runs at most once (at `obj`'s death, at
+/// [`call`](Finalizer::call), or at exit), `f` must not own `obj`, and
+/// [`detach`](Finalizer::detach) gives back `(obj, f, ())` with `f` the
+/// box, so that `f(())` gives the result. [`peek`](Finalizer::peek) is not
+/// available: a boxed `FnOnce` cannot be cloned.
+///
+/// # Examples
+///
+/// A connection that keeps its own finalizer, to close early or at its
+/// death:
+///
+/// ```
+/// use std::sync::{Arc, Mutex, OnceLock};
+/// use weakable::{finalize_with, Finalizer, Obj, Weakable};
+///
+/// #[derive(Weakable)]
+/// struct Conn {
+///     id: u32,
+///     close: OnceLock<Finalizer<Conn>>,
+/// }
+///
+/// fn open(id: u32, closed: &Arc<Mutex<Vec<u32>>>) -> Obj<Conn> {
+///     let conn = Obj::new(Conn { id, close: OnceLock::new() });
+///     let closed = closed.clone();
+///     let _ = conn.close.set(finalize_with(&conn, move || closed.lock().unwrap().push(id)));
+///     conn
+/// }
+///
+/// let closed = Arc::new(Mutex::new(Vec::new()));
+/// let (a, b) = (open(1, &closed), open(2, &closed));
+/// b.close.get().unwrap().call(); // closed early
+/// drop(a); // closed at its death
+/// drop(b); // already closed: nothing more
+/// assert_eq!(*closed.lock().unwrap(), [2, 1]);
+/// ```
+pub fn finalize_with<T, R>(
+    obj: &Obj<T>,
+    f: impl FnOnce() -> R + Send + 'static,
+) -> Finalizer<T, FinalizerFn<R>>
+where
+    T: ?Sized + WeakRefable + Shareable<Sync> + 'static,
+    R: 'static,
+{
+    finalize(obj, Box::new(move |()| f()) as FinalizerFn<R>, ())
+}
 
 /// A map whose values are held weakly, Python's
 /// `weakref.WeakValueDictionary`, shareable between threads. See

@@ -143,6 +143,7 @@
 use std::collections::hash_map::RandomState;
 
 use crate::rt::flavor::Unsync;
+use crate::traits::WeakRefable;
 
 pub use crate::finalize::finalize;
 pub use crate::reference::{getweakrefcount, getweakrefs};
@@ -297,7 +298,10 @@ pub type BoundMethod<T, A, R> = crate::method::BoundMethod<T, A, R, Unsync>;
 /// A handle to a finalizer of the unsync flavour, Python's
 /// `weakref.finalize` object, made by [`finalize()`]. See
 /// [`flavor::Finalizer`](crate::flavor::Finalizer); at exit, see
-/// [the module's docs](self#finalizers-at-exit).
+/// [the module's docs](self#finalizers-at-exit). It is also made by
+/// [`finalize_with`], whose function and argument types are the defaults: a
+/// `Finalizer<T>` is a finalizer of a `T` whose function is a boxed closure
+/// without arguments ([`FinalizerFn`]), a type to store in a struct field.
 ///
 /// # Examples
 ///
@@ -319,7 +323,78 @@ pub type BoundMethod<T, A, R> = crate::method::BoundMethod<T, A, R, Unsync>;
 /// assert!(!f.is_alive());
 /// assert_eq!(*closed.borrow(), ["img"]);
 /// ```
-pub type Finalizer<T, C, A> = crate::finalize::Finalizer<T, C, A, Unsync>;
+pub type Finalizer<T, C = FinalizerFn, A = ()> = crate::finalize::Finalizer<T, C, A, Unsync>;
+
+/// The function of a finalizer made by [`finalize_with`]: its closure, boxed
+/// and taking `()`, so that the handle's type names no closure:
+/// [`Finalizer<T>`](Finalizer) is `Finalizer<T, FinalizerFn<()>, ()>`, and
+/// `Finalizer<T, FinalizerFn<R>>` one whose function returns `R`. Unlike
+/// the sync flavour's, it need not be `Send`.
+///
+/// # Examples
+///
+/// ```
+/// use std::rc::Rc;
+/// use weakable::unsync::{finalize_with, Finalizer, FinalizerFn, Obj};
+/// use weakable::Weakable;
+///
+/// #[derive(Weakable)]
+/// struct Image;
+///
+/// let answer = Rc::new(42); // not `Send`: fine here
+/// let img = Obj::new(Image);
+/// let f: Finalizer<Image, FinalizerFn<u32>> = finalize_with(&img, move || *answer);
+/// let (_img, func, args) = f.detach().unwrap(); // what `detach` gives back
+/// let func: FinalizerFn<u32> = func;
+/// assert_eq!(func(args), 42);
+/// ```
+pub type FinalizerFn<R = ()> = Box<dyn FnOnce(()) -> R>;
+
+/// Registers `f()` to run when `obj` dies: [`finalize()`] for a closure
+/// without arguments, Python's `weakref.finalize(obj, f)`; `f` need not be
+/// `Send`.
+///
+/// The closure is boxed ([`FinalizerFn`]), so the handle's type names no
+/// closure and fits a struct field: `Finalizer<T>`, or
+/// `Finalizer<T, FinalizerFn<R>>` when `f` returns an `R`. Everything else
+/// is [`finalize()`]'s: it runs at most once (at `obj`'s death, at
+/// [`call`](Finalizer::call), or at the thread's exit, see
+/// [the module's docs](self#finalizers-at-exit)), `f` must not own `obj`,
+/// and [`detach`](Finalizer::detach) gives back `(obj, f, ())` with `f` the
+/// box, so that `f(())` gives the result. [`peek`](Finalizer::peek) is not
+/// available: a boxed `FnOnce` cannot be cloned.
+///
+/// # Examples
+///
+/// ```
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+/// use weakable::unsync::{finalize_with, Finalizer, Obj};
+/// use weakable::Weakable;
+///
+/// #[derive(Weakable)]
+/// struct Conn {
+///     id: u32,
+///     close: RefCell<Option<Finalizer<Conn>>>,
+/// }
+///
+/// let closed = Rc::new(RefCell::new(Vec::new()));
+/// let conn = Obj::new(Conn { id: 7, close: RefCell::new(None) });
+/// let (log, id) = (closed.clone(), conn.id);
+/// *conn.close.borrow_mut() = Some(finalize_with(&conn, move || log.borrow_mut().push(id)));
+/// drop(conn);
+/// assert_eq!(*closed.borrow(), [7]);
+/// ```
+pub fn finalize_with<T, R>(
+    obj: &Obj<T>,
+    f: impl FnOnce() -> R + 'static,
+) -> Finalizer<T, FinalizerFn<R>>
+where
+    T: ?Sized + WeakRefable + 'static,
+    R: 'static,
+{
+    finalize(obj, Box::new(move |()| f()) as FinalizerFn<R>, ())
+}
 
 /// A map whose values are held weakly, Python's
 /// `weakref.WeakValueDictionary`, for one thread: the values need not be
