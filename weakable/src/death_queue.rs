@@ -29,15 +29,22 @@ use core::future::Future;
 use core::hash::{BuildHasherDefault, Hasher};
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
-use std::collections::{HashMap, VecDeque};
+#[cfg(feature = "std")]
 use std::time::{Duration, Instant};
+
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+use hashbrown::HashMap;
 
 use crate::core::node::{Callback, DetachedHandle};
 use crate::dead::Keep;
 use crate::obj::Obj;
 use crate::rt::flavor::sealed::{Lock, SharedPtr, WeakPtr};
 use crate::rt::flavor::{Flavor, Sendable, Sync};
-use crate::rt::{AtomicU64, Condvar, Ordering};
+#[cfg(feature = "std")]
+use crate::rt::Condvar;
+#[cfg(target_has_atomic = "64")]
+use crate::rt::{AtomicU64, Ordering};
 use crate::traits::WeakRefable;
 
 /// A queue that receives a value for each registered object's death: Java's
@@ -158,14 +165,28 @@ struct Shared<X, F: Flavor> {
     /// Signalled when a value is delivered while `Inner::sleepers > 0`.
     /// Never waited on in the unsync flavour, which has no blocking
     /// receive (its few bytes are the price of one generic layout).
+    #[cfg(feature = "std")]
     delivered: Condvar,
     /// The next registration's or async receiver's id; never reused.
+    #[cfg(target_has_atomic = "64")]
     next_id: AtomicU64,
+    /// The same, behind the flavour's lock where the target has no 64-bit
+    /// atomics (32-bit microcontrollers): a word would wrap.
+    #[cfg(not(target_has_atomic = "64"))]
+    next_id: F::Lock<u64>,
 }
 
 impl<X, F: Flavor> Shared<X, F> {
     /// A fresh id.
     fn next_id(&self) -> u64 {
+        #[cfg(not(target_has_atomic = "64"))]
+        {
+            let mut next = self.next_id.lock();
+            let id = *next;
+            *next += 1;
+            id
+        }
+        #[cfg(target_has_atomic = "64")]
         if F::THREADED {
             self.next_id.fetch_add(1, Ordering::Relaxed)
         } else {
@@ -278,6 +299,7 @@ impl<X, F: Flavor> Callback<(), F> for Deliver<X, F> {
                 return; // cancelled after the death, before this delivery
             };
             inner.ready.push_back(value);
+            #[cfg(feature = "std")]
             if inner.sleepers > 0 {
                 shared.delivered.notify_all();
             }
@@ -311,8 +333,12 @@ impl<X, F: Flavor> DeathQueue<X, F> {
                     wakers: Vec::new(),
                     sleepers: 0,
                 }),
+                #[cfg(feature = "std")]
                 delivered: Condvar::new(),
+                #[cfg(target_has_atomic = "64")]
                 next_id: AtomicU64::new(0),
+                #[cfg(not(target_has_atomic = "64"))]
+                next_id: Lock::new(0),
             }),
         }
     }
@@ -446,6 +472,9 @@ impl<X, F: Flavor> DeathQueue<X, F> {
 /// would last for ever; drain it with [`try_recv`](DeathQueue::try_recv)
 /// at a point of the program's choosing, or await
 /// [`recv_async`](DeathQueue::recv_async) under a local executor.
+/// The blocking receives: in the sync flavour (see above), and with std,
+/// which can put a thread to sleep.
+#[cfg(feature = "std")]
 impl<X> DeathQueue<X, Sync> {
     /// Takes the oldest delivered value, waiting for one if there is none.
     ///

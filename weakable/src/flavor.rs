@@ -48,6 +48,7 @@ pub use crate::collections::set::WeakSet;
 pub use crate::collections::value::{WeakValueDictionary, WeakValueItems};
 pub use crate::dead::Dead;
 pub use crate::death_queue::{DeathQueue, RecvAsync, Registration};
+#[cfg(feature = "std")]
 pub use crate::finalize::{finalize, Finalizer};
 pub use crate::method::{BoundMethod, WeakMethod};
 pub use crate::obj::Obj;

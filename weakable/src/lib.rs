@@ -635,6 +635,7 @@ mod core;
 mod dead;
 mod death_queue;
 mod error;
+#[cfg(feature = "std")]
 mod finalize;
 pub mod flavor;
 mod func;
@@ -658,6 +659,7 @@ pub use error::ReferenceError;
 pub use func::{Call, Func};
 pub use method::{ByRef, MethodArgs};
 pub use reference::{getweakrefcount, getweakrefs, DeadHashError};
+#[cfg(feature = "std")]
 pub use sync::{finalize, finalize_with, Finalizer, FinalizerFn};
 pub use sync::{AnyRef, Obj, Proxy, Ref};
 pub use sync::{

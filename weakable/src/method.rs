@@ -54,9 +54,8 @@ use core::any::Any;
 use core::fmt;
 use core::hash::{BuildHasher, Hash, Hasher};
 use core::marker::PhantomData;
-use std::collections::hash_map::RandomState;
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::OnceLock;
+
+use alloc::boxed::Box;
 
 use crate::func::Call;
 use crate::obj::Obj;
@@ -464,12 +463,6 @@ where
     {
         self.call((this, arg))
     }
-}
-
-/// The process-wide hasher of `WeakMethod` identities, seeded once.
-fn identity_hasher() -> &'static RandomState {
-    static HASHER: OnceLock<RandomState> = OnceLock::new();
-    HASHER.get_or_init(RandomState::new)
 }
 
 impl<T: ?Sized, A: ?Sized + MethodArgs, R, F: Flavor> WeakFn<T, A, R, F> {
@@ -1071,7 +1064,7 @@ impl<T: ?Sized, A: ?Sized + MethodArgs, R, F: Flavor> OnDeath<T, A, R, F> {
         };
         let type_name = inner.type_name;
         let m = WeakMethod { inner };
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| callback(&m))) {
+        if let Err(payload) = crate::rt::catch_unwind(|| callback(&m)) {
             crate::unraisable::report("WeakMethod callback", type_name, payload);
         }
     }
@@ -1501,7 +1494,7 @@ impl<T: ?Sized, A: ?Sized + MethodArgs, R, F: Flavor> Inner<T, A, R, F> {
             func,
             obj_id,
             type_name: Obj::type_name(obj),
-            hash: identity_hasher().hash_one((kind, obj_id, func_id)),
+            hash: crate::rt::seeded_hasher().hash_one((kind, obj_id, func_id)),
             has_callback,
         }
     }
@@ -1585,7 +1578,7 @@ mod tests {
             let (m1, m2) = (flavour::WeakMethod::new(&a, scaled), flavour::WeakMethod::new(&a, scaled));
             let other = flavour::WeakMethod::new(&b, scaled);
             assert!(m1 == m2 && m1 != other);
-            let h = |m: &flavour::WeakMethod<Image, u32, u32>| identity_hasher().hash_one(m);
+            let h = |m: &flavour::WeakMethod<Image, u32, u32>| crate::rt::seeded_hasher().hash_one(m);
             assert_eq!(h(&m1), h(&m2));
             let n1 = flavour::WeakMethod::nullary(&a, width);
             assert!(n1 == flavour::WeakMethod::nullary(&a, width));

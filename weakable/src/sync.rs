@@ -29,6 +29,7 @@ use std::collections::hash_map::RandomState;
 use crate::rt::flavor::{Shareable, Sync};
 use crate::traits::WeakRefable;
 
+#[cfg(feature = "std")]
 pub use crate::finalize::finalize;
 pub use crate::reference::{getweakrefcount, getweakrefs};
 
@@ -178,6 +179,7 @@ pub type BoundMethod<T, A, R> = crate::method::BoundMethod<T, A, R, Sync>;
 /// let f: Finalizer<Image, fn(u32) -> u32, u32> = finalize(&img, |x| x + 1, 41);
 /// assert_eq!(f.call(), Some(42));
 /// ```
+#[cfg(feature = "std")]
 pub type Finalizer<T, C = FinalizerFn, A = ()> = crate::finalize::Finalizer<T, C, A, Sync>;
 
 /// The function of a finalizer made by [`finalize_with`]: its closure, boxed
@@ -200,6 +202,7 @@ pub type Finalizer<T, C = FinalizerFn, A = ()> = crate::finalize::Finalizer<T, C
 /// let func: FinalizerFn<u32> = func;
 /// assert_eq!(func(args), 42);
 /// ```
+#[cfg(feature = "std")]
 pub type FinalizerFn<R = ()> = Box<dyn FnOnce(()) -> R + Send>;
 
 /// Registers `f()` to run when `obj` dies: [`finalize()`] for a closure
@@ -243,6 +246,7 @@ pub type FinalizerFn<R = ()> = Box<dyn FnOnce(()) -> R + Send>;
 /// drop(b); // already closed: nothing more
 /// assert_eq!(*closed.lock().unwrap(), [2, 1]);
 /// ```
+#[cfg(feature = "std")]
 pub fn finalize_with<T, R>(
     obj: &Obj<T>,
     f: impl FnOnce() -> R + Send + 'static,

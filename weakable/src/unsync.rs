@@ -145,6 +145,7 @@ use std::collections::hash_map::RandomState;
 use crate::rt::flavor::Unsync;
 use crate::traits::WeakRefable;
 
+#[cfg(feature = "std")]
 pub use crate::finalize::finalize;
 pub use crate::reference::{getweakrefcount, getweakrefs};
 
@@ -323,6 +324,7 @@ pub type BoundMethod<T, A, R> = crate::method::BoundMethod<T, A, R, Unsync>;
 /// assert!(!f.is_alive());
 /// assert_eq!(*closed.borrow(), ["img"]);
 /// ```
+#[cfg(feature = "std")]
 pub type Finalizer<T, C = FinalizerFn, A = ()> = crate::finalize::Finalizer<T, C, A, Unsync>;
 
 /// The function of a finalizer made by [`finalize_with`]: its closure, boxed
@@ -348,6 +350,7 @@ pub type Finalizer<T, C = FinalizerFn, A = ()> = crate::finalize::Finalizer<T, C
 /// let func: FinalizerFn<u32> = func;
 /// assert_eq!(func(args), 42);
 /// ```
+#[cfg(feature = "std")]
 pub type FinalizerFn<R = ()> = Box<dyn FnOnce(()) -> R>;
 
 /// Registers `f()` to run when `obj` dies: [`finalize()`] for a closure
@@ -385,6 +388,7 @@ pub type FinalizerFn<R = ()> = Box<dyn FnOnce(()) -> R>;
 /// drop(conn);
 /// assert_eq!(*closed.borrow(), [7]);
 /// ```
+#[cfg(feature = "std")]
 pub fn finalize_with<T, R>(
     obj: &Obj<T>,
     f: impl FnOnce() -> R + 'static,
