@@ -655,8 +655,8 @@ pub use reference::{getweakrefcount, getweakrefs, DeadHashError};
 pub use sync::{finalize, Finalizer};
 pub use sync::{AnyRef, Obj, Proxy, Ref};
 pub use sync::{
-    BoundMethod, WeakKeyDictionary, WeakKeyItems, WeakKeys, WeakMethod, WeakSet,
-    WeakValueDictionary, WeakValueItems,
+    BoundMethod, WeakKeyDictionary, WeakKeyItems, WeakKeyValues, WeakKeys, WeakMethod, WeakSet,
+    WeakValueDictionary, WeakValueItems, WeakValueKeys, WeakValueValues,
 };
 pub use traits::{SlotKind, WeakRefable, Weakable};
 pub use unraisable::{set_unraisable_hook, take_unraisable_hook, Unraisable, UnraisableHook};

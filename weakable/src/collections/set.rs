@@ -172,6 +172,33 @@ impl<T: ?Sized, S, F: Flavor> WeakSet<T, S, F> {
         self.dict.keys()
     }
 
+    /// Keeps only the live elements for which `keep` returns `true`:
+    /// `HashSet::retain`.
+    ///
+    /// `keep` runs with no lock held, on a snapshot of the elements taken
+    /// when the call starts, so it may use the set (elements it adds are
+    /// kept, and not shown to it). Elements that died are skipped. An
+    /// element `keep` refuses is removed only if it is still the one in
+    /// the set (not removed and re-added meanwhile).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakSet, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Listener(u8);
+    ///
+    /// let all: Vec<_> = (0..4).map(|i| Obj::new(Listener(i))).collect();
+    /// let s: WeakSet<Listener> = all.iter().collect();
+    /// s.retain(|l: &Listener| l.0 >= 2);
+    /// assert_eq!(s.len(), 2);
+    /// assert!(!s.contains(&Listener(0)) && s.contains(&Listener(3)));
+    /// ```
+    pub fn retain(&self, keep: impl FnMut(&T) -> bool) {
+        self.dict.retain_keys(keep);
+    }
+
     /// Removes and returns some live element: Python's `pop()`.
     ///
     /// # Examples
@@ -699,6 +726,84 @@ where
         let s = Self::default();
         s.update(values);
         s
+    }
+}
+
+impl<T, S, F: Flavor> Extend<Obj<T, F>> for WeakSet<T, S, F>
+where
+    T: ?Sized + Hash + Eq + WeakRefable + Shareable<F>,
+    S: BuildHasher + Shareable<F>,
+{
+    /// Adds every element. The set does not keep them alive: an element
+    /// that nothing else holds dies once added, and leaves the set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakSet, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Listener(u8);
+    ///
+    /// let kept = Obj::new(Listener(1));
+    /// let mut s = WeakSet::new();
+    /// s.extend([kept.clone(), Obj::new(Listener(2))]);
+    /// assert_eq!(s.len(), 1);
+    /// ```
+    fn extend<I: IntoIterator<Item = Obj<T, F>>>(&mut self, values: I) {
+        self.update(values);
+    }
+}
+
+impl<T, S, F: Flavor> FromIterator<Obj<T, F>> for WeakSet<T, S, F>
+where
+    T: ?Sized + Hash + Eq + WeakRefable + Shareable<F>,
+    S: BuildHasher + Default + Shareable<F>,
+{
+    /// A set of the elements (which it does not keep alive).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakSet, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Listener(u8);
+    ///
+    /// let all = vec![Obj::new(Listener(1)), Obj::new(Listener(2))];
+    /// let s: WeakSet<Listener> = all.iter().cloned().collect();
+    /// assert_eq!(s.len(), 2);
+    /// ```
+    fn from_iter<I: IntoIterator<Item = Obj<T, F>>>(values: I) -> Self {
+        let s = Self::default();
+        s.update(values);
+        s
+    }
+}
+
+impl<T: ?Sized, S, F: Flavor> IntoIterator for WeakSet<T, S, F> {
+    type Item = Obj<T, F>;
+    type IntoIter = WeakKeys<T, F>;
+
+    /// The live elements, consuming the set (so that `for x in set`
+    /// works). Elements that die before they are reached are skipped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakSet, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Listener(u8);
+    ///
+    /// let a = Obj::new(Listener(1));
+    /// let set: WeakSet<Listener> = [&a].into_iter().collect();
+    /// for listener in set {
+    ///     assert!(Obj::ptr_eq(&listener, &a));
+    /// }
+    /// ```
+    fn into_iter(self) -> WeakKeys<T, F> {
+        self.dict.into_keys()
     }
 }
 

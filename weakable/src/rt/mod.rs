@@ -10,7 +10,7 @@
 //! - [`table_lock::TableLock`], the collections' table lock, with its
 //!   parking ([`Mutex`], [`Condvar`]) and the queued-eviction flag (a
 //!   borrow flag in the unsync flavour);
-//! - [`spin_wait`];
+//! - [`spin_wait`], and [`thread_token`], which tells threads apart;
 //! - std-only: [`Arc`]/[`Weak`] (the sync collections' shared state;
 //!   the unsync ones use `Rc`, see `Flavor::Shared`),
 //!   [`catch_unwind`] (a panicking callback is reported, not propagated)
@@ -51,6 +51,24 @@ pub(crate) use loom::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering}
 #[inline]
 pub(crate) fn acquire_after_last_release(count: &AtomicUsize) {
     count.load(Ordering::Acquire);
+}
+
+/// A number that tells the calling thread from every other thread alive
+/// (the address of a thread-local), never 0: how a lock tells its holder's
+/// own reentrant use from another thread's, to panic instead of waiting for
+/// itself. A thread that has ended may leave its number to a new one.
+pub(crate) fn thread_token() -> usize {
+    // Under loom every modelled thread runs on the test's one OS thread, so
+    // the thread-local must be loom's.
+    #[cfg(not(loom))]
+    std::thread_local! {
+        static TOKEN: u8 = const { 0 };
+    }
+    #[cfg(loom)]
+    loom::thread_local! {
+        static TOKEN: u8 = 0;
+    }
+    TOKEN.with(|token| core::ptr::from_ref(token).addr())
 }
 
 /// Spins politely while another thread holds a short critical section.
