@@ -34,3 +34,7 @@ mod test_weakset;
 #[allow(clippy::duplicate_mod)]
 #[path = "collection_model.rs"]
 mod collection_model;
+
+#[allow(clippy::duplicate_mod)]
+#[path = "collection_conveniences.rs"]
+mod collection_conveniences;

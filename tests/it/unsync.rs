@@ -35,5 +35,9 @@ mod test_weakset;
 #[path = "collection_model.rs"]
 mod collection_model;
 
+#[allow(clippy::duplicate_mod)]
+#[path = "collection_conveniences.rs"]
+mod collection_conveniences;
+
 /// What only the unsync flavour allows, and its reentrancy without locks.
 mod collections;
