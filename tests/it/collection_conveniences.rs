@@ -49,7 +49,10 @@ fn get_or_insert_with_makes_once_per_lifetime_of_the_value() {
     // A value that something else inserted is returned, and `make` not run.
     let c = Obj::new(Tex(4));
     d.insert("c".into(), &c);
-    assert!(Obj::ptr_eq(&d.get_or_insert_with("c".into(), || make(5)), &c));
+    assert!(Obj::ptr_eq(
+        &d.get_or_insert_with("c".into(), || make(5)),
+        &c
+    ));
     assert_eq!(made.get(), 2);
 }
 
@@ -132,13 +135,13 @@ fn retain_on_a_value_dictionary_runs_unlocked_and_skips_the_dead() {
         seen.push(*k);
         // The closure may use the dictionary, and kill entries ahead.
         d.insert(100, &extra);
-        assert!(d.len() >= 1);
+        assert!(!d.is_empty());
         if *k == seen[0] {
             for o in objs.borrow_mut().iter_mut().skip(1).step_by(2) {
                 *o = None;
             }
         }
-        k % 4 != 0
+        k % 4 == 2
     });
     // The odd ones died on the way: none but the first was shown.
     assert!(seen.iter().skip(1).all(|k| k % 2 == 0), "{seen:?}");
@@ -187,7 +190,7 @@ fn retain_on_a_set_runs_unlocked() {
         calls += 1;
         s.insert(&extra); // not shown to this retain, and kept
         assert!(s.contains(t));
-        t.0 % 3 == 0
+        matches!(t.0, 0 | 3)
     });
     assert_eq!(calls, 6);
     let mut left: Vec<_> = s.iter().map(|t| t.0).collect();
@@ -250,8 +253,7 @@ fn get_with_reads_without_clone_and_may_kill_keys_of_the_same_dictionary() {
 fn owned_conversions_and_consuming_iteration() {
     let objs: Vec<_> = (0..3).map(|i| Obj::new(Tex(i))).collect();
 
-    let mut values: WeakValueDictionary<u32, Tex> =
-        objs.iter().map(|o| (o.0, o.clone())).collect();
+    let mut values: WeakValueDictionary<u32, Tex> = objs.iter().map(|o| (o.0, o.clone())).collect();
     values.extend([(7, Obj::new(Tex(7)))]); // a temporary: dies at once
     assert_eq!(values.len(), 3);
     let mut pairs: Vec<(u32, u32)> = Vec::new();

@@ -666,8 +666,12 @@ fn get_or_insert_with_races_the_death_of_the_value() {
         d.insert(Key::new(0, &keys), &old);
         let callers: Vec<_> = (0..2)
             .map(|_| {
-                let (d, key, made, new_drops) =
-                    (d.clone(), Key::new(0, &keys), made.clone(), new_drops.clone());
+                let (d, key, made, new_drops) = (
+                    d.clone(),
+                    Key::new(0, &keys),
+                    made.clone(),
+                    new_drops.clone(),
+                );
                 thread::spawn(move || {
                     let got = d.get_or_insert_with(key, || {
                         made.bump();

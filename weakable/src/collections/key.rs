@@ -213,6 +213,7 @@ impl<K: ?Sized, V, S, F: Flavor> WeakKeyDictionary<K, V, S, F> {
     /// drop(a);
     /// assert_eq!(d.len(), 1);
     /// ```
+    #[must_use]
     pub fn len(&self) -> usize {
         self.table.len()
     }
@@ -232,6 +233,7 @@ impl<K: ?Sized, V, S, F: Flavor> WeakKeyDictionary<K, V, S, F> {
     /// d.insert(&Obj::new(Widget), 1); // a temporary: dies at once
     /// assert!(d.is_empty());
     /// ```
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -293,6 +295,7 @@ impl<K: ?Sized, V, S, F: Flavor> WeakKeyDictionary<K, V, S, F> {
     /// assert_eq!(refs.len(), 1);
     /// assert!(Obj::ptr_eq(&refs[0].upgrade().unwrap(), &a));
     /// ```
+    #[must_use]
     pub fn keyrefs(&self) -> Vec<Ref<K, u64, F>> {
         let mut refs = self.key_snapshot();
         refs.retain(Ref::is_alive);
@@ -518,6 +521,7 @@ where
     /// assert_eq!(d.get(&Widget(1)), Some("one")); // any equal key finds it
     /// assert_eq!(d.get(&Widget(2)), None);
     /// ```
+    #[must_use]
     pub fn get(&self, key: &K) -> Option<V>
     where
         V: Clone,
@@ -579,8 +583,12 @@ where
     /// ```
     pub fn get_with<R>(&self, key: &K, read: impl FnOnce(&V) -> R) -> Option<R> {
         let hash = self.table.hash_of(key);
-        self.table
-            .read(hash, Entry::candidate, |c| *c.key == *key, |e| read(&e.value))
+        self.table.read(
+            hash,
+            Entry::candidate,
+            |c| *c.key == *key,
+            |e| read(&e.value),
+        )
     }
 
     /// Whether `key` has a live entry: Python's `key in d`.
@@ -599,6 +607,7 @@ where
     /// assert!(d.contains_key(&Widget(1)));
     /// assert!(!d.contains_key(&Widget(2)));
     /// ```
+    #[must_use]
     pub fn contains_key(&self, key: &K) -> bool {
         let hash = self.table.hash_of(key);
         let found = self.table.find(
@@ -1080,6 +1089,7 @@ where
 /// assert_eq!(it.next().map(|(_, v)| v), Some(1));
 /// assert!(it.next().is_none());
 /// ```
+#[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct WeakKeyItems<K: ?Sized, V, F: Flavor = Sync> {
     entries: std::vec::IntoIter<(Ref<K, u64, F>, V)>,
 }
@@ -1118,6 +1128,7 @@ snapshot_iterator!(WeakKeyItems<K, V, F>, [K: ?Sized, V, F: Flavor], |it| it.ent
 /// assert_eq!(values.next(), Some(1));
 /// assert_eq!(values.next(), None);
 /// ```
+#[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct WeakKeyValues<K: ?Sized, V, F: Flavor = Sync> {
     items: WeakKeyItems<K, V, F>,
 }

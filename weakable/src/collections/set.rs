@@ -108,6 +108,7 @@ impl<T: ?Sized, S, F: Flavor> WeakSet<T, S, F> {
     /// drop(a);
     /// assert_eq!(s.len(), 1);
     /// ```
+    #[must_use]
     pub fn len(&self) -> usize {
         self.dict.len()
     }
@@ -126,6 +127,7 @@ impl<T: ?Sized, S, F: Flavor> WeakSet<T, S, F> {
     /// s.insert(&Obj::new(Listener)); // a temporary: dies at once
     /// assert!(s.is_empty());
     /// ```
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.dict.is_empty()
     }
@@ -242,6 +244,7 @@ where
     /// assert!(s.contains(&Listener(1)));
     /// assert!(!s.contains(&Listener(2)));
     /// ```
+    #[must_use]
     pub fn contains(&self, value: &T) -> bool {
         self.dict.contains_key(value)
     }
@@ -283,6 +286,7 @@ where
     /// assert!(small.is_subset(&big));
     /// assert!(!big.is_subset(&small));
     /// ```
+    #[must_use]
     pub fn is_subset(&self, other: &Self) -> bool {
         self.iter().all(|e| other.contains(&e))
     }
@@ -302,6 +306,7 @@ where
     /// let big: WeakSet<_> = [&a, &b].into_iter().collect();
     /// assert!(big.is_superset(&small));
     /// ```
+    #[must_use]
     pub fn is_superset(&self, other: &Self) -> bool {
         other.is_subset(self)
     }
@@ -324,6 +329,7 @@ where
     /// assert!(!big.is_proper_subset(&big));
     /// assert!(!WeakSet::<Tag>::new().is_proper_subset(&WeakSet::new()));
     /// ```
+    #[must_use]
     pub fn is_proper_subset(&self, other: &Self) -> bool {
         self.is_subset(other) && !other.is_subset(self)
     }
@@ -345,6 +351,7 @@ where
     /// assert!(big.is_proper_superset(&small));
     /// assert!(!small.is_proper_superset(&small));
     /// ```
+    #[must_use]
     pub fn is_proper_superset(&self, other: &Self) -> bool {
         other.is_proper_subset(self)
     }
@@ -365,6 +372,7 @@ where
     /// assert!(s.is_disjoint(&t));
     /// assert!(!s.is_disjoint(&s));
     /// ```
+    #[must_use]
     pub fn is_disjoint(&self, other: &Self) -> bool {
         !self.iter().any(|e| other.contains(&e))
     }

@@ -190,6 +190,7 @@ impl<K, V: ?Sized, S, F: Flavor> WeakValueDictionary<K, V, S, F> {
     /// drop(a);
     /// assert_eq!(d.len(), 1);
     /// ```
+    #[must_use]
     pub fn len(&self) -> usize {
         self.table.len()
     }
@@ -209,6 +210,7 @@ impl<K, V: ?Sized, S, F: Flavor> WeakValueDictionary<K, V, S, F> {
     /// d.insert("x", &Obj::new(Image)); // a temporary: dies at once
     /// assert!(d.is_empty());
     /// ```
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -251,6 +253,7 @@ impl<K, V: ?Sized, S, F: Flavor> WeakValueDictionary<K, V, S, F> {
     /// assert_eq!(*refs[0].data(), "a");
     /// assert!(Obj::ptr_eq(&refs[0].upgrade().unwrap(), &a));
     /// ```
+    #[must_use]
     pub fn valuerefs(&self) -> Vec<Ref<V, K, F>> {
         self.snapshot()
             .into_iter()
@@ -421,6 +424,7 @@ where
     /// assert_eq!(d.get("a").map(|v| v.0), Some(9)); // look up by &str
     /// assert!(d.get("b").is_none());
     /// ```
+    #[must_use]
     pub fn get<Q>(&self, key: &Q) -> Option<Obj<V, F>>
     where
         K: Borrow<Q>,
@@ -458,6 +462,7 @@ where
     /// assert!(d.contains_key(&1));
     /// assert!(!d.contains_key(&2));
     /// ```
+    #[must_use]
     pub fn contains_key<Q>(&self, key: &Q) -> bool
     where
         K: Borrow<Q>,
@@ -929,6 +934,7 @@ where
 
 /// The iterator of [`WeakValueDictionary::items`]: live `(key, value)`
 /// pairs from a snapshot.
+#[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct WeakValueItems<K, V: ?Sized, F: Flavor = Sync> {
     entries: std::vec::IntoIter<Entry<K, V, F>>,
 }
@@ -967,6 +973,7 @@ snapshot_iterator!(WeakValueItems<K, V, F>, [K, V: ?Sized, F: Flavor], |it| it.e
 /// assert_eq!(keys.next(), Some("a"));
 /// assert_eq!(keys.next(), None);
 /// ```
+#[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct WeakValueKeys<K, V: ?Sized, F: Flavor = Sync> {
     items: WeakValueItems<K, V, F>,
 }
@@ -1003,6 +1010,7 @@ snapshot_iterator!(WeakValueKeys<K, V, F>, [K, V: ?Sized, F: Flavor], |it| it.it
 /// assert!(Obj::ptr_eq(&values.next().unwrap(), &a));
 /// assert!(values.next().is_none());
 /// ```
+#[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct WeakValueValues<K, V: ?Sized, F: Flavor = Sync> {
     entries: std::vec::IntoIter<Entry<K, V, F>>,
 }

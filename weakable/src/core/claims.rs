@@ -157,65 +157,64 @@ impl<K, R: Clone> Claims<K, R> {
     /// Waits for claim `id` to be settled and takes its outcome.
     fn wait(&self, id: u64, me: usize) -> Option<R> {
         let mut list = self.list.lock();
-        let Some(claim) = list.claims.iter_mut().find(|c| c.id == id) else {
-            // Settled and collected meanwhile: its value, if it lives, is
-            // in the dictionary.
-            return None;
-        };
-        if matches!(claim.outcome, Outcome::Running) {
-            if claim.owner == me {
-                drop(list);
-                panic!("{REENTRANT}");
-            }
-            claim.waiters += 1;
-            loop {
-                list = self.settled.wait(list);
-                let claim = list
-                    .claims
-                    .iter()
-                    .find(|c| c.id == id)
-                    .expect("a claim with waiters stays until they collect");
-                if !matches!(claim.outcome, Outcome::Running) {
-                    break;
-                }
-            }
-            let at = list
-                .claims
-                .iter()
-                .position(|c| c.id == id)
-                .expect("a claim with waiters stays until they collect");
-            let claim = &mut list.claims[at];
-            claim.waiters -= 1;
-            let outcome = match &claim.outcome {
-                Outcome::Made(value) => Some(value.clone()),
-                Outcome::Failed | Outcome::Running => None,
-            };
-            // The last waiter removes it; what it owned is dropped after
-            // unlocking.
-            let gone = (claim.waiters == 0).then(|| list.claims.swap_remove(at));
-            drop(list);
-            drop(gone);
-            return outcome;
+        // Gone: settled and collected meanwhile; its value, if it lives, is
+        // in the dictionary.
+        let at = list.at(id)?;
+        let claim = &mut list.claims[at];
+        if !matches!(claim.outcome, Outcome::Running) {
+            // Settled, and still there for other waiters: take its outcome
+            // without counting ourselves.
+            return claim.outcome.value();
         }
-        // Settled, and still there for other waiters: take its outcome
-        // without counting ourselves.
-        match &claim.outcome {
+        if claim.owner == me {
+            drop(list);
+            panic!("{REENTRANT}");
+        }
+        claim.waiters += 1;
+        let at = loop {
+            list = self.settled.wait(list);
+            let at = list.at(id).expect(STAYS);
+            if !matches!(list.claims[at].outcome, Outcome::Running) {
+                break at;
+            }
+        };
+        let claim = &mut list.claims[at];
+        claim.waiters -= 1;
+        let outcome = claim.outcome.value();
+        // The last waiter removes it; what it owned is dropped after
+        // unlocking.
+        let gone = (claim.waiters == 0).then(|| list.claims.swap_remove(at));
+        drop(list);
+        drop(gone);
+        outcome
+    }
+}
+
+/// Why a claim is found where it is looked for.
+const STAYS: &str = "a claim stays until it is settled and its waiters collected";
+
+impl<K, R> List<K, R> {
+    /// Where claim `id` is, if it is still there.
+    fn at(&self, id: u64) -> Option<usize> {
+        self.claims.iter().position(|c| c.id == id)
+    }
+}
+
+impl<R: Clone> Outcome<R> {
+    /// What a waiter gets of a settled claim.
+    fn value(&self) -> Option<R> {
+        match self {
             Outcome::Made(value) => Some(value.clone()),
             Outcome::Failed | Outcome::Running => None,
         }
     }
-
 }
 
 impl<K, R> Claims<K, R> {
     /// Settles claim `id`, waking its waiters.
     fn settle(&self, id: u64, outcome: Outcome<R>) {
         let mut list = self.list.lock();
-        let at = list
-            .claims
-            .iter()
-            .position(|c| c.id == id)
-            .expect("a claim stays until it is settled");
+        let at = list.at(id).expect(STAYS);
         let claim = &mut list.claims[at];
         let waiters = claim.waiters;
         // What is replaced or removed is dropped after unlocking.
