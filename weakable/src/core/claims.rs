@@ -277,12 +277,13 @@ mod tests {
                 Claimed::Mine(_) => panic!("the key was claimed"),
             })
         };
-        // Whether the waiter arrived before or after, it gets 5 or looks
-        // again (its claim was collected: `None`).
+        // Settle only once the waiter waits.
+        while claims.list.lock().claims.iter().all(|c| c.waiters == 0) {
+            std::thread::yield_now();
+        }
         guard.settle(5);
-        let got = waiter.join().unwrap();
-        assert!(matches!(got, Some(5) | None));
-        assert!(claims.list.lock().claims.is_empty());
+        assert_eq!(waiter.join().unwrap(), Some(5));
+        assert!(claims.list.lock().claims.is_empty(), "the waiter removed it");
     }
 
     #[test]
