@@ -79,7 +79,10 @@ impl<K: ?Sized, V, F: Flavor> Entry<K, V, F> {
 ///   where a value is copied out (`get`, `values`, `items`, `setdefault`,
 ///   `Clone`, `==`, `Debug`), `V::clone` runs with the dictionary's lock
 ///   held, so it must not use this dictionary (in the sync flavour it would
-///   wait for ever; in the unsync one it panics, saying so). A `V::clone`
+///   wait for ever; in the unsync one it panics, saying so). The closures
+///   of [`get_with`](Self::get_with) and [`retain`](Self::retain), which
+///   read values in place, run there too; their use of this dictionary
+///   panics, saying so, in both flavours. A `V::clone`
 ///   may kill other keys of the dictionary: their evictions are queued
 ///   (CPython's `_pending_removals`) and applied before the lock is let
 ///   go. A write compares its

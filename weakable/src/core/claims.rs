@@ -283,7 +283,10 @@ mod tests {
         }
         guard.settle(5);
         assert_eq!(waiter.join().unwrap(), Some(5));
-        assert!(claims.list.lock().claims.is_empty(), "the waiter removed it");
+        assert!(
+            claims.list.lock().claims.is_empty(),
+            "the waiter removed it"
+        );
     }
 
     #[test]

@@ -16,8 +16,11 @@
 //! candidates, the new entry and the left-over entry of a put live in
 //! variables declared before the guard, so that even a panic drops them
 //! after the unwinding unlocked. The one exception is `WeakKeyDictionary`,
-//! which clones its values under the lock (and so runs whatever a
-//! `V::clone` does, and the callbacks of any referent it kills).
+//! which clones its values under the lock, and runs the closures of its
+//! `get_with` and `retain` there, since that is where its values live (and
+//! so runs whatever they do, and the callbacks of any referent they kill);
+//! those closures are marked as user code on the lock, so that their own
+//! use of the table panics in the sync flavour too (see `rt::table_lock`).
 //!
 //! # Progress
 //!
