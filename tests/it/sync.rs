@@ -38,3 +38,7 @@ mod collection_model;
 #[allow(clippy::duplicate_mod)]
 #[path = "dead_and_death_queue.rs"]
 mod dead_and_death_queue;
+
+#[allow(clippy::duplicate_mod)]
+#[path = "collection_conveniences.rs"]
+mod collection_conveniences;

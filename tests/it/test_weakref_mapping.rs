@@ -1620,7 +1620,7 @@ mod weak_value_dictionary_test_case {
         let ref_keys: HashSet<_> = f.reference.keys().copied().collect();
         assert_eq!(d.keys().collect::<HashSet<_>>(), ref_keys);
         assert_eq!(
-            d.into_iter().map(|(k, _)| k).collect::<HashSet<_>>(),
+            (&d).into_iter().map(|(k, _)| k).collect::<HashSet<_>>(),
             ref_keys
         );
         let values: Vec<_> = d.values().collect();

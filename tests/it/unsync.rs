@@ -39,5 +39,9 @@ mod collection_model;
 #[path = "dead_and_death_queue.rs"]
 mod dead_and_death_queue;
 
+#[allow(clippy::duplicate_mod)]
+#[path = "collection_conveniences.rs"]
+mod collection_conveniences;
+
 /// What only the unsync flavour allows, and its reentrancy without locks.
 mod collections;

@@ -43,9 +43,11 @@
 //! [`WeakSet`]) are written once too: their table sits in an `Arc` behind
 //! a lock in sync, in an `Rc` behind a borrow flag in unsync.
 
-pub use crate::collections::key::{WeakKeyDictionary, WeakKeyItems, WeakKeys};
+pub use crate::collections::key::{WeakKeyDictionary, WeakKeyItems, WeakKeyValues, WeakKeys};
 pub use crate::collections::set::WeakSet;
-pub use crate::collections::value::{WeakValueDictionary, WeakValueItems};
+pub use crate::collections::value::{
+    WeakValueDictionary, WeakValueItems, WeakValueKeys, WeakValueValues,
+};
 pub use crate::dead::Dead;
 pub use crate::death_queue::{DeathQueue, RecvAsync, Registration};
 #[cfg(feature = "std")]

@@ -71,6 +71,47 @@
 //! assert!(cache.is_empty()); // and the cache did not keep it
 //! ```
 //!
+//! ## A texture cache shared by worker threads: load each texture once
+//!
+//! [`get_or_insert_with`](WeakValueDictionary::get_or_insert_with) runs the
+//! loader only on a miss, and only once when workers miss the same texture
+//! at the same time: the others wait for it and share its object. A loader
+//! that panics leaves the texture to the next caller.
+//!
+//! ```
+//! use std::sync::atomic::{AtomicUsize, Ordering};
+//! use std::sync::Arc;
+//! use weakable::{Obj, WeakValueDictionary, Weakable};
+//!
+//! #[derive(Weakable)]
+//! struct Texture {
+//!     pixels: Vec<u8>,
+//! }
+//!
+//! static DECODED: AtomicUsize = AtomicUsize::new(0);
+//!
+//! fn load(cache: &WeakValueDictionary<String, Texture>, name: &str) -> Obj<Texture> {
+//!     cache.get_or_insert_with(name.to_string(), || {
+//!         DECODED.fetch_add(1, Ordering::Relaxed);
+//!         Obj::new(Texture { pixels: vec![0; 64] }) // decode it here
+//!     })
+//! }
+//!
+//! let cache = Arc::new(WeakValueDictionary::new());
+//! let workers: Vec<_> = (0..4)
+//!     .map(|_| {
+//!         let cache = cache.clone();
+//!         std::thread::spawn(move || load(&cache, "grass.png"))
+//!     })
+//!     .collect();
+//! let loaded: Vec<_> = workers.into_iter().map(|w| w.join().unwrap()).collect();
+//! assert_eq!(DECODED.load(Ordering::Relaxed), 1);
+//! assert!(loaded.iter().all(|t| Obj::ptr_eq(t, &loaded[0])));
+//! assert_eq!(loaded[0].pixels.len(), 64);
+//! drop(loaded);
+//! assert!(cache.is_empty()); // nobody uses it: gone, and reloaded next time
+//! ```
+//!
 //! ## Parent and child back-pointers
 //!
 //! Children hold a [`Ref`] to their parent, so the tree has no strong
@@ -663,8 +704,8 @@ pub use reference::{getweakrefcount, getweakrefs, DeadHashError};
 pub use sync::{finalize, finalize_with, Finalizer, FinalizerFn};
 pub use sync::{AnyRef, Obj, Proxy, Ref};
 pub use sync::{
-    BoundMethod, WeakKeyDictionary, WeakKeyItems, WeakKeys, WeakMethod, WeakSet,
-    WeakValueDictionary, WeakValueItems,
+    BoundMethod, WeakKeyDictionary, WeakKeyItems, WeakKeyValues, WeakKeys, WeakMethod, WeakSet,
+    WeakValueDictionary, WeakValueItems, WeakValueKeys, WeakValueValues,
 };
 pub use sync::{Dead, DeathQueue, RecvAsync, Registration};
 pub use traits::{SlotKind, WeakRefable, Weakable};

@@ -284,6 +284,12 @@ pub type WeakValueDictionary<K, V, S = RandomState> =
 /// The iterator of [`WeakValueDictionary::items`] in the sync flavour.
 pub type WeakValueItems<K, V> = crate::collections::value::WeakValueItems<K, V, Sync>;
 
+/// The iterator of [`WeakValueDictionary::keys`] in the sync flavour.
+pub type WeakValueKeys<K, V> = crate::collections::value::WeakValueKeys<K, V, Sync>;
+
+/// The iterator of [`WeakValueDictionary::values`] in the sync flavour.
+pub type WeakValueValues<K, V> = crate::collections::value::WeakValueValues<K, V, Sync>;
+
 /// A map whose keys are held weakly, Python's `weakref.WeakKeyDictionary`,
 /// shareable between threads. See
 /// [`flavor::WeakKeyDictionary`](crate::flavor::WeakKeyDictionary).
@@ -308,6 +314,9 @@ pub type WeakKeyDictionary<K, V, S = RandomState> =
 
 /// The iterator of [`WeakKeyDictionary::items`] in the sync flavour.
 pub type WeakKeyItems<K, V> = crate::collections::key::WeakKeyItems<K, V, Sync>;
+
+/// The iterator of [`WeakKeyDictionary::values`] in the sync flavour.
+pub type WeakKeyValues<K, V> = crate::collections::key::WeakKeyValues<K, V, Sync>;
 
 /// The iterator of [`WeakKeyDictionary::keys`] and [`WeakSet::iter`] in
 /// the sync flavour.

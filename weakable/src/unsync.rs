@@ -430,6 +430,12 @@ pub type WeakValueDictionary<K, V, S = RandomState> =
 /// The iterator of [`WeakValueDictionary::items`] in the unsync flavour.
 pub type WeakValueItems<K, V> = crate::collections::value::WeakValueItems<K, V, Unsync>;
 
+/// The iterator of [`WeakValueDictionary::keys`] in the unsync flavour.
+pub type WeakValueKeys<K, V> = crate::collections::value::WeakValueKeys<K, V, Unsync>;
+
+/// The iterator of [`WeakValueDictionary::values`] in the unsync flavour.
+pub type WeakValueValues<K, V> = crate::collections::value::WeakValueValues<K, V, Unsync>;
+
 /// A map whose keys are held weakly, Python's `weakref.WeakKeyDictionary`,
 /// for one thread. See
 /// [`flavor::WeakKeyDictionary`](crate::flavor::WeakKeyDictionary).
@@ -456,6 +462,9 @@ pub type WeakKeyDictionary<K, V, S = RandomState> =
 
 /// The iterator of [`WeakKeyDictionary::items`] in the unsync flavour.
 pub type WeakKeyItems<K, V> = crate::collections::key::WeakKeyItems<K, V, Unsync>;
+
+/// The iterator of [`WeakKeyDictionary::values`] in the unsync flavour.
+pub type WeakKeyValues<K, V> = crate::collections::key::WeakKeyValues<K, V, Unsync>;
 
 /// The iterator of [`WeakKeyDictionary::keys`] and [`WeakSet::iter`] in
 /// the unsync flavour.

@@ -80,10 +80,21 @@ fn model<F>(name: &str, f: F)
 where
     F: Fn() + Sync + Send + 'static,
 {
+    model_capped(name, usize::MAX, f);
+}
+
+/// [`model`], with at most `cap` preemptions whatever
+/// `LOOM_MAX_PREEMPTIONS` says: for a model whose every execution is long
+/// (three threads through a lock, a mutex and a condition variable), where
+/// a third preemption takes CI past its budget (over 17 minutes, against
+/// 8 seconds with two).
+fn model_capped<F>(name: &str, cap: usize, f: F)
+where
+    F: Fn() + Sync + Send + 'static,
+{
     let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(2);
-    }
+    let bound = builder.preemption_bound.unwrap_or(2).min(cap);
+    builder.preemption_bound = Some(bound);
     let executions = StdArc::new(AtomicUsize::new(0));
     let counted = executions.clone();
     builder.check(move || {
@@ -643,5 +654,57 @@ fn queue_drop_races_death() {
         drop(o);
         let _delivered_first = dropper.join().unwrap();
         assert_eq!((drops.get(), values.get()), (1, 1));
+    });
+}
+
+/// (e) `get_or_insert_with` from two threads racing a third (here, the
+/// main one) that drops the key's current value: the factory runs at most
+/// once for the new lifetime (the callers hold what they get until they
+/// are joined), every caller gets a live object that is the key's value
+/// at some point (the old one or the one made), and both callers that
+/// got a made one got the same.
+#[test]
+fn get_or_insert_with_races_the_death_of_the_value() {
+    model_capped("get_or_insert_with_races_the_death_of_the_value", 2, || {
+        let (old_drops, new_drops, made, keys) = (
+            Tally::default(),
+            Tally::default(),
+            Tally::default(),
+            Tally::default(),
+        );
+        let d: Arc<WeakValueDictionary<Key, Big>> = Arc::new(WeakValueDictionary::new());
+        let old = Obj::new(Big::new(1, &old_drops));
+        d.insert(Key::new(0, &keys), &old);
+        let callers: Vec<_> = (0..2)
+            .map(|_| {
+                let (d, key, made, new_drops) = (
+                    d.clone(),
+                    Key::new(0, &keys),
+                    made.clone(),
+                    new_drops.clone(),
+                );
+                thread::spawn(move || {
+                    let got = d.get_or_insert_with(key, || {
+                        made.bump();
+                        Obj::new(Big::new(2, &new_drops))
+                    });
+                    assert_eq!(drops_of(&got), 0, "a caller got a dropped value");
+                    got
+                })
+            })
+            .collect();
+        drop(old);
+        let got: Vec<Obj<Big>> = callers.into_iter().map(|c| c.join().unwrap()).collect();
+        assert!(made.get() <= 1, "the factory ran twice in one lifetime");
+        let fresh: Vec<_> = got.iter().filter(|o| o.id == 2).collect();
+        assert_eq!(fresh.is_empty(), made.get() == 0);
+        assert!(fresh.iter().all(|o| Obj::ptr_eq(o, fresh[0])));
+        match fresh.first() {
+            Some(o) => assert!(Obj::ptr_eq(&d.get(&Key::new(0, &keys)).unwrap(), o)),
+            None => assert_eq!(old_drops.get(), 0, "both got the old one, alive"),
+        }
+        drop(got);
+        assert_eq!(d.len(), 0);
+        assert_eq!(keys.get(), 0);
     });
 }

@@ -79,7 +79,10 @@ impl<K: ?Sized, V, F: Flavor> Entry<K, V, F> {
 ///   where a value is copied out (`get`, `values`, `items`, `setdefault`,
 ///   `Clone`, `==`, `Debug`), `V::clone` runs with the dictionary's lock
 ///   held, so it must not use this dictionary (in the sync flavour it would
-///   wait for ever; in the unsync one it panics, saying so). A `V::clone`
+///   wait for ever; in the unsync one it panics, saying so). The closures
+///   of [`get_with`](Self::get_with) and [`retain`](Self::retain), which
+///   read values in place, run there too; their use of this dictionary
+///   panics, saying so, in both flavours. A `V::clone`
 ///   may kill other keys of the dictionary: their evictions are queued
 ///   (CPython's `_pending_removals`) and applied before the lock is let
 ///   go. A write compares its
@@ -213,6 +216,7 @@ impl<K: ?Sized, V, S, F: Flavor> WeakKeyDictionary<K, V, S, F> {
     /// drop(a);
     /// assert_eq!(d.len(), 1);
     /// ```
+    #[must_use]
     pub fn len(&self) -> usize {
         self.table.len()
     }
@@ -232,6 +236,7 @@ impl<K: ?Sized, V, S, F: Flavor> WeakKeyDictionary<K, V, S, F> {
     /// d.insert(&Obj::new(Widget), 1); // a temporary: dies at once
     /// assert!(d.is_empty());
     /// ```
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -293,6 +298,7 @@ impl<K: ?Sized, V, S, F: Flavor> WeakKeyDictionary<K, V, S, F> {
     /// assert_eq!(refs.len(), 1);
     /// assert!(Obj::ptr_eq(&refs[0].upgrade().unwrap(), &a));
     /// ```
+    #[must_use]
     pub fn keyrefs(&self) -> Vec<Ref<K, u64, F>> {
         let mut refs = self.key_snapshot();
         refs.retain(Ref::is_alive);
@@ -391,11 +397,85 @@ impl<K: ?Sized, V, S, F: Flavor> WeakKeyDictionary<K, V, S, F> {
     /// d.insert(&b, 20);
     /// assert_eq!(d.values().sum::<i32>(), 30);
     /// ```
-    pub fn values(&self) -> impl Iterator<Item = V>
+    pub fn values(&self) -> WeakKeyValues<K, V, F>
     where
         V: Clone,
     {
-        self.items().map(|(_, v)| v)
+        WeakKeyValues {
+            items: self.items(),
+        }
+    }
+
+    /// Keeps only the live entries for which `keep` returns `true`:
+    /// `HashMap::retain`.
+    ///
+    /// The values live in the dictionary's table, so `keep` reads them
+    /// with the table held, in one pass (running user code there, as
+    /// `V::clone` does elsewhere): it must not use this dictionary. If it
+    /// does, it panics, saying so, in both flavours (rather than waiting
+    /// for itself). It may use other collections, drop objects, and kill
+    /// keys of this dictionary (their evictions are applied before the
+    /// table is let go). Entries whose key died are skipped; the keys it
+    /// is shown and the removed entries are dropped after the table is let
+    /// go. [`WeakSet::retain`](crate::flavor::WeakSet::retain) and
+    /// [`WeakValueDictionary::retain`](crate::flavor::WeakValueDictionary::retain),
+    /// whose elements and values are objects, run their closure with no
+    /// lock held.
+    ///
+    /// # Panics
+    ///
+    /// If `keep` uses this dictionary; and whatever `keep` panics with
+    /// (the entries it refused before are removed).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakKeyDictionary, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Widget(u8);
+    ///
+    /// let d = WeakKeyDictionary::new();
+    /// let (a, b) = (Obj::new(Widget(1)), Obj::new(Widget(2)));
+    /// d.insert(&a, "keep");
+    /// d.insert(&b, "drop");
+    /// d.retain(|_widget: &Widget, note: &&str| *note == "keep");
+    /// assert_eq!(d.len(), 1);
+    /// assert!(d.contains_key(&a));
+    /// ```
+    pub fn retain(&self, mut keep: impl FnMut(&K, &V) -> bool) {
+        self.table
+            .retain_locked(|e| e.key.upgrade(), |key, e| keep(key, &e.value));
+    }
+
+    /// Keeps only the entries whose live key `keep` accepts, calling it
+    /// with no lock held (what `WeakSet::retain` is).
+    pub(crate) fn retain_keys(&self, mut keep: impl FnMut(&K) -> bool) {
+        self.table.retain(Entry::candidate, |c| keep(&c.key));
+    }
+
+    /// Takes the entries out, as `(key ref, value)` pairs, for the owned
+    /// iterators.
+    fn into_pairs(self) -> std::vec::IntoIter<(Ref<K, u64, F>, V)> {
+        let pairs: Vec<_> = self
+            .table
+            .take_all()
+            .into_iter()
+            .map(|e| (e.key, e.value))
+            .collect();
+        pairs.into_iter()
+    }
+
+    /// The live keys, consuming the dictionary (what `WeakSet`'s owned
+    /// iterator is).
+    pub(crate) fn into_keys(self) -> WeakKeys<K, F> {
+        WeakKeys {
+            refs: self
+                .into_pairs()
+                .map(|(key, _)| key)
+                .collect::<Vec<_>>()
+                .into_iter(),
+        }
     }
 
     /// Removes and returns some live entry: Python's `popitem()`.
@@ -444,6 +524,7 @@ where
     /// assert_eq!(d.get(&Widget(1)), Some("one")); // any equal key finds it
     /// assert_eq!(d.get(&Widget(2)), None);
     /// ```
+    #[must_use]
     pub fn get(&self, key: &K) -> Option<V>
     where
         V: Clone,
@@ -470,6 +551,49 @@ where
         found.flatten()
     }
 
+    /// What `read` makes of `key`'s value, if it has an entry: a look-up
+    /// that does not clone the value (`V` need not be `Clone`).
+    ///
+    /// Keys are compared with no lock held; `read` then runs with the
+    /// dictionary's table held, as `V::clone` does in
+    /// [`get`](Self::get), since that is where the value lives: it must not
+    /// use this dictionary. If it does, it panics, saying so, in both
+    /// flavours (rather than waiting for itself). It may use other
+    /// collections, and kill keys of this one (their evictions are applied
+    /// before the table is let go).
+    ///
+    /// # Panics
+    ///
+    /// If `read` uses this dictionary; and whatever `read` panics with.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakKeyDictionary, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Widget(u8);
+    ///
+    /// struct Style {
+    ///     colour: String, // no `Clone`: read in place
+    /// }
+    ///
+    /// let styles = WeakKeyDictionary::new();
+    /// let w = Obj::new(Widget(1));
+    /// styles.insert(&w, Style { colour: "red".into() });
+    /// assert_eq!(styles.get_with(&Widget(1), |s| s.colour.len()), Some(3));
+    /// assert_eq!(styles.get_with(&Widget(2), |s| s.colour.len()), None);
+    /// ```
+    pub fn get_with<R>(&self, key: &K, read: impl FnOnce(&V) -> R) -> Option<R> {
+        let hash = self.table.hash_of(key);
+        self.table.read(
+            hash,
+            Entry::candidate,
+            |c| *c.key == *key,
+            |e| read(&e.value),
+        )
+    }
+
     /// Whether `key` has a live entry: Python's `key in d`.
     ///
     /// # Examples
@@ -486,6 +610,7 @@ where
     /// assert!(d.contains_key(&Widget(1)));
     /// assert!(!d.contains_key(&Widget(2)));
     /// ```
+    #[must_use]
     pub fn contains_key(&self, key: &K) -> bool {
         let hash = self.table.hash_of(key);
         let found = self.table.find(
@@ -785,6 +910,96 @@ where
     }
 }
 
+impl<K, V, S, F: Flavor> Extend<(Obj<K, F>, V)> for WeakKeyDictionary<K, V, S, F>
+where
+    K: ?Sized + Hash + Eq + WeakRefable + Shareable<F>,
+    V: Shareable<F>,
+    S: BuildHasher + Shareable<F>,
+{
+    /// Inserts every pair; later pairs win. The dictionary does not keep
+    /// the keys alive: a key that nothing else holds dies with the pair,
+    /// and its entry with it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakKeyDictionary, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Widget(u8);
+    ///
+    /// let kept = Obj::new(Widget(1));
+    /// let mut d = WeakKeyDictionary::new();
+    /// d.extend([(kept.clone(), "kept"), (Obj::new(Widget(2)), "temporary")]);
+    /// assert_eq!(d.values().collect::<Vec<_>>(), ["kept"]);
+    /// ```
+    fn extend<I: IntoIterator<Item = (Obj<K, F>, V)>>(&mut self, pairs: I) {
+        for (k, v) in pairs {
+            self.insert(&k, v);
+        }
+    }
+}
+
+impl<K, V, S, F: Flavor> FromIterator<(Obj<K, F>, V)> for WeakKeyDictionary<K, V, S, F>
+where
+    K: ?Sized + Hash + Eq + WeakRefable + Shareable<F>,
+    V: Shareable<F>,
+    S: BuildHasher + Default + Shareable<F>,
+{
+    /// A dictionary of the pairs (the keys it does not keep alive: see
+    /// [`extend`](Extend::extend)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakKeyDictionary, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Widget(u8);
+    ///
+    /// let widgets = [Obj::new(Widget(1)), Obj::new(Widget(2))];
+    /// let d: WeakKeyDictionary<Widget, u8> = widgets.iter().map(|w| (w.clone(), w.0)).collect();
+    /// assert_eq!(d.get(&Widget(2)), Some(2));
+    /// ```
+    fn from_iter<I: IntoIterator<Item = (Obj<K, F>, V)>>(pairs: I) -> Self {
+        let mut d = Self::default();
+        d.extend(pairs);
+        d
+    }
+}
+
+impl<K: ?Sized, V, S, F: Flavor> IntoIterator for WeakKeyDictionary<K, V, S, F> {
+    type Item = (Obj<K, F>, V);
+    type IntoIter = WeakKeyItems<K, V, F>;
+
+    /// The live `(key, value)` pairs, consuming the dictionary: the values
+    /// are moved out, not cloned (`V` need not be `Clone`). Entries whose
+    /// key dies before they are reached are skipped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakKeyDictionary, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Widget(u8);
+    ///
+    /// struct Note(String); // not `Clone`
+    ///
+    /// let d = WeakKeyDictionary::new();
+    /// let w = Obj::new(Widget(1));
+    /// d.insert(&w, Note("hello".into()));
+    /// for (key, note) in d {
+    ///     assert_eq!((key.0, note.0.as_str()), (1, "hello"));
+    /// }
+    /// ```
+    fn into_iter(self) -> WeakKeyItems<K, V, F> {
+        WeakKeyItems {
+            entries: self.into_pairs(),
+        }
+    }
+}
+
 impl<K: ?Sized, V: Clone, S, F: Flavor> IntoIterator for &WeakKeyDictionary<K, V, S, F> {
     type Item = (Obj<K, F>, V);
     type IntoIter = WeakKeyItems<K, V, F>;
@@ -877,6 +1092,7 @@ where
 /// assert_eq!(it.next().map(|(_, v)| v), Some(1));
 /// assert!(it.next().is_none());
 /// ```
+#[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct WeakKeyItems<K: ?Sized, V, F: Flavor = Sync> {
     entries: std::vec::IntoIter<(Ref<K, u64, F>, V)>,
 }
@@ -895,13 +1111,44 @@ impl<K: ?Sized, V, F: Flavor> Iterator for WeakKeyItems<K, V, F> {
     }
 }
 
-impl<K: ?Sized, V, F: Flavor> fmt::Debug for WeakKeyItems<K, V, F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WeakKeyItems")
-            .field("remaining", &self.entries.len())
-            .finish()
+snapshot_iterator!(WeakKeyItems<K, V, F>, [K: ?Sized, V, F: Flavor], |it| it.entries.len());
+
+/// The iterator of [`WeakKeyDictionary::values`]: the values of live
+/// entries, cloned from a snapshot.
+///
+/// # Examples
+///
+/// ```
+/// use weakable::{Obj, WeakKeyDictionary, WeakKeyValues, Weakable};
+///
+/// #[derive(Weakable, PartialEq, Eq, Hash)]
+/// struct Widget;
+///
+/// let d = WeakKeyDictionary::new();
+/// let a = Obj::new(Widget);
+/// d.insert(&a, 1);
+/// let mut values: WeakKeyValues<Widget, i32> = d.values();
+/// assert_eq!(values.next(), Some(1));
+/// assert_eq!(values.next(), None);
+/// ```
+#[must_use = "iterators are lazy and do nothing unless consumed"]
+pub struct WeakKeyValues<K: ?Sized, V, F: Flavor = Sync> {
+    items: WeakKeyItems<K, V, F>,
+}
+
+impl<K: ?Sized, V, F: Flavor> Iterator for WeakKeyValues<K, V, F> {
+    type Item = V;
+
+    fn next(&mut self) -> Option<V> {
+        self.items.next().map(|(_, v)| v)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.items.size_hint()
     }
 }
+
+snapshot_iterator!(WeakKeyValues<K, V, F>, [K: ?Sized, V, F: Flavor], |it| it.items.entries.len());
 
 /// The iterator of [`WeakKeyDictionary::keys`] (and of
 /// [`WeakSet::iter`](crate::WeakSet::iter)): live keys from a snapshot.
@@ -937,13 +1184,7 @@ impl<K: ?Sized, F: Flavor> Iterator for WeakKeys<K, F> {
     }
 }
 
-impl<K: ?Sized, F: Flavor> fmt::Debug for WeakKeys<K, F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WeakKeys")
-            .field("remaining", &self.refs.len())
-            .finish()
-    }
-}
+snapshot_iterator!(WeakKeys<K, F>, [K: ?Sized, F: Flavor], |it| it.refs.len());
 
 #[cfg(test)]
 mod tests {

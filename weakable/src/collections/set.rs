@@ -108,6 +108,7 @@ impl<T: ?Sized, S, F: Flavor> WeakSet<T, S, F> {
     /// drop(a);
     /// assert_eq!(s.len(), 1);
     /// ```
+    #[must_use]
     pub fn len(&self) -> usize {
         self.dict.len()
     }
@@ -126,6 +127,7 @@ impl<T: ?Sized, S, F: Flavor> WeakSet<T, S, F> {
     /// s.insert(&Obj::new(Listener)); // a temporary: dies at once
     /// assert!(s.is_empty());
     /// ```
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.dict.is_empty()
     }
@@ -172,6 +174,33 @@ impl<T: ?Sized, S, F: Flavor> WeakSet<T, S, F> {
         self.dict.keys()
     }
 
+    /// Keeps only the live elements for which `keep` returns `true`:
+    /// `HashSet::retain`.
+    ///
+    /// `keep` runs with no lock held, on a snapshot of the elements taken
+    /// when the call starts, so it may use the set (elements it adds are
+    /// kept, and not shown to it). Elements that died are skipped. An
+    /// element `keep` refuses is removed only if it is still the one in
+    /// the set (not removed and re-added meanwhile).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakSet, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Listener(u8);
+    ///
+    /// let all: Vec<_> = (0..4).map(|i| Obj::new(Listener(i))).collect();
+    /// let s: WeakSet<Listener> = all.iter().collect();
+    /// s.retain(|l: &Listener| l.0 >= 2);
+    /// assert_eq!(s.len(), 2);
+    /// assert!(!s.contains(&Listener(0)) && s.contains(&Listener(3)));
+    /// ```
+    pub fn retain(&self, keep: impl FnMut(&T) -> bool) {
+        self.dict.retain_keys(keep);
+    }
+
     /// Removes and returns some live element: Python's `pop()`.
     ///
     /// # Examples
@@ -215,6 +244,7 @@ where
     /// assert!(s.contains(&Listener(1)));
     /// assert!(!s.contains(&Listener(2)));
     /// ```
+    #[must_use]
     pub fn contains(&self, value: &T) -> bool {
         self.dict.contains_key(value)
     }
@@ -256,6 +286,7 @@ where
     /// assert!(small.is_subset(&big));
     /// assert!(!big.is_subset(&small));
     /// ```
+    #[must_use]
     pub fn is_subset(&self, other: &Self) -> bool {
         self.iter().all(|e| other.contains(&e))
     }
@@ -275,6 +306,7 @@ where
     /// let big: WeakSet<_> = [&a, &b].into_iter().collect();
     /// assert!(big.is_superset(&small));
     /// ```
+    #[must_use]
     pub fn is_superset(&self, other: &Self) -> bool {
         other.is_subset(self)
     }
@@ -297,6 +329,7 @@ where
     /// assert!(!big.is_proper_subset(&big));
     /// assert!(!WeakSet::<Tag>::new().is_proper_subset(&WeakSet::new()));
     /// ```
+    #[must_use]
     pub fn is_proper_subset(&self, other: &Self) -> bool {
         self.is_subset(other) && !other.is_subset(self)
     }
@@ -318,6 +351,7 @@ where
     /// assert!(big.is_proper_superset(&small));
     /// assert!(!small.is_proper_superset(&small));
     /// ```
+    #[must_use]
     pub fn is_proper_superset(&self, other: &Self) -> bool {
         other.is_proper_subset(self)
     }
@@ -338,6 +372,7 @@ where
     /// assert!(s.is_disjoint(&t));
     /// assert!(!s.is_disjoint(&s));
     /// ```
+    #[must_use]
     pub fn is_disjoint(&self, other: &Self) -> bool {
         !self.iter().any(|e| other.contains(&e))
     }
@@ -699,6 +734,84 @@ where
         let s = Self::default();
         s.update(values);
         s
+    }
+}
+
+impl<T, S, F: Flavor> Extend<Obj<T, F>> for WeakSet<T, S, F>
+where
+    T: ?Sized + Hash + Eq + WeakRefable + Shareable<F>,
+    S: BuildHasher + Shareable<F>,
+{
+    /// Adds every element. The set does not keep them alive: an element
+    /// that nothing else holds dies once added, and leaves the set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakSet, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Listener(u8);
+    ///
+    /// let kept = Obj::new(Listener(1));
+    /// let mut s = WeakSet::new();
+    /// s.extend([kept.clone(), Obj::new(Listener(2))]);
+    /// assert_eq!(s.len(), 1);
+    /// ```
+    fn extend<I: IntoIterator<Item = Obj<T, F>>>(&mut self, values: I) {
+        self.update(values);
+    }
+}
+
+impl<T, S, F: Flavor> FromIterator<Obj<T, F>> for WeakSet<T, S, F>
+where
+    T: ?Sized + Hash + Eq + WeakRefable + Shareable<F>,
+    S: BuildHasher + Default + Shareable<F>,
+{
+    /// A set of the elements (which it does not keep alive).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakSet, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Listener(u8);
+    ///
+    /// let all = vec![Obj::new(Listener(1)), Obj::new(Listener(2))];
+    /// let s: WeakSet<Listener> = all.iter().cloned().collect();
+    /// assert_eq!(s.len(), 2);
+    /// ```
+    fn from_iter<I: IntoIterator<Item = Obj<T, F>>>(values: I) -> Self {
+        let s = Self::default();
+        s.update(values);
+        s
+    }
+}
+
+impl<T: ?Sized, S, F: Flavor> IntoIterator for WeakSet<T, S, F> {
+    type Item = Obj<T, F>;
+    type IntoIter = WeakKeys<T, F>;
+
+    /// The live elements, consuming the set (so that `for x in set`
+    /// works). Elements that die before they are reached are skipped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakSet, Weakable};
+    ///
+    /// #[derive(Weakable, PartialEq, Eq, Hash)]
+    /// struct Listener(u8);
+    ///
+    /// let a = Obj::new(Listener(1));
+    /// let set: WeakSet<Listener> = [&a].into_iter().collect();
+    /// for listener in set {
+    ///     assert!(Obj::ptr_eq(&listener, &a));
+    /// }
+    /// ```
+    fn into_iter(self) -> WeakKeys<T, F> {
+        self.dict.into_keys()
     }
 }
 

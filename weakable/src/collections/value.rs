@@ -6,6 +6,7 @@ use core::hash::{BuildHasher, Hash};
 use core::ops::{BitOr, BitOrAssign};
 use std::collections::hash_map::RandomState;
 
+use crate::core::claims::{Claimed, Claims};
 use crate::core::table::{Candidate, EntryId, Put, SharedTable, Slot, TableEntry, WeakTable};
 use crate::obj::Obj;
 use crate::reference::Ref;
@@ -123,6 +124,8 @@ impl<K, V: ?Sized, F: Flavor> Clone for Entry<K, V, F> {
 /// ```
 pub struct WeakValueDictionary<K, V: ?Sized, S = RandomState, F: Flavor = Sync> {
     table: SharedTable<Entry<K, V, F>, S, F>,
+    /// The keys `get_or_insert_with` is making values for.
+    claims: Claims<K, Obj<V, F>>,
 }
 
 impl<K, V: ?Sized, F: Flavor> WeakValueDictionary<K, V, RandomState, F> {
@@ -164,6 +167,7 @@ impl<K, V: ?Sized, S, F: Flavor> WeakValueDictionary<K, V, S, F> {
     pub fn with_hasher(hasher: S) -> Self {
         WeakValueDictionary {
             table: WeakTable::<_, _, F>::new_shared(hasher),
+            claims: Claims::new(),
         }
     }
 
@@ -186,6 +190,7 @@ impl<K, V: ?Sized, S, F: Flavor> WeakValueDictionary<K, V, S, F> {
     /// drop(a);
     /// assert_eq!(d.len(), 1);
     /// ```
+    #[must_use]
     pub fn len(&self) -> usize {
         self.table.len()
     }
@@ -205,6 +210,7 @@ impl<K, V: ?Sized, S, F: Flavor> WeakValueDictionary<K, V, S, F> {
     /// d.insert("x", &Obj::new(Image)); // a temporary: dies at once
     /// assert!(d.is_empty());
     /// ```
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -247,6 +253,7 @@ impl<K, V: ?Sized, S, F: Flavor> WeakValueDictionary<K, V, S, F> {
     /// assert_eq!(*refs[0].data(), "a");
     /// assert!(Obj::ptr_eq(&refs[0].upgrade().unwrap(), &a));
     /// ```
+    #[must_use]
     pub fn valuerefs(&self) -> Vec<Ref<V, K, F>> {
         self.snapshot()
             .into_iter()
@@ -325,11 +332,13 @@ impl<K, V: ?Sized, S, F: Flavor> WeakValueDictionary<K, V, S, F> {
     /// d.insert("gone", &Obj::new(Image));
     /// assert_eq!(d.keys().collect::<Vec<_>>(), ["a"]);
     /// ```
-    pub fn keys(&self) -> impl Iterator<Item = K>
+    pub fn keys(&self) -> WeakValueKeys<K, V, F>
     where
         K: Clone,
     {
-        self.items().map(|(k, _)| k)
+        WeakValueKeys {
+            items: self.items(),
+        }
     }
 
     /// The live values: Python's `values()`.
@@ -347,8 +356,49 @@ impl<K, V: ?Sized, S, F: Flavor> WeakValueDictionary<K, V, S, F> {
     /// d.insert("a", &a);
     /// assert_eq!(d.values().map(|v| v.0).sum::<u8>(), 3);
     /// ```
-    pub fn values(&self) -> impl Iterator<Item = Obj<V, F>> {
-        self.snapshot().into_iter().filter_map(|e| e.r.upgrade())
+    pub fn values(&self) -> WeakValueValues<K, V, F> {
+        WeakValueValues {
+            entries: self.snapshot().into_iter(),
+        }
+    }
+
+    /// Keeps only the live entries for which `keep` returns `true`:
+    /// `HashMap::retain`.
+    ///
+    /// `keep` runs with no lock held, on a snapshot of the entries taken
+    /// when the call starts, so it may use the dictionary (entries it
+    /// inserts are kept, and not shown to it). Entries whose value died
+    /// are skipped. An entry `keep` refuses is removed only if it is still
+    /// the one in the dictionary (not replaced meanwhile); its key is
+    /// dropped with no lock held.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakValueDictionary, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image(u32);
+    ///
+    /// let d = WeakValueDictionary::new();
+    /// let images: Vec<_> = (0..4).map(|i| Obj::new(Image(i))).collect();
+    /// for (i, image) in images.iter().enumerate() {
+    ///     d.insert(i, image);
+    /// }
+    /// d.retain(|_key: &usize, image: &Image| image.0 % 2 == 0);
+    /// let mut left: Vec<_> = d.keys().collect();
+    /// left.sort();
+    /// assert_eq!(left, [0, 2]);
+    /// ```
+    pub fn retain(&self, mut keep: impl FnMut(&K, &V) -> bool) {
+        self.table.retain(
+            |e| Some(e.clone()),
+            |e| match e.r.upgrade() {
+                Some(value) => keep(e.r.data(), &value),
+                // Dead: its eviction is on the way.
+                None => true,
+            },
+        );
     }
 }
 
@@ -374,12 +424,20 @@ where
     /// assert_eq!(d.get("a").map(|v| v.0), Some(9)); // look up by &str
     /// assert!(d.get("b").is_none());
     /// ```
+    #[must_use]
     pub fn get<Q>(&self, key: &Q) -> Option<Obj<V, F>>
     where
         K: Borrow<Q>,
         Q: ?Sized + Hash + Eq,
     {
-        let hash = self.table.hash_of(key);
+        self.get_hashed(self.table.hash_of(key), key)
+    }
+
+    fn get_hashed<Q>(&self, hash: u64, key: &Q) -> Option<Obj<V, F>>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + Eq,
+    {
         let found = self.table.find(
             hash,
             |e, out| out.push(e.clone()),
@@ -404,6 +462,7 @@ where
     /// assert!(d.contains_key(&1));
     /// assert!(!d.contains_key(&2));
     /// ```
+    #[must_use]
     pub fn contains_key<Q>(&self, key: &Q) -> bool
     where
         K: Borrow<Q>,
@@ -552,6 +611,96 @@ where
         }
     }
 
+    /// The value of `key` if alive, otherwise the object `make` returns,
+    /// now `key`'s value: moka's `get_with`, .NET's
+    /// `ConditionalWeakTable.GetValue`, a cache's "load once".
+    ///
+    /// Concurrent callers for one key run `make` once: the first to miss
+    /// claims the key and runs it (with no lock held); the others wait for
+    /// it and all get the object it made. The dictionary does not keep that
+    /// object alive, so once every caller has dropped it, the next call
+    /// makes a new one: `make` runs at most once per lifetime of the key's
+    /// value. Callers for other keys never wait for it.
+    ///
+    /// If `make` panics, the panic goes to its caller, the key is not
+    /// left claimed, and a waiting caller runs its own `make` instead. If
+    /// someone [`insert`](Self::insert)s the key while `make` runs, that
+    /// value is kept and returned, and `make`'s object is dropped (as
+    /// [`setdefault`](Self::setdefault)).
+    ///
+    /// `make` may use the dictionary, for other keys: it may call
+    /// `get_or_insert_with` for them too, to build a value out of others.
+    /// `K: Clone`: waiting callers compare their keys with a copy of the
+    /// claimed one, with no lock held.
+    ///
+    /// # Panics
+    ///
+    /// If `make` asks for `key` itself (on the same thread, through this
+    /// method): it would wait for itself. Two `make`s on two threads that
+    /// each ask for the other's key wait for each other for ever, as two
+    /// locks taken in opposite orders do.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use weakable::{Obj, WeakValueDictionary, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Texture {
+    ///     name: String,
+    /// }
+    ///
+    /// let cache: Arc<WeakValueDictionary<String, Texture>> = Arc::default();
+    /// let decoded = Arc::new(AtomicUsize::new(0));
+    /// let workers: Vec<_> = (0..4)
+    ///     .map(|_| {
+    ///         let (cache, decoded) = (cache.clone(), decoded.clone());
+    ///         std::thread::spawn(move || {
+    ///             cache.get_or_insert_with("grass.png".to_string(), || {
+    ///                 decoded.fetch_add(1, Ordering::SeqCst);
+    ///                 Obj::new(Texture { name: "grass.png".into() })
+    ///             })
+    ///         })
+    ///     })
+    ///     .collect();
+    /// let textures: Vec<Obj<Texture>> = workers.into_iter().map(|w| w.join().unwrap()).collect();
+    /// assert_eq!(decoded.load(Ordering::SeqCst), 1); // decoded once
+    /// assert!(textures.iter().all(|t| Obj::ptr_eq(t, &textures[0])));
+    /// assert_eq!(textures[0].name, "grass.png");
+    /// ```
+    pub fn get_or_insert_with(&self, key: K, make: impl FnOnce() -> Obj<V, F>) -> Obj<V, F>
+    where
+        K: Clone,
+    {
+        let hash = self.table.hash_of(&key);
+        loop {
+            if let Some(hit) = self.get_hashed(hash, &key) {
+                return hit;
+            }
+            match self.claims.claim(hash, &key) {
+                Claimed::Theirs(Some(made)) => return made,
+                // Its `make` panicked, or its value is in the dictionary
+                // (or died already): look again.
+                Claimed::Theirs(None) => {}
+                Claimed::Mine(claim) => {
+                    // A caller that claimed the key before us may have
+                    // settled between our look-up and our claim.
+                    let value = match self.get_hashed(hash, &key) {
+                        Some(hit) => hit,
+                        None => {
+                            let made = make();
+                            self.setdefault(key, &made)
+                        }
+                    };
+                    claim.settle(value.clone());
+                    return value;
+                }
+            }
+        }
+    }
+
     /// Inserts every pair: Python's `update`. Later pairs win.
     ///
     /// # Examples
@@ -651,6 +800,93 @@ where
     }
 }
 
+impl<K, V, S, F: Flavor> Extend<(K, Obj<V, F>)> for WeakValueDictionary<K, V, S, F>
+where
+    K: Hash + Eq + Shareable<F> + 'static,
+    V: ?Sized + WeakRefable + Shareable<F>,
+    S: BuildHasher + Shareable<F>,
+{
+    /// Inserts every pair; later pairs win. The dictionary does not keep
+    /// the objects alive: an object that nothing else holds dies with the
+    /// pair, and its entry with it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakValueDictionary, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let kept = Obj::new(Image);
+    /// let mut d = WeakValueDictionary::new();
+    /// d.extend([("kept", kept.clone()), ("temporary", Obj::new(Image))]);
+    /// assert_eq!(d.keys().collect::<Vec<_>>(), ["kept"]);
+    /// ```
+    fn extend<I: IntoIterator<Item = (K, Obj<V, F>)>>(&mut self, pairs: I) {
+        for (k, v) in pairs {
+            self.insert(k, &v);
+        }
+    }
+}
+
+impl<K, V, S, F: Flavor> FromIterator<(K, Obj<V, F>)> for WeakValueDictionary<K, V, S, F>
+where
+    K: Hash + Eq + Shareable<F> + 'static,
+    V: ?Sized + WeakRefable + Shareable<F>,
+    S: BuildHasher + Default + Shareable<F>,
+{
+    /// A dictionary of the pairs (see [`Extend`](#impl-Extend%3C(K,+Obj%3CV,+F%3E)%3E-for-WeakValueDictionary%3CK,+V,+S,+F%3E)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakValueDictionary, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image;
+    ///
+    /// let images = [Obj::new(Image), Obj::new(Image)];
+    /// let d: WeakValueDictionary<usize, Image> = images.iter().cloned().enumerate().collect();
+    /// assert_eq!(d.len(), 2);
+    /// ```
+    fn from_iter<I: IntoIterator<Item = (K, Obj<V, F>)>>(pairs: I) -> Self {
+        let mut d = Self::default();
+        d.extend(pairs);
+        d
+    }
+}
+
+impl<K: Clone, V: ?Sized, S, F: Flavor> IntoIterator for WeakValueDictionary<K, V, S, F> {
+    type Item = (K, Obj<V, F>);
+    type IntoIter = WeakValueItems<K, V, F>;
+
+    /// The live `(key, value)` pairs, consuming the dictionary (so that
+    /// `for (k, v) in d` works). Entries whose value dies before they are
+    /// reached are skipped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weakable::{Obj, WeakValueDictionary, Weakable};
+    ///
+    /// #[derive(Weakable)]
+    /// struct Image(u8);
+    ///
+    /// let d = WeakValueDictionary::new();
+    /// let a = Obj::new(Image(1));
+    /// d.insert("a", &a);
+    /// for (k, v) in d {
+    ///     assert_eq!((k, v.0), ("a", 1));
+    /// }
+    /// ```
+    fn into_iter(self) -> WeakValueItems<K, V, F> {
+        WeakValueItems {
+            entries: self.table.take_all().into_iter(),
+        }
+    }
+}
+
 impl<K: Clone, V: ?Sized, S, F: Flavor> IntoIterator for &WeakValueDictionary<K, V, S, F> {
     type Item = (K, Obj<V, F>);
     type IntoIter = WeakValueItems<K, V, F>;
@@ -698,6 +934,7 @@ where
 
 /// The iterator of [`WeakValueDictionary::items`]: live `(key, value)`
 /// pairs from a snapshot.
+#[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct WeakValueItems<K, V: ?Sized, F: Flavor = Sync> {
     entries: std::vec::IntoIter<Entry<K, V, F>>,
 }
@@ -716,13 +953,81 @@ impl<K: Clone, V: ?Sized, F: Flavor> Iterator for WeakValueItems<K, V, F> {
     }
 }
 
-impl<K, V: ?Sized, F: Flavor> fmt::Debug for WeakValueItems<K, V, F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WeakValueItems")
-            .field("remaining", &self.entries.len())
-            .finish()
+snapshot_iterator!(WeakValueItems<K, V, F>, [K, V: ?Sized, F: Flavor], |it| it.entries.len());
+
+/// The iterator of [`WeakValueDictionary::keys`]: the keys of live entries
+/// from a snapshot.
+///
+/// # Examples
+///
+/// ```
+/// use weakable::{Obj, WeakValueDictionary, WeakValueKeys, Weakable};
+///
+/// #[derive(Weakable)]
+/// struct Image;
+///
+/// let d = WeakValueDictionary::new();
+/// let a = Obj::new(Image);
+/// d.insert("a", &a);
+/// let mut keys: WeakValueKeys<&str, Image> = d.keys();
+/// assert_eq!(keys.next(), Some("a"));
+/// assert_eq!(keys.next(), None);
+/// ```
+#[must_use = "iterators are lazy and do nothing unless consumed"]
+pub struct WeakValueKeys<K, V: ?Sized, F: Flavor = Sync> {
+    items: WeakValueItems<K, V, F>,
+}
+
+impl<K: Clone, V: ?Sized, F: Flavor> Iterator for WeakValueKeys<K, V, F> {
+    type Item = K;
+
+    fn next(&mut self) -> Option<K> {
+        self.items.next().map(|(k, _)| k)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.items.size_hint()
     }
 }
+
+snapshot_iterator!(WeakValueKeys<K, V, F>, [K, V: ?Sized, F: Flavor], |it| it.items.entries.len());
+
+/// The iterator of [`WeakValueDictionary::values`]: the live values from a
+/// snapshot.
+///
+/// # Examples
+///
+/// ```
+/// use weakable::{Obj, WeakValueDictionary, WeakValueValues, Weakable};
+///
+/// #[derive(Weakable)]
+/// struct Image;
+///
+/// let d = WeakValueDictionary::new();
+/// let a = Obj::new(Image);
+/// d.insert("a", &a);
+/// let mut values: WeakValueValues<&str, Image> = d.values();
+/// assert!(Obj::ptr_eq(&values.next().unwrap(), &a));
+/// assert!(values.next().is_none());
+/// ```
+#[must_use = "iterators are lazy and do nothing unless consumed"]
+pub struct WeakValueValues<K, V: ?Sized, F: Flavor = Sync> {
+    entries: std::vec::IntoIter<Entry<K, V, F>>,
+}
+
+impl<K, V: ?Sized, F: Flavor> Iterator for WeakValueValues<K, V, F> {
+    type Item = Obj<V, F>;
+
+    fn next(&mut self) -> Option<Obj<V, F>> {
+        self.entries.by_ref().find_map(|e| e.r.upgrade())
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.entries.len()))
+    }
+}
+
+snapshot_iterator!(WeakValueValues<K, V, F>, [K, V: ?Sized, F: Flavor], |it| it.entries.len());
 
 #[cfg(test)]
 mod tests {

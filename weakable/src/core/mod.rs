@@ -13,11 +13,13 @@
 //!   handle    one handle under Ref, Proxy and AnyRef: a node count + the
 //!             referent's pointer, the kind a type-level tag
 //!   table     the collection engine: a hash table behind a lock, evictions
+//!   claims    the keys whose values are being made (`get_or_insert_with`)
 //! ```
 //!
 //! The primitives all of it is built from (atomics, cells, the table lock,
 //! parking) come from `crate::rt`.
 
+pub(crate) mod claims;
 pub(crate) mod death;
 pub(crate) mod first_inline;
 pub(crate) mod handle;

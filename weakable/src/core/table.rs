@@ -16,8 +16,11 @@
 //! candidates, the new entry and the left-over entry of a put live in
 //! variables declared before the guard, so that even a panic drops them
 //! after the unwinding unlocked. The one exception is `WeakKeyDictionary`,
-//! which clones its values under the lock (and so runs whatever a
-//! `V::clone` does, and the callbacks of any referent it kills).
+//! which clones its values under the lock, and runs the closures of its
+//! `get_with` and `retain` there, since that is where its values live (and
+//! so runs whatever they do, and the callbacks of any referent they kill);
+//! those closures are marked as user code on the lock, so that their own
+//! use of the table panics in the sync flavour too (see `rt::table_lock`).
 //!
 //! # Progress
 //!
@@ -67,6 +70,7 @@ use alloc::vec::Vec;
 
 use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};
+use core::panic::{RefUnwindSafe, UnwindSafe};
 use core::ptr::NonNull;
 
 use hashbrown::HashTable;
@@ -209,17 +213,22 @@ impl<E: TableEntry> Table<E> {
     pub(crate) fn remove(&mut self, hash: u64, id: EntryId) -> Option<E> {
         let found = self.map.find_entry(hash, |e| e.id() == id).ok()?;
         let removed = found.remove().0;
-        // A dead entry costs nothing: once three quarters of the table is
-        // empty, give the memory back (halving at most, so a table that
-        // shrinks and grows again pays O(1) per operation, amortised).
-        if self.map.capacity() > MIN_SHRINK_CAPACITY && self.map.len() * 4 < self.map.capacity() {
-            self.map.shrink_to(self.map.len() * 2, |e| e.hash());
-        }
+        // A dead entry costs nothing.
+        self.shrink_if_sparse();
         Some(removed)
     }
 
     pub(crate) fn insert(&mut self, entry: E) {
         self.map.insert_unique(entry.hash(), entry, |e| e.hash());
+    }
+
+    /// Gives memory back once three quarters of the table is empty
+    /// (halving at most, so that shrinking and growing again costs O(1)
+    /// per operation, amortised).
+    fn shrink_if_sparse(&mut self) {
+        if self.map.capacity() > MIN_SHRINK_CAPACITY && self.map.len() * 4 < self.map.capacity() {
+            self.map.shrink_to(self.map.len() * 2, |e| e.hash());
+        }
     }
 
     pub(crate) fn take_all(&mut self) -> Vec<E> {
@@ -233,6 +242,15 @@ pub(crate) struct WeakTable<E, S, F: Flavor> {
     table: TableLock<Table<E>, F>,
     pending: F::Lock<Vec<Eviction<E, F>>>,
 }
+
+// A panic never leaves a table half-changed: each operation changes it
+// only through a guard that, on unwinding too, applies the queued
+// evictions and lets go, and drops what it took out after that. So, as
+// `Mutex<HashMap>` (whose poisoning the collections do not need), a
+// collection can be used across `catch_unwind`; what its entries hand out
+// (keys, values, objects) is unwind-safe when they are.
+impl<E: RefUnwindSafe, S: RefUnwindSafe, F: Flavor> UnwindSafe for WeakTable<E, S, F> {}
+impl<E: RefUnwindSafe, S: RefUnwindSafe, F: Flavor> RefUnwindSafe for WeakTable<E, S, F> {}
 
 impl<E: TableEntry, S, F: Flavor> WeakTable<E, S, F> {
     /// A new empty table, in the flavour's shared pointer.
@@ -426,6 +444,89 @@ impl<E: TableEntry, S, F: Flavor> WeakTable<E, S, F> {
         let removed = table.remove(hash, search.found.as_ref()?.id());
         drop(table);
         removed
+    }
+
+    /// Takes every entry out, for the caller to drop (after unlocking).
+    pub(crate) fn take_all(&self) -> Vec<E> {
+        let mut table = self.lock();
+        let all = table.take_all();
+        drop(table);
+        all
+    }
+
+    /// Keeps the entries for which `keep` says so, calling it with no lock
+    /// held: on what `pick` takes from each entry of a snapshot (entries
+    /// for which it gives nothing, such as dead ones, are kept). An entry
+    /// `keep` refuses is removed if it is still in the table, and dropped
+    /// after unlocking; entries inserted meanwhile are kept.
+    pub(crate) fn retain<C: Candidate>(
+        &self,
+        pick: impl FnMut(&E) -> Option<C>,
+        mut keep: impl FnMut(&C) -> bool,
+    ) {
+        let mut pick = pick;
+        let snapshot = self.snapshot(|e| (e.hash(), pick(e)));
+        for (hash, c) in snapshot {
+            let Some(c) = c else { continue };
+            if !keep(&c) {
+                // `c` holds the entry's node, so its id is still its own.
+                let mut table = self.lock();
+                if let Some(removed) = table.remove(hash, c.id()) {
+                    table.graveyard.push(removed);
+                }
+            }
+        }
+    }
+
+    /// Keeps the entries for which `keep` says so, calling it with the
+    /// table held (for what can only be read there), on what `pick` takes
+    /// from each entry (entries for which it gives nothing, such as dead
+    /// ones, are kept) and the entry. `keep` runs as user code: this
+    /// thread's own use of the table panics (see `rt::table_lock`). What
+    /// `pick` took and the removed entries are dropped after unlocking.
+    pub(crate) fn retain_locked<U>(
+        &self,
+        mut pick: impl FnMut(&E) -> Option<U>,
+        mut keep: impl FnMut(&U, &E) -> bool,
+    ) {
+        // Declared before the guard: dropped after unlocking, panic or not.
+        let mut picked = Vec::new();
+        let mut removed = Vec::new();
+        let mut table = self.lock();
+        let user = self.table.running_user_code();
+        removed.extend(table.map.extract_if(|e| match pick(e) {
+            None => false,
+            Some(u) => {
+                let refused = !keep(&u, e);
+                picked.push(u);
+                refused
+            }
+        }));
+        drop(user);
+        table.shrink_if_sparse();
+        drop(table);
+    }
+
+    /// What `read` makes of the entry with `hash` that `is_match` accepts
+    /// (on what `pick` takes from it), read with the table held, or `None`
+    /// if there is none. Keys are compared with no lock held (see
+    /// "Progress"); `read` runs as user code: this thread's own use of the
+    /// table panics (see `rt::table_lock`).
+    pub(crate) fn read<C: Candidate, R>(
+        &self,
+        hash: u64,
+        pick: impl FnMut(&E) -> Option<C>,
+        is_match: impl FnMut(&C) -> bool,
+        read: impl FnOnce(&E) -> R,
+    ) -> Option<R> {
+        let mut search = Search::new();
+        let table = self.locate(hash, &mut search, pick, is_match);
+        let id = search.found.as_ref()?.id();
+        let Some(entry) = table.map.find(hash, |e| e.id() == id) else {
+            unreachable!("`locate` returns with the found entry in the table")
+        };
+        let _user = self.table.running_user_code();
+        Some(read(entry))
     }
 
     /// Removes some entry for which `alive` gives something (its referent

@@ -11,6 +11,7 @@
 //!   parking (std only) and the queued-eviction flag (a borrow flag in the
 //!   unsync flavour);
 //! - [`Mutex`] (std's, or a spin lock without std), [`spin_wait`],
+//!   [`thread_token`] (std only), which tells threads apart,
 //!   [`OnceLock`], [`Arc`]/[`Weak`] (the sync collections' shared state;
 //!   the unsync ones use `Rc`, see `Flavor::Shared`), and
 //!   [`seeded_hasher`], the process-wide hasher of refs and methods;
@@ -148,6 +149,30 @@ pub(crate) type HashWord = usize;
 #[inline]
 pub(crate) fn acquire_after_last_release(count: &AtomicUsize) {
     count.load(Ordering::Acquire);
+}
+
+/// A number that tells the calling thread from every other thread alive
+/// (the address of a thread-local), never 0: how a lock tells its holder's
+/// own reentrant use from another thread's, to panic instead of waiting for
+/// itself. A thread that has ended may leave its number to a new one.
+///
+/// `None` without std, which cannot tell threads apart (it has no
+/// thread-locals): there a reentrant use waits for ever.
+pub(crate) fn thread_token() -> Option<usize> {
+    // Under loom every modelled thread runs on the test's one OS thread, so
+    // the thread-local must be loom's.
+    #[cfg(all(feature = "std", not(loom)))]
+    std::thread_local! {
+        static TOKEN: u8 = const { 0 };
+    }
+    #[cfg(loom)]
+    loom::thread_local! {
+        static TOKEN: u8 = 0;
+    }
+    #[cfg(any(feature = "std", loom))]
+    return Some(TOKEN.with(|token| core::ptr::from_ref(token).addr()));
+    #[cfg(not(any(feature = "std", loom)))]
+    return None;
 }
 
 /// Spins politely while another thread holds a short critical section.

@@ -32,11 +32,22 @@
 //! `WeakKeyDictionary` value's `Clone`, which runs under the lock, using
 //! the dictionary again: [`lock`](TableLock::lock) then panics with a
 //! message that says so (in the sync flavour, that would wait for ever).
+//!
+//! # User code under the lock
+//!
+//! Where a collection runs user code with its table held by design (the
+//! closures of `WeakKeyDictionary::get_with` and `retain`, which read
+//! values that live in the table), it marks the lock with its thread's
+//! [`thread_token`] for that time ([`running_user_code`](TableLock::running_user_code)).
+//! A sync-flavour lock that finds itself held checks the mark before it
+//! waits: if its own thread is the holder running user code, it panics as
+//! the unsync flavour does, instead of waiting for itself for ever. The
+//! check is on the contended path only.
 
 use core::marker::PhantomData;
 
 use crate::rt::flavor::{self, Flavor};
-use crate::rt::{spin_wait, AtomicUsize, Cell, Ordering};
+use crate::rt::{spin_wait, thread_token, AtomicUsize, Cell, Ordering};
 #[cfg(feature = "std")]
 use crate::rt::{Condvar, Mutex};
 
@@ -53,9 +64,11 @@ const PARKED: usize = 4;
 /// small).
 const SPINS: u32 = 6;
 
-/// The panic of a reentrant lock of an unsync table.
-const REENTRANT: &str = "a weak collection was used from inside a `WeakKeyDictionary` value's \
-`Clone`, which runs while that collection's table is held; the clone must not use it";
+/// The panic of a reentrant lock: of an unsync table, or of a sync one by
+/// the thread that runs user code under it.
+const REENTRANT: &str = "a weak collection was used from inside code that it runs while its \
+table is held (a `WeakKeyDictionary` value's `Clone`, or the closure given to \
+`WeakKeyDictionary::get_with` or `WeakKeyDictionary::retain`); that code must not use it";
 
 /// A mutex around `T` whose holder learns of evictions queued meanwhile;
 /// in the [`Unsync`](flavor::Unsync) flavour, a borrow flag (see the module
@@ -71,8 +84,23 @@ pub(crate) struct TableLock<T, F: Flavor> {
     parking: Mutex<()>,
     #[cfg(feature = "std")]
     unparked: Condvar,
+    /// The [`thread_token`] of the holder while it runs user code under
+    /// the lock, otherwise 0 (sync flavour only).
+    user: AtomicUsize,
     value: Cell<T>,
     _flavor: PhantomData<F>,
+}
+
+/// The mark of [`TableLock::running_user_code`], cleared on drop (also when
+/// the user code panics).
+pub(crate) struct UserCode<'a, T, F: Flavor>(&'a TableLock<T, F>);
+
+impl<T, F: Flavor> Drop for UserCode<'_, T, F> {
+    fn drop(&mut self) {
+        if F::THREADED {
+            self.0.user.store(0, Ordering::Relaxed);
+        }
+    }
 }
 
 // SAFETY: the value is reached only through `get`, whose callers hold the
@@ -91,6 +119,7 @@ impl<T, F: Flavor> TableLock<T, F> {
             parking: Mutex::new(()),
             #[cfg(feature = "std")]
             unparked: Condvar::new(),
+            user: AtomicUsize::new(0),
             value: Cell::new(value),
             _flavor: PhantomData,
         }
@@ -116,8 +145,30 @@ impl<T, F: Flavor> TableLock<T, F> {
         }
     }
 
+    /// Marks the lock, which the caller holds, as held by this thread
+    /// running user code, until the mark is dropped: this thread's own
+    /// [`lock`](Self::lock) then panics instead of waiting for itself (the
+    /// unsync flavour's lock panics anyway).
+    pub(crate) fn running_user_code(&self) -> UserCode<'_, T, F> {
+        if F::THREADED {
+            if let Some(token) = thread_token() {
+                // Relaxed: only this thread ever reads its own token here
+                // (see `lock_contended`); other threads' loads see another
+                // number or 0, and either way wait as they would without
+                // the mark.
+                self.user.store(token, Ordering::Relaxed);
+            }
+        }
+        UserCode(self)
+    }
+
     #[cold]
     fn lock_contended(&self) {
+        // Our own mark, if any, is our latest store to `user` (the mark is
+        // cleared before the lock is let go), so a relaxed load sees it.
+        if let Some(token) = thread_token() {
+            assert!(self.user.load(Ordering::Relaxed) != token, "{REENTRANT}");
+        }
         let mut spins = 0;
         loop {
             let state = self.state.load(Ordering::Relaxed);
