@@ -210,6 +210,7 @@ struct Inner<X, F: Flavor> {
     wakers: Vec<(u64, Waker)>,
     /// Threads blocked in `recv` or `recv_timeout` (always 0 in the
     /// unsync flavour).
+    #[cfg(feature = "std")]
     sleepers: usize,
 }
 
@@ -331,6 +332,7 @@ impl<X, F: Flavor> DeathQueue<X, F> {
                     ready: VecDeque::new(),
                     waiting: HashMap::default(),
                     wakers: Vec::new(),
+                    #[cfg(feature = "std")]
                     sleepers: 0,
                 }),
                 #[cfg(feature = "std")]
@@ -764,6 +766,7 @@ mod tests {
     use std::sync::{Arc, Barrier, Mutex};
     use std::task::{Context, Poll, Wake, Waker};
     use std::thread;
+    #[cfg(feature = "std")]
     use std::time::Duration;
 
     use super::{DeathQueue, Registration};
@@ -1049,6 +1052,7 @@ mod tests {
         assert_eq!(q.registered(), 0);
     }
 
+    #[cfg(feature = "std")]
     #[test]
     fn recv_waits_for_a_death_on_another_thread() {
         let q = DeathQueue::new();
@@ -1059,6 +1063,7 @@ mod tests {
         killer.join().unwrap();
     }
 
+    #[cfg(feature = "std")]
     #[test]
     fn recv_timeout_gives_up_in_time() {
         let q = DeathQueue::new();

@@ -48,6 +48,7 @@ pub use crate::collections::set::WeakSet;
 pub use crate::collections::value::{
     WeakValueDictionary, WeakValueItems, WeakValueKeys, WeakValueValues,
 };
+pub use crate::collections::DefaultHashBuilder;
 pub use crate::dead::Dead;
 pub use crate::death_queue::{DeathQueue, RecvAsync, Registration};
 #[cfg(feature = "std")]

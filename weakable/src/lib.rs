@@ -696,6 +696,7 @@ pub mod unsync;
 pub use crate::core::node::RefKind;
 pub use crate::core::slot::{NoSlot, WeakrefSlot};
 pub use coerce::{AnyView, CoerceFrom};
+pub use collections::DefaultHashBuilder;
 pub use error::ReferenceError;
 pub use func::{Call, Func};
 pub use method::{ByRef, MethodArgs};

@@ -24,10 +24,10 @@
 //! assert_eq!(seen, Some(64));
 //! ```
 
-use std::collections::hash_map::RandomState;
-
-use crate::rt::flavor::{Shareable, Sync};
-use crate::traits::WeakRefable;
+use crate::collections::DefaultHashBuilder;
+use crate::rt::flavor::Sync;
+#[cfg(feature = "std")]
+use crate::{rt::flavor::Shareable, traits::WeakRefable};
 
 #[cfg(feature = "std")]
 pub use crate::finalize::finalize;
@@ -278,7 +278,7 @@ where
 /// let seen = std::thread::spawn(move || c.get("grass").map(|t| t.0)).join().unwrap();
 /// assert_eq!(seen, Some(3));
 /// ```
-pub type WeakValueDictionary<K, V, S = RandomState> =
+pub type WeakValueDictionary<K, V, S = DefaultHashBuilder> =
     crate::collections::value::WeakValueDictionary<K, V, S, Sync>;
 
 /// The iterator of [`WeakValueDictionary::items`] in the sync flavour.
@@ -309,7 +309,7 @@ pub type WeakValueValues<K, V> = crate::collections::value::WeakValueValues<K, V
 ///     t.spawn(|| assert_eq!(notes.get(&Socket(80)), Some("http")));
 /// });
 /// ```
-pub type WeakKeyDictionary<K, V, S = RandomState> =
+pub type WeakKeyDictionary<K, V, S = DefaultHashBuilder> =
     crate::collections::key::WeakKeyDictionary<K, V, S, Sync>;
 
 /// The iterator of [`WeakKeyDictionary::items`] in the sync flavour.
@@ -340,7 +340,7 @@ pub type WeakKeys<K> = crate::collections::key::WeakKeys<K, Sync>;
 ///     t.spawn(|| assert!(peers.contains(&Peer(1))));
 /// });
 /// ```
-pub type WeakSet<T, S = RandomState> = crate::collections::set::WeakSet<T, S, Sync>;
+pub type WeakSet<T, S = DefaultHashBuilder> = crate::collections::set::WeakSet<T, S, Sync>;
 
 /// A queue that receives a value for each registered object's death, in
 /// the sync flavour: objects may die on any thread, and the queue may be

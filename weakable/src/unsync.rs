@@ -140,9 +140,9 @@
 //! std::thread::spawn(move || drop(w)); // error: `Obj<Widget, Unsync>` cannot be sent
 //! ```
 
-use std::collections::hash_map::RandomState;
-
+use crate::collections::DefaultHashBuilder;
 use crate::rt::flavor::Unsync;
+#[cfg(feature = "std")]
 use crate::traits::WeakRefable;
 
 #[cfg(feature = "std")]
@@ -424,7 +424,7 @@ where
 /// drop(doc);
 /// assert!(open.is_empty());
 /// ```
-pub type WeakValueDictionary<K, V, S = RandomState> =
+pub type WeakValueDictionary<K, V, S = DefaultHashBuilder> =
     crate::collections::value::WeakValueDictionary<K, V, S, Unsync>;
 
 /// The iterator of [`WeakValueDictionary::items`] in the unsync flavour.
@@ -457,7 +457,7 @@ pub type WeakValueValues<K, V> = crate::collections::value::WeakValueValues<K, V
 /// drop(w);
 /// assert!(styles.is_empty());
 /// ```
-pub type WeakKeyDictionary<K, V, S = RandomState> =
+pub type WeakKeyDictionary<K, V, S = DefaultHashBuilder> =
     crate::collections::key::WeakKeyDictionary<K, V, S, Unsync>;
 
 /// The iterator of [`WeakKeyDictionary::items`] in the unsync flavour.
@@ -494,7 +494,7 @@ pub type WeakKeys<K> = crate::collections::key::WeakKeys<K, Unsync>;
 /// drop(o);
 /// assert!(observers.is_empty());
 /// ```
-pub type WeakSet<T, S = RandomState> = crate::collections::set::WeakSet<T, S, Unsync>;
+pub type WeakSet<T, S = DefaultHashBuilder> = crate::collections::set::WeakSet<T, S, Unsync>;
 
 /// A queue that receives a value for each registered object's death, for
 /// one thread: Java's `ReferenceQueue`, JavaScript's

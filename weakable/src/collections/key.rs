@@ -1,9 +1,11 @@
 //! `WeakKeyDictionary<K, V>`: a map whose keys are held weakly.
 
+use alloc::vec::Vec;
+
+use crate::collections::DefaultHashBuilder;
 use core::fmt;
 use core::hash::{BuildHasher, Hash};
 use core::ops::{BitOr, BitOrAssign};
-use std::collections::hash_map::RandomState;
 
 use crate::core::table::{Candidate, EntryId, Put, SharedTable, Slot, TableEntry, WeakTable};
 use crate::obj::Obj;
@@ -151,11 +153,11 @@ impl<K: ?Sized, V, F: Flavor> Entry<K, V, F> {
 /// drop(w); // the dictionary did not keep it alive
 /// assert!(extra.is_empty());
 /// ```
-pub struct WeakKeyDictionary<K: ?Sized, V, S = RandomState, F: Flavor = Sync> {
+pub struct WeakKeyDictionary<K: ?Sized, V, S = DefaultHashBuilder, F: Flavor = Sync> {
     table: SharedTable<Entry<K, V, F>, S, F>,
 }
 
-impl<K: ?Sized, V, F: Flavor> WeakKeyDictionary<K, V, RandomState, F> {
+impl<K: ?Sized, V, F: Flavor> WeakKeyDictionary<K, V, DefaultHashBuilder, F> {
     /// An empty dictionary.
     ///
     /// # Examples
@@ -171,7 +173,7 @@ impl<K: ?Sized, V, F: Flavor> WeakKeyDictionary<K, V, RandomState, F> {
     /// ```
     #[must_use]
     pub fn new() -> Self {
-        Self::with_hasher(RandomState::new())
+        Self::with_hasher(DefaultHashBuilder::default())
     }
 }
 
@@ -181,7 +183,7 @@ impl<K: ?Sized, V, S, F: Flavor> WeakKeyDictionary<K, V, S, F> {
     /// # Examples
     ///
     /// ```
-    /// use std::collections::hash_map::RandomState;
+    /// use crate::collections::DefaultHashBuilder;
     /// use weakable::{WeakKeyDictionary, Weakable};
     ///
     /// #[derive(Weakable, PartialEq, Eq, Hash)]
@@ -456,7 +458,7 @@ impl<K: ?Sized, V, S, F: Flavor> WeakKeyDictionary<K, V, S, F> {
 
     /// Takes the entries out, as `(key ref, value)` pairs, for the owned
     /// iterators.
-    fn into_pairs(self) -> std::vec::IntoIter<(Ref<K, u64, F>, V)> {
+    fn into_pairs(self) -> alloc::vec::IntoIter<(Ref<K, u64, F>, V)> {
         let pairs: Vec<_> = self
             .table
             .take_all()
@@ -1094,7 +1096,7 @@ where
 /// ```
 #[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct WeakKeyItems<K: ?Sized, V, F: Flavor = Sync> {
-    entries: std::vec::IntoIter<(Ref<K, u64, F>, V)>,
+    entries: alloc::vec::IntoIter<(Ref<K, u64, F>, V)>,
 }
 
 impl<K: ?Sized, V, F: Flavor> Iterator for WeakKeyItems<K, V, F> {
@@ -1169,7 +1171,7 @@ snapshot_iterator!(WeakKeyValues<K, V, F>, [K: ?Sized, V, F: Flavor], |it| it.it
 /// assert!(it.next().is_none());
 /// ```
 pub struct WeakKeys<K: ?Sized, F: Flavor = Sync> {
-    refs: std::vec::IntoIter<Ref<K, u64, F>>,
+    refs: alloc::vec::IntoIter<Ref<K, u64, F>>,
 }
 
 impl<K: ?Sized, F: Flavor> Iterator for WeakKeys<K, F> {
@@ -1407,11 +1409,11 @@ mod tests {
         fn send<T: Send>() {}
         type Sync = crate::flavor::Sync;
         type E = super::Entry<Key, String, Sync>;
-        send::<crate::core::table::Evictor<E, std::collections::hash_map::RandomState, Sync>>();
+        send::<crate::core::table::Evictor<E, crate::collections::DefaultHashBuilder, Sync>>();
         send::<
             crate::core::table::Evictor<
                 super::Entry<Key, (), Sync>,
-                std::collections::hash_map::RandomState,
+                crate::collections::DefaultHashBuilder,
                 Sync,
             >,
         >();

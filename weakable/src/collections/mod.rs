@@ -19,6 +19,41 @@ macro_rules! snapshot_iterator {
     };
 }
 
+/// The collections' default `BuildHasher` (their `S` parameter), as
+/// hashbrown's `DefaultHashBuilder`: with std, [`RandomState`], seeded at
+/// random per collection, as `HashMap`'s.
+///
+/// Without std (the `std` feature off) there is no source of randomness,
+/// and the default is a SipHash with fixed keys: deterministic, so a
+/// program that hashes keys an attacker chooses should give each
+/// collection its own seeded hasher with `with_hasher`.
+///
+/// [`RandomState`]: std::hash::RandomState
+///
+/// # Examples
+///
+/// ```
+/// use weakable::{DefaultHashBuilder, Obj, WeakValueDictionary, Weakable};
+///
+/// #[derive(Weakable)]
+/// struct Image;
+///
+/// let d: WeakValueDictionary<&str, Image, DefaultHashBuilder> = WeakValueDictionary::new();
+/// let a = Obj::new(Image);
+/// d.insert("a", &a);
+/// assert!(d.contains_key("a"));
+/// ```
+#[cfg(feature = "std")]
+pub type DefaultHashBuilder = std::hash::RandomState;
+
+/// The collections' default `BuildHasher` (their `S` parameter): without
+/// std, which has no source of randomness, a SipHash with fixed keys
+/// (deterministic, so give a collection of keys an attacker chooses its
+/// own seeded hasher with `with_hasher`). With std, `RandomState`.
+#[cfg(not(feature = "std"))]
+#[allow(deprecated)] // `SipHasher`: the one keyed hash core offers
+pub type DefaultHashBuilder = core::hash::BuildHasherDefault<core::hash::SipHasher>;
+
 pub(crate) mod key;
 pub(crate) mod set;
 pub(crate) mod value;

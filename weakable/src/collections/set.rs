@@ -1,10 +1,12 @@
 //! `WeakSet<T>`: a set whose elements are held weakly.
 
+use alloc::vec::Vec;
+
+use crate::collections::DefaultHashBuilder;
 use core::borrow::Borrow;
 use core::fmt;
 use core::hash::{BuildHasher, Hash};
 use core::ops::{BitAnd, BitAndAssign, BitOr, BitOrAssign, BitXor, BitXorAssign, Sub, SubAssign};
-use std::collections::hash_map::RandomState;
 
 use super::key::{WeakKeyDictionary, WeakKeys};
 use crate::obj::Obj;
@@ -44,11 +46,11 @@ use crate::traits::WeakRefable;
 /// drop(l); // the set did not keep it alive
 /// assert!(listeners.is_empty());
 /// ```
-pub struct WeakSet<T: ?Sized, S = RandomState, F: Flavor = Sync> {
+pub struct WeakSet<T: ?Sized, S = DefaultHashBuilder, F: Flavor = Sync> {
     dict: WeakKeyDictionary<T, (), S, F>,
 }
 
-impl<T: ?Sized, F: Flavor> WeakSet<T, RandomState, F> {
+impl<T: ?Sized, F: Flavor> WeakSet<T, DefaultHashBuilder, F> {
     /// An empty set.
     ///
     /// # Examples
@@ -64,7 +66,7 @@ impl<T: ?Sized, F: Flavor> WeakSet<T, RandomState, F> {
     /// ```
     #[must_use]
     pub fn new() -> Self {
-        Self::with_hasher(RandomState::new())
+        Self::with_hasher(DefaultHashBuilder::default())
     }
 }
 
@@ -74,7 +76,7 @@ impl<T: ?Sized, S, F: Flavor> WeakSet<T, S, F> {
     /// # Examples
     ///
     /// ```
-    /// use std::collections::hash_map::RandomState;
+    /// use crate::collections::DefaultHashBuilder;
     /// use weakable::{WeakSet, Weakable};
     ///
     /// #[derive(Weakable, PartialEq, Eq, Hash)]

@@ -1,11 +1,14 @@
 //! `WeakValueDictionary<K, V>`: a map whose values are held weakly.
 
+use alloc::vec::Vec;
+
+use crate::collections::DefaultHashBuilder;
 use core::borrow::Borrow;
 use core::fmt;
 use core::hash::{BuildHasher, Hash};
 use core::ops::{BitOr, BitOrAssign};
-use std::collections::hash_map::RandomState;
 
+#[cfg(feature = "std")]
 use crate::core::claims::{Claimed, Claims};
 use crate::core::table::{Candidate, EntryId, Put, SharedTable, Slot, TableEntry, WeakTable};
 use crate::obj::Obj;
@@ -122,13 +125,14 @@ impl<K, V: ?Sized, F: Flavor> Clone for Entry<K, V, F> {
 /// assert!(cache.get("cat.png").is_none());
 /// assert!(cache.is_empty());
 /// ```
-pub struct WeakValueDictionary<K, V: ?Sized, S = RandomState, F: Flavor = Sync> {
+pub struct WeakValueDictionary<K, V: ?Sized, S = DefaultHashBuilder, F: Flavor = Sync> {
     table: SharedTable<Entry<K, V, F>, S, F>,
     /// The keys `get_or_insert_with` is making values for.
+    #[cfg(feature = "std")]
     claims: Claims<K, Obj<V, F>>,
 }
 
-impl<K, V: ?Sized, F: Flavor> WeakValueDictionary<K, V, RandomState, F> {
+impl<K, V: ?Sized, F: Flavor> WeakValueDictionary<K, V, DefaultHashBuilder, F> {
     /// An empty dictionary.
     ///
     /// # Examples
@@ -144,7 +148,7 @@ impl<K, V: ?Sized, F: Flavor> WeakValueDictionary<K, V, RandomState, F> {
     /// ```
     #[must_use]
     pub fn new() -> Self {
-        Self::with_hasher(RandomState::new())
+        Self::with_hasher(DefaultHashBuilder::default())
     }
 }
 
@@ -154,7 +158,7 @@ impl<K, V: ?Sized, S, F: Flavor> WeakValueDictionary<K, V, S, F> {
     /// # Examples
     ///
     /// ```
-    /// use std::collections::hash_map::RandomState;
+    /// use crate::collections::DefaultHashBuilder;
     /// use weakable::{WeakValueDictionary, Weakable};
     ///
     /// #[derive(Weakable)]
@@ -167,6 +171,7 @@ impl<K, V: ?Sized, S, F: Flavor> WeakValueDictionary<K, V, S, F> {
     pub fn with_hasher(hasher: S) -> Self {
         WeakValueDictionary {
             table: WeakTable::<_, _, F>::new_shared(hasher),
+            #[cfg(feature = "std")]
             claims: Claims::new(),
         }
     }
@@ -670,6 +675,10 @@ where
     /// assert!(textures.iter().all(|t| Obj::ptr_eq(t, &textures[0])));
     /// assert_eq!(textures[0].name, "grass.png");
     /// ```
+    ///
+    /// With the `std` feature only (callers wait for each other on a
+    /// condition variable).
+    #[cfg(feature = "std")]
     pub fn get_or_insert_with(&self, key: K, make: impl FnOnce() -> Obj<V, F>) -> Obj<V, F>
     where
         K: Clone,
@@ -936,7 +945,7 @@ where
 /// pairs from a snapshot.
 #[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct WeakValueItems<K, V: ?Sized, F: Flavor = Sync> {
-    entries: std::vec::IntoIter<Entry<K, V, F>>,
+    entries: alloc::vec::IntoIter<Entry<K, V, F>>,
 }
 
 impl<K: Clone, V: ?Sized, F: Flavor> Iterator for WeakValueItems<K, V, F> {
@@ -1012,7 +1021,7 @@ snapshot_iterator!(WeakValueKeys<K, V, F>, [K, V: ?Sized, F: Flavor], |it| it.it
 /// ```
 #[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct WeakValueValues<K, V: ?Sized, F: Flavor = Sync> {
-    entries: std::vec::IntoIter<Entry<K, V, F>>,
+    entries: alloc::vec::IntoIter<Entry<K, V, F>>,
 }
 
 impl<K, V: ?Sized, F: Flavor> Iterator for WeakValueValues<K, V, F> {
@@ -1049,7 +1058,7 @@ mod tests {
         fn send<T: Send>() {}
         type Sync = crate::flavor::Sync;
         type E = super::Entry<String, Val, Sync>;
-        send::<crate::core::table::Evictor<E, std::collections::hash_map::RandomState, Sync>>();
+        send::<crate::core::table::Evictor<E, crate::collections::DefaultHashBuilder, Sync>>();
     }
 
     #[test]

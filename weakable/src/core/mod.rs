@@ -19,6 +19,7 @@
 //! The primitives all of it is built from (atomics, cells, the table lock,
 //! parking) come from `crate::rt`.
 
+#[cfg(feature = "std")]
 pub(crate) mod claims;
 pub(crate) mod death;
 pub(crate) mod first_inline;

@@ -109,10 +109,8 @@ pub(crate) fn seeded_hasher() -> &'static std::hash::RandomState {
 
 /// See the std version.
 #[cfg(not(feature = "std"))]
-pub(crate) fn seeded_hasher() -> &'static impl core::hash::BuildHasher {
-    #[allow(deprecated)] // the one SipHash core offers
-    static HASHER: core::hash::BuildHasherDefault<core::hash::SipHasher> =
-        core::hash::BuildHasherDefault::new();
+pub(crate) fn seeded_hasher() -> &'static crate::collections::DefaultHashBuilder {
+    static HASHER: crate::collections::DefaultHashBuilder = core::hash::BuildHasherDefault::new();
     &HASHER
 }
 

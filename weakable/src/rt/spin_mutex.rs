@@ -8,7 +8,8 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::rt::spin_wait;
 
-pub(crate) struct Mutex<T> {
+#[allow(unreachable_pub)]
+pub struct Mutex<T> {
     locked: AtomicBool,
     value: UnsafeCell<T>,
 }
@@ -20,7 +21,8 @@ pub(crate) struct Mutex<T> {
 unsafe impl<T: Send> Sync for Mutex<T> {}
 
 /// The lock of a [`Mutex`], held until dropped.
-pub(crate) struct MutexGuard<'a, T> {
+#[allow(unreachable_pub)]
+pub struct MutexGuard<'a, T> {
     mutex: &'a Mutex<T>,
 }
 

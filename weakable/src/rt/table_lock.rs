@@ -57,6 +57,7 @@ const LOCKED: usize = 1;
 /// the queue before letting go.
 const QUEUED: usize = 2;
 /// A thread sleeps (or is about to) on `unparked`, waiting for the table.
+#[cfg_attr(not(feature = "std"), allow(dead_code))] // nobody parks without std
 const PARKED: usize = 4;
 
 /// How many rounds of [`spin_wait`] a waiter spends before it parks (none
