@@ -26,6 +26,7 @@ fn message(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_default()
 }
 
+#[cfg(feature = "std")]
 #[test]
 fn get_or_insert_with_makes_once_per_lifetime_of_the_value() {
     let d: WeakValueDictionary<String, Tex> = WeakValueDictionary::new();
@@ -56,6 +57,7 @@ fn get_or_insert_with_makes_once_per_lifetime_of_the_value() {
     assert_eq!(made.get(), 2);
 }
 
+#[cfg(feature = "std")]
 #[test]
 fn a_panicking_factory_leaves_the_key_to_the_next_caller() {
     let d: WeakValueDictionary<&str, Tex> = WeakValueDictionary::new();
@@ -69,6 +71,7 @@ fn a_panicking_factory_leaves_the_key_to_the_next_caller() {
     assert!(Obj::ptr_eq(&d.get("k").unwrap(), &t));
 }
 
+#[cfg(feature = "std")]
 #[test]
 fn a_factory_may_use_the_dictionary_for_other_keys() {
     let d: WeakValueDictionary<&str, Tex> = WeakValueDictionary::new();
@@ -93,6 +96,7 @@ fn a_factory_may_use_the_dictionary_for_other_keys() {
     assert_eq!(keys, ["kept", "part a", "part b", "whole"]);
 }
 
+#[cfg(feature = "std")]
 #[test]
 fn a_factory_asking_for_its_own_key_panics_and_the_key_stays_usable() {
     let d: WeakValueDictionary<u8, Tex> = WeakValueDictionary::new();
@@ -108,6 +112,7 @@ fn a_factory_asking_for_its_own_key_panics_and_the_key_stays_usable() {
     assert_eq!(d.get_or_insert_with(1, || Obj::new(Tex(2))).0, 2);
 }
 
+#[cfg(feature = "std")]
 #[test]
 fn an_insert_while_the_factory_runs_wins() {
     let d: WeakValueDictionary<u8, Tex> = WeakValueDictionary::new();
@@ -353,6 +358,7 @@ super::sync_only! {
     use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
     use std::sync::{Arc, Barrier};
 
+    #[cfg(feature = "std")]
     #[test]
     fn racing_callers_of_one_key_run_the_factory_once() {
         let threads = 8;
@@ -380,6 +386,7 @@ super::sync_only! {
         }
     }
 
+    #[cfg(feature = "std")]
     #[test]
     fn waiters_of_a_panicking_factory_make_the_value_themselves() {
         let threads = 4;
@@ -412,6 +419,7 @@ super::sync_only! {
         assert_eq!(attempts.load(SeqCst), 2, "the factory ran once more");
     }
 
+    #[cfg(feature = "std")]
     #[test]
     fn a_factory_is_not_held_up_by_another_keys_factory() {
         let d: Arc<WeakValueDictionary<u8, Tex>> = Arc::default();

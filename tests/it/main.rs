@@ -19,11 +19,18 @@ use {keep_items, skip_items};
 /// The suites that run in both flavours: each is one file, compiled once
 /// in `sync` and once in `unsync`, naming the handles through
 /// `super::flavour` (`weakable::sync` or `weakable::unsync`).
+#[cfg(feature = "std")]
 mod sync;
 mod unsync;
 
+// The sync flavour's own suites, and what needs weakable's std.
+#[cfg(feature = "std")]
 mod death_as_data;
+#[cfg(feature = "std")]
 mod finalizer_hostile;
+#[cfg(feature = "std")]
 mod hostile_keys;
+#[cfg(feature = "std")]
 mod stress;
+#[cfg(feature = "std")]
 mod unraisable_hook;

@@ -285,6 +285,8 @@ mod weak_method_test_case {
     }
 }
 
+// Finalizers need weakable's std (their registry is for the exit).
+#[cfg(feature = "std")]
 mod finalize_test_case {
     use std::io::Write;
     use std::process::Command;
@@ -313,6 +315,7 @@ mod finalize_test_case {
         x + y + z
     }
 
+    #[cfg(feature = "std")]
     #[test]
     fn test_finalize() {
         let add = add as Add;
@@ -362,6 +365,7 @@ mod finalize_test_case {
         assert_eq!(*res(), [199]);
     }
 
+    #[cfg(feature = "std")]
     #[test]
     fn test_order() {
         let a = Obj::new(A);
@@ -406,6 +410,7 @@ mod finalize_test_case {
         assert_eq!(*res.lock().unwrap(), expected);
     }
 
+    #[cfg(feature = "std")]
     #[test]
     fn test_all_freed() {
         // CPython takes weak refs to the callback and to the finalizer; here
@@ -446,6 +451,7 @@ mod finalize_test_case {
 
     /// `run_in_child`: the child process of `test_atexit`, the test binary
     /// run again with [`CHILD`] set; otherwise it does nothing.
+    #[cfg(feature = "std")]
     #[test]
     fn atexit_child() {
         let Ok(mode) = std::env::var(CHILD) else {
@@ -481,6 +487,7 @@ mod finalize_test_case {
     /// In the unsync flavour, "exit" is the end of the thread that made the
     /// finalizers, libtest's thread for `atexit_child`: it returns, or it
     /// calls `std::process::exit`, which destroys its thread-locals (glibc).
+    #[cfg(feature = "std")]
     #[test]
     #[cfg_attr(miri, ignore = "runs a child process")]
     fn test_atexit() {
@@ -524,16 +531,21 @@ mod finalize_test_case {
 }
 
 /// weakable's own tests of `WeakMethod` and `finalize`, beyond CPython's.
+// Without std the imports only the finalizers' tests use are unused.
+#[cfg_attr(not(feature = "std"), allow(unused_imports))]
 mod weakable_extras {
     use std::sync::mpsc;
     use std::sync::{Arc, Mutex};
 
-    use super::super::flavour::{finalize, Finalizer, Obj, Ref, WeakMethod};
+    #[cfg(feature = "std")]
+    use super::super::flavour::{finalize, Finalizer};
+    use super::super::flavour::{Obj, Ref, WeakMethod};
     use weakable::{Func, Weakable};
     use weakable_tests::{CaptureUnraisable, DropCounter, Report};
 
     use super::Object;
 
+    #[cfg(feature = "std")]
     #[derive(Weakable)]
     struct Image;
 
@@ -545,6 +557,7 @@ mod weakable_extras {
         &rest[..end]
     }
 
+    #[cfg(feature = "std")]
     #[test]
     fn finalizer_debug_is_cpythons_repr() {
         let img = Obj::new(Image);
@@ -586,6 +599,7 @@ mod weakable_extras {
         );
     }
 
+    #[cfg(feature = "std")]
     #[test]
     fn a_panicking_finalizer_is_reported_and_the_rest_still_run() {
         let capture = CaptureUnraisable::start();
@@ -607,6 +621,7 @@ mod weakable_extras {
         );
     }
 
+    #[cfg(feature = "std")]
     #[test]
     fn call_lets_a_panic_through_and_the_finalizer_is_dead() {
         let img = Obj::new(Image);
@@ -617,6 +632,7 @@ mod weakable_extras {
         drop(img); // nothing runs again
     }
 
+    #[cfg(feature = "std")]
     #[test]
     fn finalizers_run_with_the_objects_other_callbacks_newest_first() {
         let img = Obj::new(Image);
@@ -631,6 +647,7 @@ mod weakable_extras {
         assert_eq!(*log.lock().unwrap(), ["ref 3", "finalizer", "ref 1"]);
     }
 
+    #[cfg(feature = "std")]
     #[test]
     fn a_finalizer_owning_its_object_keeps_it_alive_until_detached() {
         let img = Obj::new(Image);
@@ -646,6 +663,7 @@ mod weakable_extras {
         assert_eq!(drops.count(), 1);
     }
 
+    #[cfg(feature = "std")]
     #[test]
     fn atexit_flag() {
         let img = Obj::new(Image);
@@ -661,6 +679,7 @@ mod weakable_extras {
         assert!(!f.atexit());
     }
 
+    #[cfg(feature = "std")]
     #[test]
     fn a_finalizer_handle_can_be_stored_with_a_boxed_function() {
         type Boxed = Box<dyn FnOnce(u32) -> u32 + Send>;
@@ -674,6 +693,7 @@ mod weakable_extras {
     }
 
     super::super::sync_only! {
+        #[cfg(feature = "std")]
         #[test]
         fn a_finalizer_runs_on_the_thread_where_its_object_dies() {
             let img = Obj::new(Image);
@@ -694,6 +714,7 @@ mod weakable_extras {
     }
 
     super::super::sync_only! {
+        #[cfg(feature = "std")]
         #[test]
         fn racing_call_detach_and_death_run_it_at_most_once() {
             for _ in 0..weakable_tests::scaled(200, 5) {
@@ -722,6 +743,7 @@ mod weakable_extras {
         }
     }
 
+    #[cfg(feature = "std")]
     #[test]
     fn a_panicking_weak_method_callback_is_reported() {
         let capture = CaptureUnraisable::start();
@@ -794,12 +816,15 @@ mod weakable_extras {
 // The unsync flavour's own: callbacks, finalizers and function objects that
 // are not `Send` (they capture an `Rc`), views, and finalizers at exit.
 super::unsync_only! {
+    #[cfg_attr(not(feature = "std"), allow(unused_imports))]
     mod unsync_extras {
         use std::cell::{Cell, RefCell};
         use std::rc::Rc;
         use std::sync::mpsc;
 
-        use super::super::flavour::{finalize, Obj, Ref, WeakMethod};
+        #[cfg(feature = "std")]
+        use super::super::flavour::finalize;
+        use super::super::flavour::{Obj, Ref, WeakMethod};
         use weakable::{weakable_dyn, Call, Func, Weakable};
         use weakable_tests::DropCounter;
 
@@ -852,6 +877,7 @@ super::unsync_only! {
             assert!(m.upgrade().is_none() && !m.has_callback());
         }
 
+        #[cfg(feature = "std")]
         #[test]
         fn a_finalizer_may_capture_and_take_rcs() {
             let log: Rc<RefCell<Vec<Rc<str>>>> = Rc::default();
@@ -905,6 +931,7 @@ super::unsync_only! {
         /// those with `atexit` set run then, newest first, and one created
         /// meanwhile runs next (CPython's `test_atexit`); the others die
         /// without running, their function and arguments dropped.
+        #[cfg(feature = "std")]
         #[test]
         fn finalizers_run_at_their_threads_exit() {
             let (tx, rx) = mpsc::channel();
@@ -943,6 +970,7 @@ super::unsync_only! {
 
         /// A finalizer whose object dies before its thread ends runs then,
         /// and not again at the thread's exit.
+        #[cfg(feature = "std")]
         #[test]
         fn a_finalizer_run_at_death_does_not_run_at_exit() {
             let (tx, rx) = mpsc::channel();
@@ -963,12 +991,15 @@ super::unsync_only! {
 // Issue 15: handlers taking their event by reference (`ByRef`), and
 // finalizers without arguments whose handle names no closure
 // (`finalize_with`, `Finalizer<T>`).
+#[cfg_attr(not(feature = "std"), allow(unused_imports))]
 mod by_reference_and_without_arguments {
     use std::collections::HashSet;
     use std::sync::atomic::{AtomicU32, Ordering};
     use std::sync::Mutex;
 
-    use super::super::flavour::{finalize, finalize_with, Finalizer, FinalizerFn, Obj, WeakMethod};
+    #[cfg(feature = "std")]
+    use super::super::flavour::{finalize, finalize_with, Finalizer, FinalizerFn};
+    use super::super::flavour::{Obj, WeakMethod};
     use super::super::Shared;
     use weakable::{ByRef, Func, Weakable};
     use weakable_tests::DropCounter;
@@ -1152,6 +1183,7 @@ mod by_reference_and_without_arguments {
         assert!(handlers.lock().unwrap().is_empty());
     }
 
+    #[cfg(feature = "std")]
     #[test]
     fn a_finalizer_without_arguments_runs_once() {
         let w = Widget::new();
@@ -1176,6 +1208,7 @@ mod by_reference_and_without_arguments {
 
     /// A struct keeps its own finalizer in a field whose type names no
     /// closure: `Finalizer<Conn>`, the flavour's defaults.
+    #[cfg(feature = "std")]
     #[derive(Weakable)]
     struct Conn {
         id: u32,
@@ -1183,6 +1216,7 @@ mod by_reference_and_without_arguments {
         close_count: Mutex<Option<Finalizer<Conn, FinalizerFn<usize>>>>,
     }
 
+    #[cfg(feature = "std")]
     fn open(id: u32, closed: &Shared<Mutex<Vec<u32>>>) -> Obj<Conn> {
         let conn = Obj::new(Conn {
             id,
@@ -1198,6 +1232,7 @@ mod by_reference_and_without_arguments {
         conn
     }
 
+    #[cfg(feature = "std")]
     #[test]
     fn a_finalizer_is_stored_in_a_struct_field() {
         let closed = Shared::new(Mutex::new(Vec::new()));
@@ -1218,6 +1253,7 @@ mod by_reference_and_without_arguments {
         assert_eq!(*closed.lock().unwrap(), [2, 1, 3]);
     }
 
+    #[cfg(feature = "std")]
     #[test]
     fn boxed_and_unboxed_finalizers_run_together_newest_first() {
         let w = Widget::new();
@@ -1235,6 +1271,7 @@ mod by_reference_and_without_arguments {
         assert_eq!(*order.lock().unwrap(), ["boxed", "plain"]);
     }
 
+    #[cfg(feature = "std")]
     #[test]
     fn a_detached_or_dead_boxed_finalizer_drops_its_closure_once() {
         let drops = DropCounter::new();
@@ -1254,6 +1291,7 @@ mod by_reference_and_without_arguments {
     super::super::unsync_only! {
         /// The unsync flavour's exit is its thread's end: a boxed finalizer
         /// with `atexit` set runs then too, and may hold an `Rc`.
+        #[cfg(feature = "std")]
         #[test]
         fn a_boxed_finalizer_runs_at_its_threads_exit() {
             let (tx, rx) = std::sync::mpsc::channel();

@@ -1508,6 +1508,7 @@ mod module_test_case {
     /// `test_names`: Python checks the public types' module and names; here,
     /// that `use weakable::*` brings every name the SPEC promises, with the
     /// shapes it promises (this test is its compiling).
+    #[cfg(feature = "std")]
     #[test]
     fn test_names() {
         #[allow(unused_imports)]

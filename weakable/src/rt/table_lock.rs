@@ -380,6 +380,7 @@ mod tests {
         assert!(unsafe { lock.unlock_unless_queued() });
     }
 
+    #[cfg(feature = "std")] // parking; without std waiters spin
     #[test]
     fn excludes_and_wakes_parked_waiters() {
         let threads = 4;
