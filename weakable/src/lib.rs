@@ -446,6 +446,32 @@
 //! generic over the flavour names [`flavor::Obj<T, F>`](flavor::Obj) with
 //! `F: Flavor`.
 //!
+//! # `no_std`
+//!
+//! With `default-features = false` the crate needs only `alloc` (and
+//! pointer-sized atomics): `cargo build -p weakable --no-default-features
+//! --target thumbv7em-none-eabihf` builds, and CI runs the unsync suites
+//! without std on the host. What you get and what you do not:
+//!
+//! | | without std |
+//! |---|---|
+//! | both flavours, `Obj`, `Ref`, `Proxy`, `AnyRef`, views, `weakable_dyn!` | yes (the sync flavour's locks spin instead of parking a thread) |
+//! | death callbacks, `getweakrefcount`/`getweakrefs` | yes |
+//! | the weak collections | yes; their default hasher ([`DefaultHashBuilder`]) is a SipHash with fixed keys (no source of randomness), so pass a seeded `BuildHasher` to `with_hasher` for keys an attacker chooses |
+//! | `WeakMethod`, `BoundMethod`, `Func` | yes |
+//! | [`Ref::dead`](flavor::Ref::dead), [`DeathQueue`]'s `register`, `try_recv`, `recv_async` | yes |
+//! | `DeathQueue::recv`, `recv_timeout` (blocking) | no: nothing to put a thread to sleep with |
+//! | `WeakValueDictionary::get_or_insert_with` | no: its waiters sleep on a condition variable |
+//! | `finalize`, `Finalizer` | no: their registry keeps a finalizer alive for the exit, a thread-local in the unsync flavour |
+//! | a panicking callback, or a value's `Drop` panicking during a death | **aborts** the process (core cannot catch a panic), where std reports it to the unraisable hook and carries on; the hook can still be set, and is never called |
+//! | deaths nested past 100 | not postponed (the depth is per thread, a thread-local): a deep chain recurses as `Rc`'s drops do |
+//! | a sync `WeakKeyDictionary` used from inside its own `get_with` or `retain` closure | waits for ever (with std it panics, saying so: std can tell the holder's own thread from another, with a thread-local) |
+//! | `Weakable` for `HashMap`, `HashSet`, `Mutex`, `RwLock`, `PathBuf`, `OsString` | no (std types); `String`, `Vec`, `Box`, `RefCell`, the `alloc` collections: yes |
+//!
+//! On a target without 64-bit atomics a ref's cached hash is a word (the
+//! hash truncated): [`Ref::try_hash`](flavor::Ref::try_hash) gives 32-bit
+//! values there.
+//!
 //! # Comparison with `std::sync::Weak`
 //!
 //! `Ref::upgrade` is the same compare-and-swap as `Weak::upgrade`. What
@@ -587,7 +613,7 @@
 //! - **Exit handlers.** Finalizers run at exit when `main` returns or
 //!   [`std::process::exit`] is called, not when the process aborts or is
 //!   killed.
-//! - **`std` is required** (threads, locks and the exit handler).
+//! - **Without std, less.** See [`no_std`](#no_std).
 //!
 //! # Soundness
 //!
