@@ -59,6 +59,8 @@ use crate::traits::WeakRefable;
 /// Registers `f(args)` to run when `obj` dies, Python's
 /// `weakref.finalize(obj, f, *args)`.
 ///
+/// Needs the `std` feature (on by default; see the crate docs, `no_std`).
+///
 /// The finalizer runs at most once: when `obj` dies (its last [`Obj`] is
 /// dropped), when [`call`](Finalizer::call) is called, or at exit if
 /// [`atexit`](Finalizer::atexit) is still set (the default), whichever comes
@@ -234,6 +236,8 @@ where
 }
 
 /// A handle to a finalizer registered by [`finalize()`], Python's
+///
+/// Needs the `std` feature (on by default; see the crate docs, `no_std`).
 /// `weakref.finalize` object.
 ///
 /// Clones share one finalizer, and every method takes `&self`. Dropping the
