@@ -236,9 +236,9 @@ where
 }
 
 /// A handle to a finalizer registered by [`finalize()`], Python's
+/// `weakref.finalize` object.
 ///
 /// Needs the `std` feature (on by default; see the crate docs, `no_std`).
-/// `weakref.finalize` object.
 ///
 /// Clones share one finalizer, and every method takes `&self`. Dropping the
 /// handles does not cancel it; [`detach`](Finalizer::detach) does. The type
