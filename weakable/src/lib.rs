@@ -115,36 +115,36 @@
 //! ## Parent and child back-pointers
 //!
 //! Children hold a [`Ref`] to their parent, so the tree has no strong
-//! cycle: dropping the root frees everything.
+//! cycle: dropping the root frees everything. [`Obj::new_cyclic`] gives a
+//! node its own ref while it is built (as `Arc::new_cyclic`), so it can
+//! make children that point back at it; the root's parent is
+//! `Ref::default()`, which never upgrades (`Weak::new()`), so no field
+//! needs an `Option` or a lock.
 //!
 //! ```
-//! use std::sync::Mutex;
 //! use weakable::{Obj, Ref, Weakable};
 //!
 //! #[derive(Weakable)]
 //! struct Node {
 //!     name: String,
-//!     parent: Mutex<Option<Ref<Node>>>,
-//!     children: Mutex<Vec<Obj<Node>>>,
+//!     parent: Ref<Node>,
+//!     children: Vec<Obj<Node>>,
 //! }
 //!
-//! fn node(name: &str) -> Obj<Node> {
-//!     Obj::new(Node {
+//! fn node(name: &str, parent: &Ref<Node>, leaves: &[&str]) -> Obj<Node> {
+//!     Obj::new_cyclic(|me: &Ref<Node>| Node {
 //!         name: name.into(),
-//!         parent: Mutex::new(None),
-//!         children: Mutex::new(Vec::new()),
+//!         parent: parent.clone(),
+//!         children: leaves.iter().map(|leaf| node(leaf, me, &[])).collect(),
 //!     })
 //! }
 //!
-//! let root = node("root");
-//! let leaf = node("leaf");
-//! *leaf.parent.lock().unwrap() = Some(Ref::new(&root));
-//! root.children.lock().unwrap().push(leaf.clone());
-//!
-//! let parent = leaf.parent.lock().unwrap().as_ref().and_then(Ref::upgrade);
-//! assert_eq!(parent.unwrap().name, "root");
+//! let root = node("root", &Ref::default(), &["a", "b"]);
+//! let leaf = root.children[1].clone();
+//! assert_eq!(leaf.parent.upgrade().unwrap().name, "root");
+//! assert!(root.parent.upgrade().is_none()); // the root has no parent
 //! drop(root);
-//! assert!(leaf.parent.lock().unwrap().as_ref().unwrap().upgrade().is_none());
+//! assert!(leaf.parent.upgrade().is_none()); // gone: no cycle kept it
 //! ```
 //!
 //! ## Observers told of a death
@@ -246,6 +246,26 @@
 //! drop(printer);
 //! assert_eq!(listeners.len(), 1);
 //! assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+//! ```
+//!
+//! A set of one concrete type gets the same from the derive:
+//! `#[weakable(identity)]` makes `==` and `Hash` the object's identity, so
+//! two listeners with equal fields stay two:
+//!
+//! ```
+//! use weakable::{Obj, WeakSet, Weakable};
+//!
+//! #[derive(Weakable)]
+//! #[weakable(identity)]
+//! struct Tab {
+//!     title: &'static str,
+//! }
+//!
+//! let (a, b) = (Obj::new(Tab { title: "new" }), Obj::new(Tab { title: "new" }));
+//! let open: WeakSet<Tab> = [a.clone(), b.clone()].into_iter().collect();
+//! assert_eq!(open.len(), 2);
+//! drop(a);
+//! assert!(open.contains(&b) && open.len() == 1);
 //! ```
 //!
 //! ## Deaths received on the UI thread: a death queue

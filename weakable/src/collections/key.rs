@@ -123,7 +123,8 @@ impl<K: ?Sized, V, F: Flavor> Entry<K, V, F> {
 /// assert_eq!(d.len(), 1);
 /// ```
 ///
-/// Keys are hashed with `S`, by default std's DoS-resistant `RandomState`.
+/// Keys are hashed with `S`, by default [`DefaultHashBuilder`](crate::DefaultHashBuilder):
+/// std's DoS-resistant `RandomState` (a fixed-key hash without std).
 ///
 /// # Cost
 ///
@@ -183,7 +184,7 @@ impl<K: ?Sized, V, S, F: Flavor> WeakKeyDictionary<K, V, S, F> {
     /// # Examples
     ///
     /// ```
-    /// use crate::collections::DefaultHashBuilder;
+    /// use std::collections::hash_map::RandomState;
     /// use weakable::{WeakKeyDictionary, Weakable};
     ///
     /// #[derive(Weakable, PartialEq, Eq, Hash)]

@@ -76,7 +76,7 @@ impl<T: ?Sized, S, F: Flavor> WeakSet<T, S, F> {
     /// # Examples
     ///
     /// ```
-    /// use crate::collections::DefaultHashBuilder;
+    /// use std::collections::hash_map::RandomState;
     /// use weakable::{WeakSet, Weakable};
     ///
     /// #[derive(Weakable, PartialEq, Eq, Hash)]

@@ -83,7 +83,8 @@ impl<K, V: ?Sized, F: Flavor> Clone for Entry<K, V, F> {
 ///   is still alive when reached, never a dead one, never panics and never
 ///   blocks other users. Entries inserted after it started are not yielded.
 ///
-/// Keys are hashed with `S`, by default std's DoS-resistant `RandomState`.
+/// Keys are hashed with `S`, by default [`DefaultHashBuilder`](crate::DefaultHashBuilder):
+/// std's DoS-resistant `RandomState` (a fixed-key hash without std).
 /// They are `'static`: a value's death, which may be postponed past the
 /// `drop` that caused it (see [`Obj`'s docs](Obj#values-are-static)), drops
 /// its entry's key.
@@ -158,7 +159,7 @@ impl<K, V: ?Sized, S, F: Flavor> WeakValueDictionary<K, V, S, F> {
     /// # Examples
     ///
     /// ```
-    /// use crate::collections::DefaultHashBuilder;
+    /// use std::collections::hash_map::RandomState;
     /// use weakable::{WeakValueDictionary, Weakable};
     ///
     /// #[derive(Weakable)]
