@@ -558,7 +558,8 @@ impl<E: TableEntry, S, F: Flavor> WeakTable<E, S, F> {
             if let Some(dead) = table.remove(hash, EntryId(node.ptr())) {
                 table.graveyard.push(dead);
             }
-            table.holds.push(node);
+            // `node`, a parameter, is dropped after `table`, a local: our
+            // hold is let go after unlocking.
             return;
         }
         self.pending.lock().push(Eviction {
@@ -568,8 +569,11 @@ impl<E: TableEntry, S, F: Flavor> WeakTable<E, S, F> {
         });
         if self.table.flag_queued_or_lock() {
             // Let go meanwhile, and now ours: so is the queue.
+            // Declared before the guard: the holds are let go after
+            // unlocking.
+            let mut holds = Vec::new();
             // SAFETY: `flag_queued_or_lock` has just taken the lock.
-            unsafe { TableGuard::new(self) }.drain_queued();
+            unsafe { TableGuard::new(self) }.drain_queued(&mut holds);
         }
     }
 
@@ -592,8 +596,6 @@ pub(crate) struct TableGuard<'a, E: TableEntry, S, F: Flavor> {
     shared: &'a WeakTable<E, S, F>,
     /// Removed entries, dropped after unlocking (their drops run user code).
     pub(crate) graveyard: FirstInline<E>,
-    /// The queued evictions' holds on their nodes, let go after unlocking.
-    holds: FirstInline<DetachedHandle<F>>,
 }
 
 impl<'a, E: TableEntry, S, F: Flavor> TableGuard<'a, E, S, F> {
@@ -607,18 +609,34 @@ impl<'a, E: TableEntry, S, F: Flavor> TableGuard<'a, E, S, F> {
         TableGuard {
             shared,
             graveyard: FirstInline::new(),
-            holds: FirstInline::new(),
         }
     }
 
+    /// Applies the evictions queued while the table was held, until the
+    /// unlock succeeds; returns their holds on their nodes, to let go of
+    /// after unlocking. Off the lookups' path: their guard carries no
+    /// list of holds.
     #[cold]
     #[inline(never)]
-    fn drain_queued(&mut self) {
+    fn drain_queued_and_unlock(&mut self) -> Vec<DetachedHandle<F>> {
+        let mut holds = Vec::new();
+        loop {
+            self.drain_queued(&mut holds);
+            // SAFETY: the guard holds the lock; once the unlock succeeds,
+            // the table is not touched again.
+            if unsafe { self.shared.table.unlock_unless_queued() } {
+                return holds;
+            }
+        }
+    }
+
+    /// Applies the evictions queued now, putting their holds in `holds`.
+    fn drain_queued(&mut self, holds: &mut Vec<DetachedHandle<F>>) {
         for Eviction { hash, node, .. } in self.shared.take_pending() {
             if let Some(dead) = self.remove(hash, EntryId(node.ptr())) {
                 self.graveyard.push(dead);
             }
-            self.holds.push(node);
+            holds.push(node);
         }
     }
 }
@@ -644,19 +662,21 @@ impl<E: TableEntry, S, F: Flavor> DerefMut for TableGuard<'_, E, S, F> {
 }
 
 impl<E: TableEntry, S, F: Flavor> Drop for TableGuard<'_, E, S, F> {
+    #[inline]
     fn drop(&mut self) {
+        // Declared before the graveyard is emptied, so dropped after it
+        // (and still dropped if dropping it panics).
+        let mut holds = Vec::new();
         // SAFETY: the guard holds the lock; once the unlock succeeds, the
         // table is not touched again.
-        while !unsafe { self.shared.table.unlock_unless_queued() } {
-            self.drain_queued();
+        if !unsafe { self.shared.table.unlock_unless_queued() } {
+            holds = self.drain_queued_and_unlock();
         }
         // Dropping removed entries may kill more referents, whose evictions
         // then find the table free, or flag its next holder.
         if !self.graveyard.is_empty() {
             drop(core::mem::replace(&mut self.graveyard, FirstInline::new()));
         }
-        if !self.holds.is_empty() {
-            drop(core::mem::replace(&mut self.holds, FirstInline::new()));
-        }
+        drop(holds);
     }
 }
