@@ -125,6 +125,8 @@ impl<K: ?Sized, V, F: Flavor> Entry<K, V, F> {
 ///
 /// Keys are hashed with `S`, by default [`DefaultHashBuilder`](crate::DefaultHashBuilder):
 /// std's DoS-resistant `RandomState` (a fixed-key hash without std).
+/// Values are `'static`: a key's death drops its value, whenever that
+/// comes (even after the dictionary was leaked with `mem::forget`).
 ///
 /// # Cost
 ///
@@ -696,7 +698,10 @@ where
 impl<K, V, S, F: Flavor> WeakKeyDictionary<K, V, S, F>
 where
     K: ?Sized + Hash + Eq + WeakRefable + Shareable<F>,
-    V: Shareable<F>,
+    // 'static: a key's death drops its value, and nothing ties when that
+    // happens to a borrow the value holds (a dictionary leaked with
+    // `mem::forget` still evicts).
+    V: Shareable<F> + 'static,
     S: BuildHasher + Shareable<F>,
 {
     /// Maps `key` to `value` without keeping `key` alive, Python's
@@ -802,7 +807,7 @@ impl<K: ?Sized, V, S: Default, F: Flavor> Default for WeakKeyDictionary<K, V, S,
 impl<K, V, S, F: Flavor> Clone for WeakKeyDictionary<K, V, S, F>
 where
     K: ?Sized + Hash + Eq + WeakRefable + Shareable<F>,
-    V: Clone + Shareable<F>,
+    V: Clone + Shareable<F> + 'static,
     S: BuildHasher + Clone + Shareable<F>,
 {
     /// A new dictionary with the same live entries: Python's `copy()`.
@@ -878,7 +883,7 @@ where
 impl<'a, K, V, S, F: Flavor> Extend<(&'a Obj<K, F>, V)> for WeakKeyDictionary<K, V, S, F>
 where
     K: ?Sized + Hash + Eq + WeakRefable + Shareable<F> + 'a,
-    V: Shareable<F>,
+    V: Shareable<F> + 'static,
     S: BuildHasher + Shareable<F>,
 {
     fn extend<I: IntoIterator<Item = (&'a Obj<K, F>, V)>>(&mut self, pairs: I) {
@@ -889,7 +894,7 @@ where
 impl<'a, K, V, S, F: Flavor> FromIterator<(&'a Obj<K, F>, V)> for WeakKeyDictionary<K, V, S, F>
 where
     K: ?Sized + Hash + Eq + WeakRefable + Shareable<F> + 'a,
-    V: Shareable<F>,
+    V: Shareable<F> + 'static,
     S: BuildHasher + Default + Shareable<F>,
 {
     /// A dictionary of the pairs (Python's `WeakKeyDictionary(dict)`).
@@ -916,7 +921,7 @@ where
 impl<K, V, S, F: Flavor> Extend<(Obj<K, F>, V)> for WeakKeyDictionary<K, V, S, F>
 where
     K: ?Sized + Hash + Eq + WeakRefable + Shareable<F>,
-    V: Shareable<F>,
+    V: Shareable<F> + 'static,
     S: BuildHasher + Shareable<F>,
 {
     /// Inserts every pair; later pairs win. The dictionary does not keep
@@ -946,7 +951,7 @@ where
 impl<K, V, S, F: Flavor> FromIterator<(Obj<K, F>, V)> for WeakKeyDictionary<K, V, S, F>
 where
     K: ?Sized + Hash + Eq + WeakRefable + Shareable<F>,
-    V: Shareable<F>,
+    V: Shareable<F> + 'static,
     S: BuildHasher + Default + Shareable<F>,
 {
     /// A dictionary of the pairs (the keys it does not keep alive: see
@@ -1014,7 +1019,7 @@ impl<K: ?Sized, V: Clone, S, F: Flavor> IntoIterator for &WeakKeyDictionary<K, V
 impl<K, V, S, F: Flavor> BitOr for &WeakKeyDictionary<K, V, S, F>
 where
     K: ?Sized + Hash + Eq + WeakRefable + Shareable<F>,
-    V: Clone + Shareable<F>,
+    V: Clone + Shareable<F> + 'static,
     S: BuildHasher + Clone + Shareable<F>,
 {
     type Output = WeakKeyDictionary<K, V, S, F>;
@@ -1051,7 +1056,7 @@ impl<K, V, S, F: Flavor> BitOrAssign<&WeakKeyDictionary<K, V, S, F>>
     for WeakKeyDictionary<K, V, S, F>
 where
     K: ?Sized + Hash + Eq + WeakRefable + Shareable<F>,
-    V: Clone + Shareable<F>,
+    V: Clone + Shareable<F> + 'static,
     S: BuildHasher + Shareable<F>,
 {
     /// Updates `self` with `other`'s entries: Python's `d1 |= d2`.
