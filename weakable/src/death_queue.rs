@@ -41,8 +41,6 @@ use crate::dead::Keep;
 use crate::obj::Obj;
 use crate::rt::flavor::sealed::{Lock, SharedPtr, WeakPtr};
 use crate::rt::flavor::{Flavor, Sendable, Sync};
-#[cfg(feature = "std")]
-use crate::rt::Condvar;
 #[cfg(target_has_atomic = "64")]
 use crate::rt::{AtomicU64, Ordering};
 use crate::traits::WeakRefable;
@@ -162,11 +160,11 @@ type WeakState<X, F> = <SharedState<X, F> as SharedPtr<Shared<X, F>>>::Weak;
 
 struct Shared<X, F: Flavor> {
     inner: F::Lock<Inner<X, F>>,
-    /// Signalled when a value is delivered while `Inner::sleepers > 0`.
-    /// Never waited on in the unsync flavour, which has no blocking
-    /// receive (its few bytes are the price of one generic layout).
+    /// Signalled when a value is delivered while `Inner::sleepers > 0`: a
+    /// condition variable in the sync flavour, nothing in the unsync one,
+    /// which has no blocking receive.
     #[cfg(feature = "std")]
-    delivered: Condvar,
+    delivered: <F::Lock<Inner<X, F>> as Lock<Inner<X, F>>>::Event,
     /// The next registration's or async receiver's id; never reused.
     #[cfg(target_has_atomic = "64")]
     next_id: AtomicU64,
@@ -302,7 +300,7 @@ impl<X, F: Flavor> Callback<(), F> for Deliver<X, F> {
             inner.ready.push_back(value);
             #[cfg(feature = "std")]
             if inner.sleepers > 0 {
-                shared.delivered.notify_all();
+                F::Lock::<Inner<X, F>>::notify_all(&shared.delivered);
             }
             (keep, core::mem::take(&mut inner.wakers))
         };
@@ -336,7 +334,7 @@ impl<X, F: Flavor> DeathQueue<X, F> {
                     sleepers: 0,
                 }),
                 #[cfg(feature = "std")]
-                delivered: Condvar::new(),
+                delivered: F::Lock::<Inner<X, F>>::new_event(),
                 #[cfg(target_has_atomic = "64")]
                 next_id: AtomicU64::new(0),
                 #[cfg(not(target_has_atomic = "64"))]

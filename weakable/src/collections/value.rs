@@ -130,7 +130,7 @@ pub struct WeakValueDictionary<K, V: ?Sized, S = DefaultHashBuilder, F: Flavor =
     table: SharedTable<Entry<K, V, F>, S, F>,
     /// The keys `get_or_insert_with` is making values for.
     #[cfg(feature = "std")]
-    claims: Claims<K, Obj<V, F>>,
+    claims: Claims<K, Obj<V, F>, F>,
 }
 
 impl<K, V: ?Sized, F: Flavor> WeakValueDictionary<K, V, DefaultHashBuilder, F> {

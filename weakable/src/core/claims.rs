@@ -24,12 +24,24 @@
 //!
 //! A factory that asks for its own key from inside itself would wait for
 //! itself. A claim remembers its thread ([`thread_token`]), and a caller
-//! that finds its own thread's claim on an equal key panics, saying so, in
-//! both flavours (in the unsync one every claim is the caller's own). Two
+//! that finds its own thread's claim on an equal key panics, saying so. Two
 //! factories on two threads that each ask for the other's key wait for each
 //! other, as two nested locks taken in opposite orders do.
+//!
+//! # Flavours
+//!
+//! The list is behind the flavour's lock and the keys are shared by the
+//! flavour's pointer: a mutex, a condition variable and `Arc`s in the sync
+//! flavour; a `RefCell` and `Rc`s in the unsync one, with no condition
+//! variable and no thread token, since there every claim found is the
+//! caller's own (its dictionary cannot leave its thread), so finding one
+//! panics as above and nobody ever waits.
 
-use crate::rt::{thread_token, Arc, Condvar, Mutex};
+use core::panic::{RefUnwindSafe, UnwindSafe};
+
+use crate::rt::flavor::sealed::{Lock, SharedPtr};
+use crate::rt::flavor::Flavor;
+use crate::rt::thread_token;
 
 /// The panic of a factory that asks for its own key.
 const REENTRANT: &str = "`WeakValueDictionary::get_or_insert_with` was called for a key from \
@@ -38,23 +50,38 @@ may use the dictionary for other keys only";
 
 /// The keys being made, and the values made for callers still collecting
 /// them.
-pub(crate) struct Claims<K, R> {
-    list: Mutex<List<K, R>>,
-    /// Notified when a claim with waiters is settled.
-    settled: Condvar,
+pub(crate) struct Claims<K, R, F: Flavor> {
+    list: F::Lock<List<K, R, F>>,
+    /// Notified when a claim with waiters is settled (nothing in unsync).
+    settled: Event<K, R, F>,
 }
 
-struct List<K, R> {
+// No user code runs under the list's lock or borrow, and each change to
+// the list is one `Vec` operation: a panic (a factory's, a key's `Eq` or
+// `Clone`) never leaves it half-changed, and a claim whose factory
+// panicked is settled as failed by its guard. So, as the table
+// (`core::table`), the claims can be used across `catch_unwind`; what they
+// hand out (keys compared, values made) is unwind-safe when it is.
+impl<K: RefUnwindSafe, R: RefUnwindSafe, F: Flavor> UnwindSafe for Claims<K, R, F> {}
+impl<K: RefUnwindSafe, R: RefUnwindSafe, F: Flavor> RefUnwindSafe for Claims<K, R, F> {}
+
+/// The lock the list is behind.
+type ListLock<K, R, F> = <F as Flavor>::Lock<List<K, R, F>>;
+
+/// What waiters sleep on: a condition variable, or `()` in unsync.
+type Event<K, R, F> = <ListLock<K, R, F> as Lock<List<K, R, F>>>::Event;
+
+struct List<K, R, F: Flavor> {
     /// The id of the next claim.
     next: u64,
-    claims: Vec<Claim<K, R>>,
+    claims: Vec<Claim<K, R, F>>,
 }
 
-struct Claim<K, R> {
+struct Claim<K, R, F: Flavor> {
     id: u64,
     hash: u64,
     /// Shared, so that callers compare it after letting go of the list.
-    key: Arc<K>,
+    key: F::Shared<K>,
     /// The [`thread_token`] of the thread running the factory.
     owner: usize,
     /// Callers waiting for the outcome or yet to collect it: the last one
@@ -73,23 +100,23 @@ enum Outcome<R> {
 }
 
 /// What [`Claims::claim`] found.
-pub(crate) enum Claimed<'a, K, R> {
+pub(crate) enum Claimed<'a, K, R, F: Flavor> {
     /// The key is the caller's to make: settle it with
     /// [`ClaimGuard::settle`] (dropping the guard settles it as failed).
-    Mine(ClaimGuard<'a, K, R>),
+    Mine(ClaimGuard<'a, K, R, F>),
     /// Another caller had claimed it, and made this (`None`: its factory
     /// panicked, or its claim was gone by the time we looked; look again).
     Theirs(Option<R>),
 }
 
-impl<K, R: Clone> Claims<K, R> {
+impl<K, R: Clone, F: Flavor> Claims<K, R, F> {
     pub(crate) fn new() -> Self {
         Claims {
-            list: Mutex::new(List {
+            list: Lock::new(List {
                 next: 0,
                 claims: Vec::new(),
             }),
-            settled: Condvar::new(),
+            settled: ListLock::<K, R, F>::new_event(),
         }
     }
 
@@ -100,17 +127,22 @@ impl<K, R: Clone> Claims<K, R> {
     ///
     /// If this thread has claimed an equal key and not settled it: a
     /// factory asking for its own key.
-    pub(crate) fn claim(&self, hash: u64, key: &K) -> Claimed<'_, K, R>
+    pub(crate) fn claim(&self, hash: u64, key: &K) -> Claimed<'_, K, R, F>
     where
         K: Eq + Clone,
     {
-        let me = thread_token().expect("claims are std-only, and std has thread-locals");
+        // Unsync: every claim is this thread's; no need to ask which.
+        let me = if F::THREADED {
+            thread_token().expect("claims are std-only, and std has thread-locals")
+        } else {
+            0
+        };
         // Cloned before locking: a `Clone` is user code.
-        let mut mine = Some(Arc::new(key.clone()));
+        let mut mine = Some(F::Shared::new(key.clone()));
         // Claims compared and found unequal.
         let mut unequal: Vec<u64> = Vec::new();
         loop {
-            let candidates: Vec<(u64, Arc<K>)> = {
+            let candidates: Vec<(u64, F::Shared<K>)> = {
                 let mut list = self.list.lock();
                 let candidates: Vec<_> = list
                     .claims
@@ -120,7 +152,7 @@ impl<K, R: Clone> Claims<K, R> {
                             && matches!(c.outcome, Outcome::Running)
                             && !unequal.contains(&c.id)
                     })
-                    .map(|c| (c.id, Arc::clone(&c.key)))
+                    .map(|c| (c.id, c.key.clone()))
                     .collect();
                 if candidates.is_empty() {
                     let id = list.next;
@@ -166,13 +198,13 @@ impl<K, R: Clone> Claims<K, R> {
             // without counting ourselves.
             return claim.outcome.value();
         }
-        if claim.owner == me {
+        if !F::THREADED || claim.owner == me {
             drop(list);
             panic!("{REENTRANT}");
         }
         claim.waiters += 1;
         let at = loop {
-            list = self.settled.wait(list);
+            list = ListLock::<K, R, F>::wait(&self.settled, list);
             let at = list.at(id).expect(STAYS);
             if !matches!(list.claims[at].outcome, Outcome::Running) {
                 break at;
@@ -193,7 +225,7 @@ impl<K, R: Clone> Claims<K, R> {
 /// Why a claim is found where it is looked for.
 const STAYS: &str = "a claim stays until it is settled and its waiters collected";
 
-impl<K, R> List<K, R> {
+impl<K, R, F: Flavor> List<K, R, F> {
     /// Where claim `id` is, if it is still there.
     fn at(&self, id: u64) -> Option<usize> {
         self.claims.iter().position(|c| c.id == id)
@@ -210,7 +242,7 @@ impl<R: Clone> Outcome<R> {
     }
 }
 
-impl<K, R> Claims<K, R> {
+impl<K, R, F: Flavor> Claims<K, R, F> {
     /// Settles claim `id`, waking its waiters.
     fn settle(&self, id: u64, outcome: Outcome<R>) {
         let mut list = self.list.lock();
@@ -225,7 +257,7 @@ impl<K, R> Claims<K, R> {
         };
         drop(list);
         if waiters > 0 {
-            self.settled.notify_all();
+            ListLock::<K, R, F>::notify_all(&self.settled);
         }
         drop(gone);
     }
@@ -233,13 +265,13 @@ impl<K, R> Claims<K, R> {
 
 /// A claim of the caller's: settled as failed if dropped unsettled (the
 /// factory or the insertion panicked).
-pub(crate) struct ClaimGuard<'a, K, R> {
-    claims: &'a Claims<K, R>,
+pub(crate) struct ClaimGuard<'a, K, R, F: Flavor> {
+    claims: &'a Claims<K, R, F>,
     id: u64,
     settled: bool,
 }
 
-impl<K, R> ClaimGuard<'_, K, R> {
+impl<K, R, F: Flavor> ClaimGuard<'_, K, R, F> {
     /// Settles the claim with `value`, which its waiters take.
     pub(crate) fn settle(mut self, value: R) {
         self.settled = true;
@@ -247,7 +279,7 @@ impl<K, R> ClaimGuard<'_, K, R> {
     }
 }
 
-impl<K, R> Drop for ClaimGuard<'_, K, R> {
+impl<K, R, F: Flavor> Drop for ClaimGuard<'_, K, R, F> {
     fn drop(&mut self) {
         if !self.settled {
             self.claims.settle(self.id, Outcome::Failed);
@@ -258,10 +290,11 @@ impl<K, R> Drop for ClaimGuard<'_, K, R> {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+    use crate::rt::flavor::{Sync, Unsync};
 
     #[test]
     fn a_second_claim_of_an_equal_key_waits_and_takes_the_value() {
-        let claims = std::sync::Arc::new(Claims::<String, u32>::new());
+        let claims = std::sync::Arc::new(Claims::<String, u32, Sync>::new());
         let Claimed::Mine(guard) = claims.claim(7, &"k".to_string()) else {
             panic!("the first claim is the caller's")
         };
@@ -292,8 +325,35 @@ mod tests {
     #[test]
     #[should_panic(expected = "from inside the factory")]
     fn claiming_an_own_key_again_panics() {
-        let claims = Claims::<u8, u8>::new();
+        let claims = Claims::<u8, u8, Sync>::new();
         let _mine = claims.claim(1, &1);
         let _ = claims.claim(1, &1);
+    }
+
+    #[test]
+    #[should_panic(expected = "from inside the factory")]
+    fn claiming_an_own_key_again_panics_in_unsync() {
+        let claims = Claims::<u8, u8, Unsync>::new();
+        let _mine = claims.claim(1, &1);
+        let _ = claims.claim(1, &1);
+    }
+
+    #[test]
+    fn unsync_claims_settle_and_free_without_waiting() {
+        let claims = Claims::<String, u32, Unsync>::new();
+        let Claimed::Mine(guard) = claims.claim(7, &"k".to_string()) else {
+            panic!("the first claim is the caller's")
+        };
+        // Unequal keys with the same hash are claimed on their own.
+        let Claimed::Mine(other) = claims.claim(7, &"j".to_string()) else {
+            panic!("an unequal key is claimed on its own")
+        };
+        other.settle(1);
+        drop(guard); // settled as failed: the key is free again
+        assert!(claims.list.lock().claims.is_empty());
+        assert!(matches!(
+            claims.claim(7, &"k".to_string()),
+            Claimed::Mine(_)
+        ));
     }
 }

@@ -57,12 +57,39 @@ pub(crate) mod sealed {
     /// that ignores poisoning in the sync flavour, a `RefCell` in the
     /// unsync one, whose `lock` is a borrow flag's load and store (and
     /// panics, rather than deadlocks, if its holder's stack comes back).
+    ///
+    /// With std it comes with an event that a caller can sleep on, under
+    /// the lock, until another thread changes the state it waits for (a
+    /// claimed key's value, a delivery, the table lock's release): a
+    /// condition variable in the sync flavour, nothing in the unsync one,
+    /// where no caller ever waits for another (there is no other: every
+    /// waiting path there panics or returns first), so an unsync
+    /// structure carries no condition variable it would never use.
     pub trait Lock<T> {
         type Guard<'a>: DerefMut<Target = T>
         where
             Self: 'a;
+        /// A condition variable, or nothing.
+        #[cfg(feature = "std")]
+        type Event;
         fn new(value: T) -> Self;
         fn lock(&self) -> Self::Guard<'_>;
+        #[cfg(feature = "std")]
+        fn new_event() -> Self::Event;
+        /// Lets go of `guard`, sleeps until `event` is notified (or
+        /// spuriously), and takes the lock again.
+        ///
+        /// # Panics
+        ///
+        /// In the unsync flavour, always: the callers wait only for
+        /// another thread, and check the flavour first.
+        #[cfg(feature = "std")]
+        fn wait<'a>(event: &Self::Event, guard: Self::Guard<'a>) -> Self::Guard<'a>
+        where
+            Self: 'a;
+        /// Wakes every caller sleeping on `event` (nobody, in unsync).
+        #[cfg(feature = "std")]
+        fn notify_all(event: &Self::Event);
     }
 
     macro_rules! shared_ptr {
@@ -106,32 +133,73 @@ pub(crate) mod sealed {
     shared_ptr!(Arc, crate::rt::Weak<T>);
     shared_ptr!(Rc, alloc::rc::Weak<T>);
 
-    macro_rules! lock {
-        ($lock:ident, $guard:ident, |$this:ident| $lock_it:expr) => {
-            impl<T> Lock<T> for $lock<T> {
-                type Guard<'a>
-                    = $guard<'a, T>
-                where
-                    T: 'a;
-                #[inline]
-                fn new(value: T) -> Self {
-                    $lock::new(value)
-                }
-                #[inline]
-                fn lock(&self) -> Self::Guard<'_> {
-                    let $this = self;
-                    $lock_it
-                }
-            }
-        };
-    }
-
     use crate::rt::{Mutex, MutexGuard};
     use core::cell::{RefCell, RefMut};
+
     // `rt::Mutex` ignores poisoning: a panic under it (in `peek`'s clones)
     // leaves the state as consistent as it found it.
-    lock!(Mutex, MutexGuard, |mutex| mutex.lock());
-    lock!(RefCell, RefMut, |cell| cell.borrow_mut());
+    impl<T> Lock<T> for Mutex<T> {
+        type Guard<'a>
+            = MutexGuard<'a, T>
+        where
+            T: 'a;
+        #[cfg(feature = "std")]
+        type Event = crate::rt::Condvar;
+        #[inline]
+        fn new(value: T) -> Self {
+            Mutex::new(value)
+        }
+        #[inline]
+        fn lock(&self) -> MutexGuard<'_, T> {
+            Mutex::lock(self)
+        }
+        #[cfg(feature = "std")]
+        fn new_event() -> crate::rt::Condvar {
+            crate::rt::Condvar::new()
+        }
+        #[cfg(feature = "std")]
+        fn wait<'a>(event: &crate::rt::Condvar, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T>
+        where
+            Self: 'a,
+        {
+            event.wait(guard)
+        }
+        #[cfg(feature = "std")]
+        fn notify_all(event: &crate::rt::Condvar) {
+            event.notify_all();
+        }
+    }
+
+    impl<T> Lock<T> for RefCell<T> {
+        type Guard<'a>
+            = RefMut<'a, T>
+        where
+            T: 'a;
+        #[cfg(feature = "std")]
+        type Event = ();
+        #[inline]
+        fn new(value: T) -> Self {
+            RefCell::new(value)
+        }
+        #[inline]
+        fn lock(&self) -> RefMut<'_, T> {
+            self.borrow_mut()
+        }
+        #[cfg(feature = "std")]
+        fn new_event() {}
+        #[cfg(feature = "std")]
+        fn wait<'a>((): &(), _: RefMut<'a, T>) -> RefMut<'a, T>
+        where
+            Self: 'a,
+        {
+            unreachable!(
+                "the unsync flavour's callers check that they would wait for another thread"
+            )
+        }
+        #[cfg(feature = "std")]
+        #[inline]
+        fn notify_all((): &()) {}
+    }
 
     /// Seals [`Sendable`](super::Sendable) and [`Shareable`](super::Shareable):
     /// their meaning is fixed by the blanket impls below.

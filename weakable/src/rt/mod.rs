@@ -240,8 +240,10 @@ impl<T> Mutex<T> {
 }
 
 /// A condition variable for [`Mutex`], which ignores poisoning as it does.
+// `pub` as `Mutex` is: it is the sync flavour's lock's `Event`.
 #[cfg(feature = "std")]
-pub(crate) struct Condvar(mutex_impl::Condvar);
+#[allow(unreachable_pub)]
+pub struct Condvar(mutex_impl::Condvar);
 
 #[cfg(feature = "std")]
 impl Condvar {

@@ -46,10 +46,10 @@
 
 use core::marker::PhantomData;
 
+#[cfg(feature = "std")]
+use crate::rt::flavor::sealed::Lock;
 use crate::rt::flavor::{self, Flavor};
 use crate::rt::{spin_wait, thread_token, AtomicUsize, Cell, Ordering};
-#[cfg(feature = "std")]
-use crate::rt::{Condvar, Mutex};
 
 /// Someone holds the table.
 const LOCKED: usize = 1;
@@ -80,11 +80,13 @@ table is held (a `WeakKeyDictionary` value's `Clone`, or the closure given to \
 /// back with [`unlock_unless_queued`](Self::unlock_unless_queued).
 pub(crate) struct TableLock<T, F: Flavor> {
     state: AtomicUsize,
-    // Never touched in the unsync flavour.
+    /// Where waiters sleep: a mutex and a condition variable in the sync
+    /// flavour; a `RefCell<()>` and nothing in the unsync one, which never
+    /// touches them.
     #[cfg(feature = "std")]
-    parking: Mutex<()>,
+    parking: F::Lock<()>,
     #[cfg(feature = "std")]
-    unparked: Condvar,
+    unparked: <F::Lock<()> as Lock<()>>::Event,
     /// The [`thread_token`] of the holder while it runs user code under
     /// the lock, otherwise 0 (sync flavour only).
     user: AtomicUsize,
@@ -117,9 +119,9 @@ impl<T, F: Flavor> TableLock<T, F> {
         TableLock {
             state: AtomicUsize::new(0),
             #[cfg(feature = "std")]
-            parking: Mutex::new(()),
+            parking: Lock::new(()),
             #[cfg(feature = "std")]
-            unparked: Condvar::new(),
+            unparked: F::Lock::<()>::new_event(),
             user: AtomicUsize::new(0),
             value: Cell::new(value),
             _flavor: PhantomData,
@@ -215,7 +217,7 @@ impl<T, F: Flavor> TableLock<T, F> {
         {
             return;
         }
-        drop(self.unparked.wait(parking));
+        drop(F::Lock::<()>::wait(&self.unparked, parking));
     }
 
     /// Takes the lock if it is free now.
@@ -321,7 +323,7 @@ impl<T, F: Flavor> TableLock<T, F> {
                         // load of the state and its wait (see
                         // `lock_contended`).
                         let _parking = self.parking.lock();
-                        self.unparked.notify_all();
+                        F::Lock::<()>::notify_all(&self.unparked);
                     }
                     return true;
                 }
