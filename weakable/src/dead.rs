@@ -313,31 +313,15 @@ impl<F: Flavor> fmt::Debug for Dead<F> {
 mod tests {
     use std::future::Future;
     use std::pin::pin;
-    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
     use std::sync::{Arc, Barrier};
-    use std::task::{Context, Wake, Waker};
+    use std::task::{Context, Waker};
     use std::thread;
 
-    use crate::test_util::{block_on, rounds};
+    use crate::test_util::{block_on, rounds, WakeCount};
     use crate::{weakable_dyn, Obj, Ref, Weakable};
 
     #[derive(Weakable)]
     struct Thing(u32);
-
-    /// A waker that counts its wakes.
-    #[derive(Default)]
-    struct Count(AtomicUsize);
-
-    impl Wake for Count {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, SeqCst);
-        }
-    }
-
-    fn counting() -> (Arc<Count>, Waker) {
-        let count = Arc::new(Count::default());
-        (count.clone(), Waker::from(count))
-    }
 
     // What both flavours do alike.
     crate::test_util::in_both_flavours! {
@@ -347,24 +331,24 @@ mod tests {
             let r = flavour::Ref::new(&o);
             drop(o);
             let mut d = pin!(r.dead());
-            let (count, waker) = counting();
+            let (count, waker) = WakeCount::new();
             assert!(d.as_mut().poll(&mut Context::from_waker(&waker)).is_ready());
             assert!(d.as_mut().poll(&mut Context::from_waker(&waker)).is_ready());
-            assert_eq!(count.0.load(SeqCst), 0);
+            assert_eq!(count.get(), 0);
         }
 
         #[test]
         fn the_death_wakes_the_last_waker_once() {
             let o = flavour::Obj::new(Thing(2));
             let mut d = pin!(flavour::Ref::new(&o).dead());
-            let (first, w1) = counting();
-            let (second, w2) = counting();
+            let (first, w1) = WakeCount::new();
+            let (second, w2) = WakeCount::new();
             assert!(d.as_mut().poll(&mut Context::from_waker(&w1)).is_pending());
             assert!(d.as_mut().poll(&mut Context::from_waker(&w2)).is_pending());
             drop(o);
-            assert_eq!((first.0.load(SeqCst), second.0.load(SeqCst)), (0, 1));
+            assert_eq!((first.get(), second.get()), (0, 1));
             assert!(d.as_mut().poll(&mut Context::from_waker(&w2)).is_ready());
-            assert_eq!(second.0.load(SeqCst), 1);
+            assert_eq!(second.get(), 1);
         }
 
         #[test]

@@ -762,7 +762,7 @@ mod tests {
     use std::pin::pin;
     use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
     use std::sync::{Arc, Barrier, Mutex};
-    use std::task::{Context, Poll, Wake, Waker};
+    use std::task::{Context, Poll, Waker};
     use std::thread;
     #[cfg(feature = "std")]
     use std::time::Duration;
@@ -770,7 +770,7 @@ mod tests {
     use super::{DeathQueue, Registration};
     #[allow(unused_imports)] // the flavours' locks' `lock`
     use crate::rt::flavor::sealed::Lock as _;
-    use crate::test_util::rounds;
+    use crate::test_util::{rounds, WakeCount};
     use crate::{Obj, Ref, WeakKeyDictionary, WeakValueDictionary, Weakable};
 
     #[derive(Weakable, PartialEq, Eq, Hash)]
@@ -906,8 +906,7 @@ mod tests {
             let (a, b) = (flavour::Obj::new(Thing(1)), flavour::Obj::new(Thing(2)));
             q.register(&a, 'a');
             q.register(&b, 'b');
-            let (wa, wb) = (Arc::new(Wakes::default()), Arc::new(Wakes::default()));
-            let (xa, xb) = (Waker::from(wa.clone()), Waker::from(wb.clone()));
+            let ((wa, xa), (wb, xb)) = (WakeCount::new(), WakeCount::new());
             let mut fa = pin!(q.recv_async());
             let mut fb = pin!(q.recv_async());
             assert!(fa.as_mut().poll(&mut Context::from_waker(&xa)).is_pending());
@@ -915,14 +914,14 @@ mod tests {
             // Polling again with the same waker stores it once.
             assert!(fa.as_mut().poll(&mut Context::from_waker(&xa)).is_pending());
             drop(a);
-            assert_eq!((wa.0.load(SeqCst), wb.0.load(SeqCst)), (1, 1));
+            assert_eq!((wa.get(), wb.get()), (1, 1));
             assert_eq!(
                 fb.as_mut().poll(&mut Context::from_waker(&xb)),
                 Poll::Ready('a')
             );
             assert!(fa.as_mut().poll(&mut Context::from_waker(&xa)).is_pending());
             drop(b);
-            assert_eq!((wa.0.load(SeqCst), wb.0.load(SeqCst)), (2, 1));
+            assert_eq!((wa.get(), wb.get()), (2, 1));
             assert_eq!(
                 fa.as_mut().poll(&mut Context::from_waker(&xa)),
                 Poll::Ready('b')
@@ -1075,15 +1074,6 @@ mod tests {
         });
         assert_eq!(q.recv_timeout(Duration::from_secs(60)), Some(7));
         killer.join().unwrap();
-    }
-
-    #[derive(Default)]
-    struct Wakes(AtomicUsize);
-
-    impl Wake for Wakes {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, SeqCst);
-        }
     }
 
     #[test]

@@ -36,6 +36,30 @@ pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
     }
 }
 
+/// A waker that counts its wakes, for the unit tests of `dead()` and
+/// `recv_async`.
+#[derive(Default)]
+pub(crate) struct WakeCount(std::sync::atomic::AtomicUsize);
+
+impl WakeCount {
+    /// A fresh count and a waker that adds to it.
+    pub(crate) fn new() -> (std::sync::Arc<WakeCount>, std::task::Waker) {
+        let count = std::sync::Arc::new(WakeCount::default());
+        (count.clone(), std::task::Waker::from(count))
+    }
+
+    /// How many times it was woken.
+    pub(crate) fn get(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl std::task::Wake for WakeCount {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 /// Compiles the test items once per flavour, as `mod sync` and `mod
 /// unsync`, each naming the handles through `flavour` (`crate::sync` or
 /// `crate::unsync`) and the marker type as `Flavour`, as the integration

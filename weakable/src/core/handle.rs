@@ -189,7 +189,7 @@ impl<T: ?Sized, D, F: Flavor> Handle<T, D, F> {
 
     #[inline]
     pub(crate) fn kind(&self) -> RefKind {
-        self.node.head().vtable.kind
+        self.node.head().vtable().kind
     }
 
     /// The node: a ref's identity (`r1 is r2`).

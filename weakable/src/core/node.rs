@@ -61,10 +61,50 @@ pub(crate) struct NodeVTable {
     pub(crate) release_callback: unsafe fn(NonNull<NodeHead>),
 }
 
+/// A node's vtable pointer with the vtable's `has_callback` in bit 0
+/// (vtables are word-aligned, so the bit is free): dropping a handle asks
+/// first whether the node has a callback, and this way it reads one word of
+/// the node, whose count it is about to change anyway, instead of that word
+/// and then the vtable behind it (a dependent load on the hottest path of
+/// the unsync flavour, where the count itself is a plain load and store).
+#[derive(Clone, Copy)]
+pub(crate) struct TaggedVTable(*const NodeVTable);
+
+const HAS_CALLBACK: usize = 1;
+
+const _: () = assert!(core::mem::align_of::<NodeVTable>() > HAS_CALLBACK);
+
+impl TaggedVTable {
+    fn new(vtable: &'static NodeVTable) -> Self {
+        let ptr: *const NodeVTable = vtable;
+        let tag = if vtable.has_callback { HAS_CALLBACK } else { 0 };
+        TaggedVTable(ptr.map_addr(|a| a | tag))
+    }
+
+    #[inline(always)]
+    fn has_callback(self) -> bool {
+        self.0.addr() & HAS_CALLBACK != 0
+    }
+
+    #[inline(always)]
+    fn get(self) -> &'static NodeVTable {
+        // SAFETY: the pointer came from a `&'static NodeVTable` in `new`,
+        // with at most bit 0 set, which this clears (keeping its
+        // provenance, as `map_addr` does).
+        unsafe { &*self.0.map_addr(|a| a & !HAS_CALLBACK) }
+    }
+}
+
+// SAFETY: it stands for a `&'static NodeVTable`, which is `Send + Sync`
+// (the vtable is immutable: plain data and `fn` pointers).
+unsafe impl Send for TaggedVTable {}
+// SAFETY: as above.
+unsafe impl core::marker::Sync for TaggedVTable {}
+
 /// The type-erased start of every node.
 #[repr(C)]
 pub(crate) struct NodeHead {
-    pub(crate) vtable: &'static NodeVTable,
+    vtable: TaggedVTable,
     /// Invariant: the number of handles to this node, plus one while the
     /// slot caches it, plus one while clearing holds it for its callback.
     /// At zero the node is destroyed, with one exception: a callback node
@@ -91,6 +131,21 @@ unsafe impl HeaderPtr for NodeHead {
     #[inline(always)]
     fn object(&self) -> ObjAddr {
         self.object
+    }
+}
+
+impl NodeHead {
+    /// The node's per-type operations.
+    #[inline(always)]
+    pub(crate) fn vtable(&self) -> &'static NodeVTable {
+        self.vtable.get()
+    }
+
+    /// Whether the node was made with a callback (`vtable().has_callback`,
+    /// read from the node itself).
+    #[inline(always)]
+    pub(crate) fn has_callback(&self) -> bool {
+        self.vtable.has_callback()
     }
 }
 
@@ -199,7 +254,7 @@ impl<X, C> NodeBox<X, C> {
         let node = Box::new(NodeBox {
             node: Node {
                 head: NodeHead {
-                    vtable,
+                    vtable: TaggedVTable::new(vtable),
                     handles: Count::new(handles),
                     object,
                     hash: AtomicHash::new(0),
@@ -323,7 +378,7 @@ impl<F: Flavor> NodeHandle<F> {
     /// made without one, and for every node once the referent died.
     #[inline]
     pub(crate) fn has_live_callback(&self) -> bool {
-        self.head().vtable.has_callback && self.referent_alive()
+        self.head().has_callback() && self.referent_alive()
     }
 
     /// The referent's type name.
@@ -347,17 +402,16 @@ impl<F: Flavor> Clone for NodeHandle<F> {
 impl<F: Flavor> Drop for NodeHandle<F> {
     #[inline]
     fn drop(&mut self) {
-        let vtable = self.head().vtable;
-        if vtable.has_callback {
+        if self.head().has_callback() {
             // SAFETY: we own one count on this live callback node, and give
             // it to the slot, which releases it under its lock.
-            return unsafe { (vtable.release_callback)(self.head) };
+            return unsafe { (self.head().vtable().release_callback)(self.head) };
         }
         if !self.head().handles.decrement::<F>() {
             return;
         }
         // SAFETY: the count reached zero: this is the one call.
-        unsafe { (vtable.destroy)(self.head, true) };
+        unsafe { (self.head().vtable().destroy)(self.head, true) };
     }
 }
 
@@ -416,7 +470,7 @@ impl<F: Flavor> Drop for DetachedHandle<F> {
         // SAFETY: our count keeps the node alive until the decrement.
         let node = unsafe { self.head.as_ref() };
         if node.handles.decrement::<F>() {
-            let destroy = node.vtable.destroy;
+            let destroy = node.vtable().destroy;
             // SAFETY: the count reached zero, so this is the one call, and
             // the node is out of its list (type invariant): no unlinking.
             unsafe { destroy(self.head, false) };

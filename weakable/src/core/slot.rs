@@ -190,7 +190,7 @@ unsafe fn destroy<X, C, F: Flavor>(head: NonNull<NodeHead>, unlink: bool) {
     // SAFETY: the node is alive until freed below.
     let node = unsafe { head.as_ref() };
     let object = node.object;
-    if unlink && !node.vtable.basic {
+    if unlink && !node.vtable().basic {
         let mut list = node.slot().lock::<F>();
         // SAFETY: we hold the lock of the node's own slot, and the node is
         // alive.
@@ -292,7 +292,7 @@ unsafe fn release_callback_node<F: Flavor>(head: NonNull<NodeHead>) {
         // the slot, alive; then release it as a detached count.
         drop(list);
         if node.handles.decrement::<F>() {
-            let destroy = node.vtable.destroy;
+            let destroy = node.vtable().destroy;
             // SAFETY: the count reached zero, so this is the one call, and
             // the node is out of the list.
             unsafe { destroy(head, false) };
@@ -317,7 +317,7 @@ unsafe fn release_callback_node<F: Flavor>(head: NonNull<NodeHead>) {
         unlink_locked(&mut list, head.as_ptr());
     }
     drop(list);
-    let destroy = node.vtable.destroy;
+    let destroy = node.vtable().destroy;
     // SAFETY: the count is zero and the node is out of the list: the one call.
     unsafe { destroy(head, false) };
 }
@@ -530,9 +530,7 @@ pub(crate) unsafe fn clear<F: Flavor>(object: ObjAddr) {
                     // from zero, see `NodeHead::handles`).
                     (*cur).handles.set(1);
                 }
-                if (*cur).vtable.has_callback
-                    && (handed_over || (*cur).handles.try_increment::<F>())
-                {
+                if (*cur).has_callback() && (handed_over || (*cur).handles.try_increment::<F>()) {
                     if last.is_null() {
                         chain = cur;
                     } else {
@@ -550,7 +548,7 @@ pub(crate) unsafe fn clear<F: Flavor>(object: ObjAddr) {
         // count may read them).
         let (fire, what) = unsafe {
             chain = (*links_shared(node.as_ptr())).next();
-            (node.as_ref().vtable.fire, node.as_ref().vtable.what)
+            (node.as_ref().vtable().fire, node.as_ref().vtable().what)
         };
         // SAFETY: our count on `node` is transferred to `fire`, once.
         let result = catch_unwind(|| unsafe { fire(node) });

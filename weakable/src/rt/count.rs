@@ -6,8 +6,11 @@
 use super::flavor::Flavor;
 use super::{AtomicUsize, Ordering};
 
-/// A guard against reference-count overflow, as `Arc` has: a program would
-/// need this many handles to leak memory faster than it can allocate it.
+/// The sync flavour's guard against reference-count overflow, as `Arc`'s:
+/// a program would need this many handles to leak memory faster than it
+/// can allocate it, and the margin above it covers the increments other
+/// threads make before the one that crossed it aborts. The unsync flavour
+/// aborts only where the count would wrap, as `Rc` does.
 const MAX_REFCOUNT: usize = isize::MAX as usize;
 
 pub(crate) struct Count(AtomicUsize);
@@ -50,11 +53,13 @@ impl Count {
     #[inline]
     pub(crate) fn increment<F: Flavor>(&self) {
         if !F::THREADED {
-            let n = self.0.load(Ordering::Relaxed);
-            if n >= MAX_REFCOUNT {
+            // As `Rc`: only a count about to wrap aborts (one increment
+            // and a branch on its carry; no other thread can add to it
+            // meanwhile, so the margin `Arc` keeps is not needed).
+            let Some(n) = self.0.load(Ordering::Relaxed).checked_add(1) else {
                 crate::rt::abort();
-            }
-            return self.0.store(n + 1, Ordering::Relaxed);
+            };
+            return self.0.store(n, Ordering::Relaxed);
         }
         // Relaxed, as `Arc::clone`: a new count can only come from an
         // existing one, which already keeps the counted thing alive.
@@ -72,10 +77,10 @@ impl Count {
             if n == 0 {
                 return false;
             }
-            if n >= MAX_REFCOUNT {
+            let Some(n) = n.checked_add(1) else {
                 crate::rt::abort();
-            }
-            self.0.store(n + 1, Ordering::Relaxed);
+            };
+            self.0.store(n, Ordering::Relaxed);
             return true;
         }
         loop {
