@@ -154,8 +154,22 @@ pub const fn scaled(normal: usize, miri: usize) -> usize {
     }
 }
 
+/// How many times slower than native the tests run: the environment
+/// variable `WEAKABLE_TEST_SLOWDOWN`, which the valgrind and
+/// ThreadSanitizer scripts set (an instrumented run of a threaded stress
+/// test, sharing the machine with other CI jobs, can take minutes), or 1.
+fn slowdown() -> u32 {
+    std::env::var("WEAKABLE_TEST_SLOWDOWN")
+        .ok()
+        .and_then(|factor| factor.parse().ok())
+        .unwrap_or(1)
+        .max(1)
+}
+
 /// Runs `f` on its own thread and fails if it takes longer than `limit`
-/// (a deadlock, most likely) instead of hanging the test run. Panics in `f`
+/// (a deadlock, most likely) instead of hanging the test run; the limit is
+/// multiplied by `WEAKABLE_TEST_SLOWDOWN` where that is set (the valgrind
+/// and ThreadSanitizer scripts set it). Panics in `f`
 /// are passed on. Under Miri it just runs `f`: its clock is too slow to
 /// judge by.
 pub fn watchdog<F>(limit: Duration, f: F)
@@ -166,6 +180,7 @@ where
         f();
         return;
     }
+    let limit = limit.saturating_mul(slowdown());
     let (done, finished) = mpsc::channel();
     let worker = std::thread::spawn(move || {
         f();
