@@ -451,15 +451,14 @@
 //! | handles cross threads | yes, when the contents are `Send + Sync` | no: `!Send + !Sync` (a compile error) |
 //! | callbacks and ref data | must be `Send` (data `Send + Sync`) | anything `'static`: may capture an `Rc`, hold a `RefCell` |
 //! | counts | atomic read-modify-writes, `Arc`'s orderings | plain loads and stores, no lock |
-//! | `upgrade` (hit) + drop¹ | 8.0 ns (`sync::Weak`: 8.2 ns) | 2.6 ns (`rc::Weak`: 2.4 ns) |
-//! | `Ref::new` (basic ref exists) + drop¹ | 6.1 ns (`Arc::downgrade`: 8.0 ns) | 3.6 ns (`Rc::downgrade`: 2.4 ns) |
+//! | `upgrade` (hit) + drop¹ | 5.6 ns (`sync::Weak`: 5.5 ns) | 1.8 ns (`rc::Weak`: 2.0 ns) |
+//! | `Ref::new` (basic ref exists) + drop¹ | 5.8 ns (`Arc::downgrade`: 5.6 ns) | 1.8 ns (`Rc::downgrade`: 1.4 ns) |
 //! | has | everything in this crate | the same (objects, refs, proxies, views, the weak collections, `WeakMethod`, `finalize`, [`DeathQueue`](unsync::DeathQueue) and [`Ref::dead`](flavor::Ref::dead)), but no blocking `recv` on a `DeathQueue` (nothing else could deliver) |
 //! | a collection reentered from a `WeakKeyDictionary` value's `Clone` | waits for ever (documented) | panics, saying so |
 //! | finalizers at exit | at the process's exit | at the end of their thread (see [`unsync`](unsync#finalizers-at-exit)) |
 //!
-//! ¹ One run on a shared 2-core VM while other builds ran, so only the
-//! ratios mean much: `cargo bench -p weakable-bench --bench refs --
-//! --measurement-time 2 '^upgrade hit/|take a ref'`.
+//! ¹ From the full `bench/compare` run behind `BENCHMARKS.md`, on a shared
+//! 2-core VM, where the ratios mean more than the times.
 //!
 //! One `#[derive(Weakable)]` type serves both: the same `Image` can live in
 //! a [`sync::Obj`] in one place and an [`unsync::Obj`] in another. Code
