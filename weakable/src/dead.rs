@@ -311,13 +311,12 @@ impl<F: Flavor> fmt::Debug for Dead<F> {
 
 #[cfg(test)]
 mod tests {
-    use std::future::Future;
     use std::pin::pin;
     use std::sync::{Arc, Barrier};
-    use std::task::{Context, Waker};
+    use std::task::Waker;
     use std::thread;
 
-    use crate::test_util::{block_on, rounds, WakeCount};
+    use crate::test_util::{block_on, poll_once, rounds, WakeCount};
     use crate::{weakable_dyn, Obj, Ref, Weakable};
 
     #[derive(Weakable)]
@@ -332,8 +331,8 @@ mod tests {
             drop(o);
             let mut d = pin!(r.dead());
             let (count, waker) = WakeCount::new();
-            assert!(d.as_mut().poll(&mut Context::from_waker(&waker)).is_ready());
-            assert!(d.as_mut().poll(&mut Context::from_waker(&waker)).is_ready());
+            assert!(poll_once(d.as_mut(), &waker).is_ready());
+            assert!(poll_once(d.as_mut(), &waker).is_ready());
             assert_eq!(count.get(), 0);
         }
 
@@ -343,11 +342,11 @@ mod tests {
             let mut d = pin!(flavour::Ref::new(&o).dead());
             let (first, w1) = WakeCount::new();
             let (second, w2) = WakeCount::new();
-            assert!(d.as_mut().poll(&mut Context::from_waker(&w1)).is_pending());
-            assert!(d.as_mut().poll(&mut Context::from_waker(&w2)).is_pending());
+            assert!(poll_once(d.as_mut(), &w1).is_pending());
+            assert!(poll_once(d.as_mut(), &w2).is_pending());
             drop(o);
             assert_eq!((first.get(), second.get()), (0, 1));
-            assert!(d.as_mut().poll(&mut Context::from_waker(&w2)).is_ready());
+            assert!(poll_once(d.as_mut(), &w2).is_ready());
             assert_eq!(second.get(), 1);
         }
 
@@ -357,10 +356,7 @@ mod tests {
             let d = flavour::Ref::new(&o).dead();
             drop(o);
             let mut d = pin!(d);
-            assert!(d
-                .as_mut()
-                .poll(&mut Context::from_waker(Waker::noop()))
-                .is_ready());
+            assert!(poll_once(d.as_mut(), Waker::noop()).is_ready());
         }
 
         #[test]
@@ -374,10 +370,7 @@ mod tests {
             drop(d);
             assert_eq!(flavour::getweakrefcount(&o), 2);
             let mut e = Box::pin(e);
-            assert!(e
-                .as_mut()
-                .poll(&mut Context::from_waker(Waker::noop()))
-                .is_pending());
+            assert!(poll_once(e.as_mut(), Waker::noop()).is_pending());
             drop(e); // polled, with a waker stored: the same
             assert_eq!(flavour::getweakrefcount(&o), 1);
         }

@@ -764,13 +764,11 @@ mod tests {
     use std::sync::{Arc, Barrier, Mutex};
     use std::task::{Context, Poll, Waker};
     use std::thread;
-    #[cfg(feature = "std")]
-    use std::time::Duration;
 
     use super::{DeathQueue, Registration};
     #[allow(unused_imports)] // the flavours' locks' `lock`
     use crate::rt::flavor::sealed::Lock as _;
-    use crate::test_util::{rounds, WakeCount};
+    use crate::test_util::{poll_once, rounds, WakeCount};
     use crate::{Obj, Ref, WeakKeyDictionary, WeakValueDictionary, Weakable};
 
     #[derive(Weakable, PartialEq, Eq, Hash)]
@@ -909,23 +907,17 @@ mod tests {
             let ((wa, xa), (wb, xb)) = (WakeCount::new(), WakeCount::new());
             let mut fa = pin!(q.recv_async());
             let mut fb = pin!(q.recv_async());
-            assert!(fa.as_mut().poll(&mut Context::from_waker(&xa)).is_pending());
-            assert!(fb.as_mut().poll(&mut Context::from_waker(&xb)).is_pending());
+            assert!(poll_once(fa.as_mut(), &xa).is_pending());
+            assert!(poll_once(fb.as_mut(), &xb).is_pending());
             // Polling again with the same waker stores it once.
-            assert!(fa.as_mut().poll(&mut Context::from_waker(&xa)).is_pending());
+            assert!(poll_once(fa.as_mut(), &xa).is_pending());
             drop(a);
             assert_eq!((wa.get(), wb.get()), (1, 1));
-            assert_eq!(
-                fb.as_mut().poll(&mut Context::from_waker(&xb)),
-                Poll::Ready('a')
-            );
-            assert!(fa.as_mut().poll(&mut Context::from_waker(&xa)).is_pending());
+            assert_eq!(poll_once(fb.as_mut(), &xb), Poll::Ready('a'));
+            assert!(poll_once(fa.as_mut(), &xa).is_pending());
             drop(b);
             assert_eq!((wa.get(), wb.get()), (2, 1));
-            assert_eq!(
-                fa.as_mut().poll(&mut Context::from_waker(&xa)),
-                Poll::Ready('b')
-            );
+            assert_eq!(poll_once(fa.as_mut(), &xa), Poll::Ready('b'));
         }
 
         #[test]
@@ -933,10 +925,7 @@ mod tests {
             let q: flavour::DeathQueue<u8> = flavour::DeathQueue::new();
             {
                 let mut f = pin!(q.recv_async());
-                assert!(f
-                    .as_mut()
-                    .poll(&mut Context::from_waker(Waker::noop()))
-                    .is_pending());
+                assert!(poll_once(f.as_mut(), Waker::noop()).is_pending());
                 assert_eq!(q.shared.inner.lock().wakers.len(), 1);
             }
             assert_eq!(q.shared.inner.lock().wakers.len(), 0);
@@ -1049,31 +1038,37 @@ mod tests {
         assert_eq!(q.registered(), 0);
     }
 
+    /// The blocking receives: std only, since they park the thread.
     #[cfg(feature = "std")]
-    #[test]
-    fn recv_waits_for_a_death_on_another_thread() {
-        let q = DeathQueue::new();
-        let o = Obj::new(Thing(1));
-        q.register(&o, 7);
-        let killer = thread::spawn(move || drop(o));
-        assert_eq!(q.recv(), 7);
-        killer.join().unwrap();
-    }
+    mod blocking {
+        use std::time::Duration;
 
-    #[cfg(feature = "std")]
-    #[test]
-    fn recv_timeout_gives_up_in_time() {
-        let q = DeathQueue::new();
-        let o = Obj::new(Thing(1));
-        q.register(&o, 7);
-        assert_eq!(q.recv_timeout(Duration::from_millis(10)), None);
-        assert_eq!(q.recv_timeout(Duration::ZERO), None);
-        let killer = thread::spawn(move || {
-            thread::sleep(Duration::from_millis(5));
-            drop(o);
-        });
-        assert_eq!(q.recv_timeout(Duration::from_secs(60)), Some(7));
-        killer.join().unwrap();
+        use super::*;
+
+        #[test]
+        fn recv_waits_for_a_death_on_another_thread() {
+            let q = DeathQueue::new();
+            let o = Obj::new(Thing(1));
+            q.register(&o, 7);
+            let killer = thread::spawn(move || drop(o));
+            assert_eq!(q.recv(), 7);
+            killer.join().unwrap();
+        }
+
+        #[test]
+        fn recv_timeout_gives_up_in_time() {
+            let q = DeathQueue::new();
+            let o = Obj::new(Thing(1));
+            q.register(&o, 7);
+            assert_eq!(q.recv_timeout(Duration::from_millis(10)), None);
+            assert_eq!(q.recv_timeout(Duration::ZERO), None);
+            let killer = thread::spawn(move || {
+                thread::sleep(Duration::from_millis(5));
+                drop(o);
+            });
+            assert_eq!(q.recv_timeout(Duration::from_secs(60)), Some(7));
+            killer.join().unwrap();
+        }
     }
 
     #[test]

@@ -36,6 +36,14 @@ pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
     }
 }
 
+/// Polls `f` once, with `waker`.
+pub(crate) fn poll_once<F: std::future::Future>(
+    f: std::pin::Pin<&mut F>,
+    waker: &std::task::Waker,
+) -> std::task::Poll<F::Output> {
+    f.poll(&mut std::task::Context::from_waker(waker))
+}
+
 /// A waker that counts its wakes, for the unit tests of `dead()` and
 /// `recv_async`.
 #[derive(Default)]

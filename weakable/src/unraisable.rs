@@ -281,7 +281,7 @@ fn to_stderr(report: fmt::Arguments<'_>) {
     let _ = report;
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "std"))]
 pub(crate) mod tests {
     use std::sync::Mutex;
 

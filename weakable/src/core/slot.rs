@@ -768,6 +768,17 @@ mod tests {
         }
     }
 
+    /// A callback that adds `n` to `calls`.
+    fn add_to<X>(
+        calls: &Arc<AtomicUsize>,
+        n: usize,
+    ) -> impl FnOnce(&Ref<Noisy, X>) + Send + 'static {
+        let calls = calls.clone();
+        move |_| {
+            calls.fetch_add(n, SeqCst);
+        }
+    }
+
     #[test]
     fn callbacks_newest_first_then_drop() {
         let log = log();
@@ -873,10 +884,7 @@ mod tests {
         let log = log();
         let o = noisy("o", &log);
         let called = Arc::new(AtomicUsize::new(0));
-        let c = called.clone();
-        let r = Ref::with_data_and_callback(&o, Mutex::new(Some(o.clone())), move |_| {
-            c.fetch_add(1, SeqCst);
-        });
+        let r = Ref::with_data_and_callback(&o, Mutex::new(Some(o.clone())), add_to(&called, 1));
         drop(o);
         assert!(r.is_alive());
         drop(r);
@@ -958,12 +966,7 @@ mod tests {
             // One thread drops refs that have callbacks; another makes new
             // ones while it still holds a clone of the object.
             let doomed: Vec<_> = (0..4)
-                .map(|_| {
-                    let c = calls.clone();
-                    Ref::with_callback(&o, move |_| {
-                        c.fetch_add(1, SeqCst);
-                    })
-                })
+                .map(|_| Ref::with_callback(&o, add_to(&calls, 1)))
                 .collect();
             let dropper = {
                 let barrier = barrier.clone();
@@ -979,12 +982,7 @@ mod tests {
                 thread::spawn(move || {
                     barrier.wait();
                     let made: Vec<_> = (0..4)
-                        .map(|_| {
-                            let c = calls.clone();
-                            Ref::with_callback(&o, move |_| {
-                                c.fetch_add(100, SeqCst);
-                            })
-                        })
+                        .map(|_| Ref::with_callback(&o, add_to(&calls, 100)))
                         .collect();
                     drop(o);
                     made
@@ -1007,13 +1005,9 @@ mod tests {
     #[test]
     fn a_ref_dropped_after_it_reads_dead_still_calls_back() {
         for _ in 0..rounds(200, 8) {
-            let log = log();
-            let o = noisy("o", &log);
+            let o = noisy("o", &log());
             let calls = Arc::new(AtomicUsize::new(0));
-            let c = calls.clone();
-            let r = Ref::with_callback(&o, move |_| {
-                c.fetch_add(1, SeqCst);
-            });
+            let r = Ref::with_callback(&o, add_to(&calls, 1));
             let watcher = thread::spawn(move || {
                 while r.is_alive() {
                     std::hint::spin_loop();

@@ -281,35 +281,49 @@ impl Condvar {
 /// [`get`](Self::get) records an exclusive access at that point of the
 /// execution and fails the model if another thread's access to the same
 /// cell is not ordered before or after it by a happens-before edge.
-pub(crate) struct Cell<T>(
-    #[cfg(not(loom))] core::cell::UnsafeCell<T>,
-    #[cfg(loom)] loom::cell::UnsafeCell<T>,
-);
+pub(crate) struct Cell<T>(RawCell<T>);
+
+#[cfg(loom)]
+use loom::cell::UnsafeCell as RawCell;
+
+/// `core`'s `UnsafeCell` with loom's closure-based access, so that
+/// [`Cell`] is written once for both (loom's own advice): the closures
+/// here only hand the pointer through.
+#[cfg(not(loom))]
+struct RawCell<T>(core::cell::UnsafeCell<T>);
+
+#[cfg(not(loom))]
+impl<T> RawCell<T> {
+    fn new(value: T) -> Self {
+        RawCell(core::cell::UnsafeCell::new(value))
+    }
+
+    #[inline]
+    fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+        f(self.0.get())
+    }
+
+    #[inline]
+    fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        f(self.0.get())
+    }
+}
 
 impl<T> Cell<T> {
     pub(crate) fn new(value: T) -> Self {
-        #[cfg(not(loom))]
-        return Cell(core::cell::UnsafeCell::new(value));
-        #[cfg(loom)]
-        return Cell(loom::cell::UnsafeCell::new(value));
+        Cell(RawCell::new(value))
     }
 
     /// A pointer to the contents, for one exclusive access (read or write).
     #[inline]
     pub(crate) fn get(&self) -> *mut T {
-        #[cfg(not(loom))]
-        return self.0.get();
-        #[cfg(loom)]
-        return self.0.with_mut(|p| p);
+        self.0.with_mut(|p| p)
     }
 
     /// A pointer to the contents, for one read that may overlap other
     /// reads (loom checks it against writes only).
     #[inline]
     pub(crate) fn get_shared(&self) -> *const T {
-        #[cfg(not(loom))]
-        return self.0.get();
-        #[cfg(loom)]
-        return self.0.with(|p| p);
+        self.0.with(|p| p)
     }
 }

@@ -348,7 +348,6 @@ impl<T, F: Flavor> TableLock<T, F> {
 mod tests {
     use super::*;
     use crate::rt::flavor::Unsync;
-    use std::sync::Arc;
 
     #[test]
     fn unlock_fails_once_per_flag_and_the_flagger_never_waits() {
@@ -387,10 +386,10 @@ mod tests {
     fn excludes_and_wakes_parked_waiters() {
         let threads = 4;
         let rounds = if cfg!(miri) { 20 } else { 20_000 };
-        let lock = Arc::new(TableLock::<_, flavor::Sync>::new(0usize));
+        let lock = std::sync::Arc::new(TableLock::<_, flavor::Sync>::new(0usize));
         let handles: Vec<_> = (0..threads)
             .map(|_| {
-                let lock = Arc::clone(&lock);
+                let lock = std::sync::Arc::clone(&lock);
                 std::thread::spawn(move || {
                     for _ in 0..rounds {
                         lock.lock();
