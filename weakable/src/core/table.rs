@@ -553,13 +553,14 @@ impl<E: TableEntry, S, F: Flavor> WeakTable<E, S, F> {
     /// before its holder lets go.
     fn evict(&self, hash: u64, node: DetachedHandle<F>) {
         if self.table.try_lock() {
+            // Declared before the guard, so dropped after unlocking, as
+            // `node` (a parameter) is: the common case keeps the removed
+            // entry out of the graveyard's bookkeeping.
+            let _dead;
             // SAFETY: we have just taken the lock.
             let mut table = unsafe { TableGuard::new(self) };
-            if let Some(dead) = table.remove(hash, EntryId(node.ptr())) {
-                table.graveyard.push(dead);
-            }
-            // `node`, a parameter, is dropped after `table`, a local: our
-            // hold is let go after unlocking.
+            _dead = table.remove(hash, EntryId(node.ptr()));
+            drop(table);
             return;
         }
         self.pending.lock().push(Eviction {
