@@ -16,7 +16,7 @@ use crate::traits::WeakRefable;
 /// One entry: the key's ref, which carries the entry's hash (the key may be
 /// dead when the entry is evicted, so the hash cannot be recomputed), and
 /// the value.
-struct Entry<K: ?Sized, V, F: Flavor> {
+pub(super) struct Entry<K: ?Sized, V, F: Flavor> {
     hash: u64,
     key: Ref<K, u64, F>,
     value: V,
@@ -1196,10 +1196,7 @@ snapshot_iterator!(WeakKeys<K, F>, [K: ?Sized, F: Flavor], |it| it.refs.len());
 
 #[cfg(test)]
 mod tests {
-    use crate::test_util::rounds;
-    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
     use std::sync::{Arc, Mutex};
-    use std::thread;
 
     use crate::{getweakrefcount, Obj, Ref, WeakKeyDictionary, Weakable};
 
@@ -1327,102 +1324,6 @@ mod tests {
         assert_eq!(copy.len(), 2);
         drop((a, b));
         assert!(copy.is_empty() && union.is_empty() && inplace.is_empty());
-    }
-
-    #[test]
-    fn threads_insert_look_up_drop_and_iterate() {
-        static LIVE: AtomicUsize = AtomicUsize::new(0);
-        #[derive(Weakable, PartialEq, Eq, Hash)]
-        struct Counted(usize);
-        impl Drop for Counted {
-            fn drop(&mut self) {
-                LIVE.fetch_sub(1, SeqCst);
-            }
-        }
-        fn counted(i: usize) -> Obj<Counted> {
-            LIVE.fetch_add(1, SeqCst);
-            Obj::new(Counted(i))
-        }
-        static VALUES: AtomicUsize = AtomicUsize::new(0);
-        struct Val(usize);
-        impl Val {
-            fn new(i: usize) -> Self {
-                VALUES.fetch_add(1, SeqCst);
-                Val(i)
-            }
-        }
-        impl Clone for Val {
-            fn clone(&self) -> Self {
-                Val::new(self.0)
-            }
-        }
-        impl Drop for Val {
-            fn drop(&mut self) {
-                VALUES.fetch_sub(1, SeqCst);
-            }
-        }
-
-        let d: Arc<WeakKeyDictionary<Counted, Val>> = Arc::new(WeakKeyDictionary::new());
-        let kept: Arc<Mutex<Vec<Obj<Counted>>>> = Arc::new(Mutex::new(Vec::new()));
-        let n = rounds(2000, 10);
-        let writers: Vec<_> = (0..2)
-            .map(|t| {
-                let (d, kept) = (d.clone(), kept.clone());
-                thread::spawn(move || {
-                    for i in 0..n {
-                        let key = t * n + i;
-                        let o = counted(key);
-                        d.insert(&o, Val::new(key));
-                        assert_eq!(d.get(&o).map(|v| v.0), Some(key));
-                        if i % 3 == 0 {
-                            kept.lock().unwrap().push(o);
-                        } else if i % 3 == 1 {
-                            drop(kept.lock().unwrap().pop());
-                        }
-                    }
-                })
-            })
-            .collect();
-        let reader = {
-            let d = d.clone();
-            thread::spawn(move || {
-                for _ in 0..rounds(200, 10) {
-                    for (k, v) in d.iter() {
-                        assert_eq!(k.0, v.0);
-                    }
-                }
-            })
-        };
-        for w in writers {
-            w.join().unwrap();
-        }
-        reader.join().unwrap();
-        let kept = kept.lock().unwrap();
-        assert_eq!(d.len(), kept.len());
-        assert_eq!(LIVE.load(SeqCst), kept.len());
-        assert_eq!(VALUES.load(SeqCst), kept.len());
-        for o in kept.iter() {
-            assert_eq!(d.get(o).map(|v| v.0), Some(o.0));
-            assert_eq!(getweakrefcount(o), 1);
-        }
-    }
-
-    #[test]
-    fn evictors_are_send_in_the_sync_flavour() {
-        // What the `Callback` impl of `Evictor` relies on (see
-        // `core::table`): with `Send + Sync` contents, a sync entry's
-        // evictor is `Send`.
-        fn send<T: Send>() {}
-        type Sync = crate::flavor::Sync;
-        type E = super::Entry<Key, String, Sync>;
-        send::<crate::core::table::Evictor<E, crate::collections::DefaultHashBuilder, Sync>>();
-        send::<
-            crate::core::table::Evictor<
-                super::Entry<Key, (), Sync>,
-                crate::collections::DefaultHashBuilder,
-                Sync,
-            >,
-        >();
     }
 
     #[test]

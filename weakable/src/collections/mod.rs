@@ -57,3 +57,6 @@ pub type DefaultHashBuilder = core::hash::BuildHasherDefault<core::hash::SipHash
 pub(crate) mod key;
 pub(crate) mod set;
 pub(crate) mod value;
+
+#[cfg(all(test, feature = "std"))]
+mod tests;

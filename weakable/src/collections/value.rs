@@ -17,7 +17,7 @@ use crate::rt::flavor::{Flavor, Shareable, Sync};
 use crate::traits::WeakRefable;
 
 /// One entry: the value's ref, which carries the key (CPython's `KeyedRef`).
-struct Entry<K, V: ?Sized, F: Flavor> {
+pub(super) struct Entry<K, V: ?Sized, F: Flavor> {
     hash: u64,
     r: Ref<V, K, F>,
 }
@@ -1041,26 +1041,12 @@ snapshot_iterator!(WeakValueValues<K, V, F>, [K, V: ?Sized, F: Flavor], |it| it.
 
 #[cfg(test)]
 mod tests {
-    use crate::test_util::rounds;
-    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
     use std::sync::{Arc, Mutex};
-    use std::thread;
 
     use crate::{getweakrefcount, Obj, Ref, WeakValueDictionary, Weakable};
 
     #[derive(Weakable, Debug, PartialEq)]
     struct Val(usize);
-
-    #[test]
-    fn evictors_are_send_in_the_sync_flavour() {
-        // What the `Callback` impl of `Evictor` relies on (see
-        // `core::table`): with `Send + Sync` contents, a sync entry's
-        // evictor is `Send`.
-        fn send<T: Send>() {}
-        type Sync = crate::flavor::Sync;
-        type E = super::Entry<String, Val, Sync>;
-        send::<crate::core::table::Evictor<E, crate::collections::DefaultHashBuilder, Sync>>();
-    }
 
     #[test]
     fn unsync_values_need_not_be_sync_and_a_callback_may_use_the_dictionary() {
@@ -1189,63 +1175,5 @@ mod tests {
         popped.sort();
         assert_eq!(popped, [("j", 1), ("k", 2)]);
         assert_eq!(copy.len(), 2);
-    }
-
-    #[test]
-    fn threads_insert_look_up_drop_and_iterate() {
-        static LIVE: AtomicUsize = AtomicUsize::new(0);
-        #[derive(Weakable)]
-        struct Counted(usize);
-        impl Drop for Counted {
-            fn drop(&mut self) {
-                LIVE.fetch_sub(1, SeqCst);
-            }
-        }
-        fn counted(i: usize) -> Obj<Counted> {
-            LIVE.fetch_add(1, SeqCst);
-            Obj::new(Counted(i))
-        }
-
-        let d: Arc<WeakValueDictionary<usize, Counted>> = Arc::new(WeakValueDictionary::new());
-        let kept: Arc<Mutex<Vec<Obj<Counted>>>> = Arc::new(Mutex::new(Vec::new()));
-        let n = rounds(2000, 10);
-        let writers: Vec<_> = (0..2)
-            .map(|t| {
-                let (d, kept) = (d.clone(), kept.clone());
-                thread::spawn(move || {
-                    for i in 0..n {
-                        let key = t * n + i;
-                        let o = counted(key);
-                        d.insert(key, &o);
-                        assert_eq!(d.get(&key).map(|v| v.0), Some(key));
-                        if i % 3 == 0 {
-                            kept.lock().unwrap().push(o);
-                        } else if i % 3 == 1 {
-                            drop(kept.lock().unwrap().pop());
-                        }
-                    }
-                })
-            })
-            .collect();
-        let reader = {
-            let d = d.clone();
-            thread::spawn(move || {
-                for _ in 0..rounds(200, 10) {
-                    for (k, v) in d.iter() {
-                        assert_eq!(k, v.0);
-                    }
-                }
-            })
-        };
-        for w in writers {
-            w.join().unwrap();
-        }
-        reader.join().unwrap();
-        let kept = kept.lock().unwrap();
-        assert_eq!(d.len(), kept.len());
-        assert_eq!(LIVE.load(SeqCst), kept.len());
-        for o in kept.iter() {
-            assert!(Obj::ptr_eq(&d.get(&o.0).unwrap(), o));
-        }
     }
 }
