@@ -451,14 +451,16 @@
 //! | handles cross threads | yes, when the contents are `Send + Sync` | no: `!Send + !Sync` (a compile error) |
 //! | callbacks and ref data | must be `Send` (data `Send + Sync`) | anything `'static`: may capture an `Rc`, hold a `RefCell` |
 //! | counts | atomic read-modify-writes, `Arc`'s orderings | plain loads and stores, no lock |
-//! | `upgrade` (hit) + drop¹ | 5.6 ns (`sync::Weak`: 5.5 ns) | 1.8 ns (`rc::Weak`: 2.0 ns) |
-//! | `Ref::new` (basic ref exists) + drop¹ | 5.8 ns (`Arc::downgrade`: 5.6 ns) | 1.8 ns (`Rc::downgrade`: 1.4 ns) |
+//! | `upgrade` (hit) + drop¹ | 5.6 ns (`sync::Weak`: 5.5 ns) | 2.2 ns (`rc::Weak`: 1.5 ns) |
+//! | `Ref::new` (basic ref exists) + drop¹ | 5.5 ns (`Arc::downgrade`: 5.6 ns) | 2.0 ns (`Rc::downgrade`: 1.7 ns) |
 //! | has | everything in this crate | the same (objects, refs, proxies, views, the weak collections, `WeakMethod`, `finalize`, [`DeathQueue`](unsync::DeathQueue) and [`Ref::dead`](flavor::Ref::dead)), but no blocking `recv` on a `DeathQueue` (nothing else could deliver) |
 //! | a collection reentered from a `WeakKeyDictionary` value's `Clone` | waits for ever (documented) | panics, saying so |
 //! | finalizers at exit | at the process's exit | at the end of their thread (see [`unsync`](unsync#finalizers-at-exit)) |
 //!
 //! ¹ From the full `bench/compare` run behind `BENCHMARKS.md`, on a shared
-//! 2-core VM, where the ratios mean more than the times.
+//! 2-core VM, where the ratios mean more than the times, and the
+//! nanosecond rows move by up to a half between runs (the unsync
+//! `upgrade` measured 0.92× `rc::Weak` in the run before this one).
 //!
 //! One `#[derive(Weakable)]` type serves both: the same `Image` can live in
 //! a [`sync::Obj`] in one place and an [`unsync::Obj`] in another. Code
