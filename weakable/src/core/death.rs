@@ -57,10 +57,21 @@ pub(crate) unsafe fn die_returning<T: Weakable, F: Flavor>(object: ObjAddr) -> T
 /// (so every write through its handles happens before this call); called
 /// once.
 unsafe fn die<T: Weakable, F: Flavor>(object: ObjAddr) {
+    // Held until the death sequence is done.
     #[cfg(feature = "std")]
-    let Some(_leave) = trashcan::enter(object, die_now::<T, F>) else {
-        return;
-    };
+    let _leave;
+    // A death that runs no user code cannot nest another, so it need not
+    // be counted: an object without a slot (no callbacks) whose value has
+    // no drop glue is only freed. That spares a plain-data object's
+    // `Obj::new` + drop the thread-local's bookkeeping (about 20 of its
+    // 190 instructions, under callgrind).
+    #[cfg(feature = "std")]
+    if T::Slot::HAS_WEAKREFS || core::mem::needs_drop::<T>() {
+        let Some(leave) = trashcan::enter(object, die_now::<T, F>) else {
+            return;
+        };
+        _leave = leave;
+    }
     // SAFETY: the caller's guarantee.
     unsafe { die_now::<T, F>(object) };
 }
