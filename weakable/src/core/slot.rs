@@ -492,16 +492,41 @@ impl WeakrefSlot {
 /// Called once, by the object's death, after its strong count reached zero
 /// and before the strong side's weak count is released; `object` has a
 /// `WeakrefSlot`.
+#[inline]
 pub(crate) unsafe fn clear<F: Flavor>(object: ObjAddr) {
     // SAFETY: the strong side's weak count, not yet released, keeps the
     // allocation alive for the whole call; the caller vouches for the slot.
     let slot = unsafe { object.slot::<WeakrefSlot>() };
+    // Three loads decide it for most deaths, inline in the caller: an
+    // object nobody took a ref to has nothing to clear, and calling out
+    // would cost more than the loads (the work below saves six registers).
+    //
+    // Loads, with no store: nobody else touches the cached nodes any more,
+    // since caching one takes an `Obj` and there is none left, and every
+    // caching happened before the last `Obj` went (our caller's Acquire saw
+    // its Release decrement), so most deaths pay no read-modify-write here.
+    if slot.list.is_null()
+        && slot.basic_ref.load(Ordering::Acquire).is_null()
+        && slot.basic_proxy.load(Ordering::Acquire).is_null()
+    {
+        return; // unlocked and empty; nothing can be attached any more
+    }
+    // SAFETY: the caller's guarantee.
+    unsafe { clear_refs::<F>(object) };
+}
+
+/// [`clear`]'s work when the slot has refs: release the cached nodes,
+/// detach the list, run the callbacks.
+///
+/// # Safety
+///
+/// As for [`clear`], whose caller's guarantee this is.
+#[inline(never)]
+unsafe fn clear_refs<F: Flavor>(object: ObjAddr) {
+    // SAFETY: as in `clear`.
+    let slot = unsafe { object.slot::<WeakrefSlot>() };
     for basic in [&slot.basic_ref, &slot.basic_proxy] {
-        // A load, and a store only if there is a node: nobody else touches
-        // the cached nodes any more, since caching one takes an `Obj` and
-        // there is none left, and every caching happened before the last
-        // `Obj` went (our caller's Acquire saw its Release decrement), so
-        // most deaths pay no read-modify-write here.
+        // See `clear` for why a load and a store suffice.
         if let Some(node) = NonNull::new(basic.load(Ordering::Acquire)) {
             basic.store(ptr::null_mut(), Ordering::Relaxed);
             // SAFETY: the slot owned this count (field invariant).
