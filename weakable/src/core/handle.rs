@@ -68,9 +68,13 @@ impl<T: ?Sized + WeakRefable, F: Flavor> Handle<T, (), F> {
     /// ref or proxy), created on first use.
     #[inline]
     pub(crate) fn basic<K: KindTag>(obj: &Obj<T, F>) -> Self {
+        // Read before the count's atomic increment, which the compiler may
+        // not move a load of `obj`'s pointer across: read after, it is a
+        // second load of the same word.
+        let target = Obj::value_ptr(obj);
         Handle {
             node: basic_node::<K, F>(obj),
-            target: Obj::value_ptr(obj),
+            target,
             _data: PhantomData,
         }
     }
