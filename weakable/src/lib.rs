@@ -539,26 +539,33 @@
 //! Nanoseconds per operation, lower is faster, for weakable and what you would
 //! use instead (the `std` column names its operation): the medians measured
 //! by `bench/compare` on an AMD EPYC with 2 cores, Linux, rustc 1.95.0
-//! (release), CPython 3.11.7, at commit `af340fb` (2026-11-24). A handle an
+//! (release), CPython 3.11.7, at commit `a819ab6` (2026-11-28). A handle an
 //! operation returns is dropped inside the timing; the collections' rows are
-//! per key, over N keys. The full tables, the methodology and the memory
+//! per key, over N keys (a value dictionary's keys are `String`s, looked up
+//! by `&str`). The full tables, the methodology and the memory
 //! measurements are in the repository's
 //! [BENCHMARKS.md](https://github.com/weakable/weakable/blob/main/BENCHMARKS.md).
 //!
 //! | operation | weakable | `std` | `weak-table` | CPython `weakref` |
 //! |---|---|---|---|---|
-//! | `upgrade`, live object | 9.87 | 9.87 (`Weak::upgrade`) | — | 11.4 |
-//! | `upgrade`, dead object | 0.43 | 0.45 (`Weak::upgrade`) | — | 11.9 |
-//! | take a ref: [`Ref::new`], basic ref exists | 9.63 | 9.56 (`Arc::downgrade`) | — | 34.6 |
-//! | take a ref: [`Ref::with_callback`] | 34.2 | — | — | 48.0 |
-//! | an object's life, 1 callback ref | 67.9 | 25.0 (`Arc` + 1 `Weak`, no callback) | — | 159 |
-//! | [`WeakValueDictionary`] insert, N = 100,000 | 109 | 65.5 (`HashMap<_, Weak>`) | 115 | 492 |
-//! | `WeakValueDictionary` get hit, N = 1,000 | 47.3 | 16.2 (`HashMap<_, Weak>`) | 16.4 | 72.5 |
-//! | `WeakValueDictionary` get hit, N = 100,000 | 63.6 | 46.2 (`HashMap<_, Weak>`) | 64.3 | 136 |
-//! | [`WeakKeyDictionary`] insert, N = 100,000 | 138 | — | 42.6 | 178 |
-//! | `WeakKeyDictionary` get hit, N = 100,000 | 57.5 | — | 26.0 | 160 |
-//! | [`WeakSet`] insert, N = 100,000 | 81.1 | — | 40.8 | 148 |
-//! | `WeakSet` contains hit, N = 100,000 | 36.0 | — | 25.0 | 165 |
+//! | `upgrade`, live object | 5.58 | 5.47 (`Weak::upgrade`) | — | 33.2 |
+//! | `upgrade`, dead object | 1.22 | 1.48 (`Weak::upgrade`) | — | 29.6 |
+//! | take a ref: [`Ref::new`], basic ref exists | 5.48 | 5.64 (`Arc::downgrade`) | — | 77.8 |
+//! | take a ref: [`Ref::with_callback`] | 38.3 | — | — | 122 |
+//! | an object's life, 1 callback ref | 49.9 | 24.1 (`Arc` + 1 `Weak`, no callback) | — | 452 |
+//! | [`WeakValueDictionary`] insert, N = 100,000 | 204 | 181 (`HashMap<_, Weak>`) | 286 | 1385 |
+//! | `WeakValueDictionary` get hit, N = 1,000 | 70.8 | 44.4 (`HashMap<_, Weak>`) | 40.5 | 111 |
+//! | `WeakValueDictionary` get hit, N = 100,000 | 202 | 175 (`HashMap<_, Weak>`) | 189 | 188 |
+//! | [`WeakKeyDictionary`] insert, N = 100,000 | 178 | — | 85.3 | 449 |
+//! | `WeakKeyDictionary` get hit, N = 100,000 | 189 | — | 145 | 336 |
+//! | [`WeakSet`] insert, N = 100,000 | 183 | — | 89.9 | 465 |
+//! | `WeakSet` contains hit, N = 100,000 | 171 | — | 67.3 | 504 |
+//!
+//! The machine is a shared VM, where the same row moves by up to a half
+//! between identical runs, CPython's and weak-table's as much as
+//! weakable's: compare the columns of one row, not absolute times.
+//! (`bench/instructions` compares two revisions by instructions per
+//! operation, a figure that does not move.)
 //!
 //! The collections pay for exactness: an entry leaves the moment its object
 //! dies, so `len()` is exact and no dead entry is kept. Once every value of
