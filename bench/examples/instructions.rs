@@ -286,7 +286,8 @@ fn contended<R>(r: &Ref<Val>, work: impl FnOnce() -> R) -> R {
 
 /// The same permutation of `items` on every run (a xorshift shuffle), so
 /// that the shuffled hits reach neither entries nor keys in the order they
-/// were allocated.
+/// were allocated. The same as `benches/collections.rs`'s, copied: this
+/// file builds alone, against `weakable` only (see the top).
 fn shuffled<T: Clone>(items: &[T]) -> Vec<T> {
     let mut out = items.to_vec();
     let mut state = 0x9e37_79b9_7f4a_7c15_u64;
