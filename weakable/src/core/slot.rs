@@ -484,6 +484,33 @@ impl WeakrefSlot {
     }
 }
 
+/// Whether a dead object's slot has anything to clear: a cached basic
+/// node or a listed one. Three loads, inline in the caller: most objects
+/// die with no ref, and [`clear_refs`] costs a call that saves six
+/// registers.
+///
+/// Once the strong count is zero the answer can only go from yes to no
+/// (a ref dropped meanwhile), never back: attaching or caching a node
+/// takes an `Obj`, and there is none left. The loads need no store: nobody
+/// else touches the cached nodes any more, and every caching happened
+/// before the last `Obj` went (our caller's Acquire saw its Release
+/// decrement).
+///
+/// # Safety
+///
+/// `object` has a `WeakrefSlot`, its strong count is zero, and the strong
+/// side's weak count is not released yet (it keeps the allocation alive).
+#[inline]
+pub(crate) unsafe fn has_refs(object: ObjAddr) -> bool {
+    // SAFETY: the caller's guarantee: the allocation is alive and has this
+    // slot.
+    let slot = unsafe { object.slot::<WeakrefSlot>() };
+    // A null list word is unlocked and empty.
+    !(slot.list.is_null()
+        && slot.basic_ref.load(Ordering::Acquire).is_null()
+        && slot.basic_proxy.load(Ordering::Acquire).is_null())
+}
+
 /// The death sequence's first half: refs are already dead (the strong count
 /// is zero); detach them all, then run the callbacks newest first.
 ///
@@ -494,39 +521,30 @@ impl WeakrefSlot {
 /// `WeakrefSlot`.
 #[inline]
 pub(crate) unsafe fn clear<F: Flavor>(object: ObjAddr) {
-    // SAFETY: the strong side's weak count, not yet released, keeps the
-    // allocation alive for the whole call; the caller vouches for the slot.
-    let slot = unsafe { object.slot::<WeakrefSlot>() };
-    // Three loads decide it for most deaths, inline in the caller: an
-    // object nobody took a ref to has nothing to clear, and calling out
-    // would cost more than the loads (the work below saves six registers).
-    //
-    // Loads, with no store: nobody else touches the cached nodes any more,
-    // since caching one takes an `Obj` and there is none left, and every
-    // caching happened before the last `Obj` went (our caller's Acquire saw
-    // its Release decrement), so most deaths pay no read-modify-write here.
-    if slot.list.is_null()
-        && slot.basic_ref.load(Ordering::Acquire).is_null()
-        && slot.basic_proxy.load(Ordering::Acquire).is_null()
-    {
-        return; // unlocked and empty; nothing can be attached any more
+    // SAFETY: the caller's guarantee, which is both callees'.
+    unsafe {
+        if has_refs(object) {
+            clear_refs::<F>(object);
+        }
     }
-    // SAFETY: the caller's guarantee.
-    unsafe { clear_refs::<F>(object) };
 }
 
-/// [`clear`]'s work when the slot has refs: release the cached nodes,
-/// detach the list, run the callbacks.
+/// [`clear`]'s work, for a slot that had refs when [`has_refs`] looked:
+/// release the cached nodes, detach the list, run the callbacks. (A ref
+/// dropped since then leaves less to do, and nothing can be added.)
 ///
 /// # Safety
 ///
-/// As for [`clear`], whose caller's guarantee this is.
+/// Called once per death, instead of [`clear`], after the strong count
+/// reached zero and before the strong side's weak count is released;
+/// `object` has a `WeakrefSlot`.
 #[inline(never)]
-unsafe fn clear_refs<F: Flavor>(object: ObjAddr) {
-    // SAFETY: as in `clear`.
+pub(crate) unsafe fn clear_refs<F: Flavor>(object: ObjAddr) {
+    // SAFETY: the strong side's weak count, not yet released, keeps the
+    // allocation alive for the whole call; the caller vouches for the slot.
     let slot = unsafe { object.slot::<WeakrefSlot>() };
     for basic in [&slot.basic_ref, &slot.basic_proxy] {
-        // See `clear` for why a load and a store suffice.
+        // A load and a store, no read-modify-write: see `has_refs`.
         if let Some(node) = NonNull::new(basic.load(Ordering::Acquire)) {
             basic.store(ptr::null_mut(), Ordering::Relaxed);
             // SAFETY: the slot owned this count (field invariant).
