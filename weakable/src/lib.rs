@@ -457,10 +457,8 @@
 //! | a collection reentered from a `WeakKeyDictionary` value's `Clone` | waits for ever (documented) | panics, saying so |
 //! | finalizers at exit | at the process's exit | at the end of their thread (see [`unsync`](unsync#finalizers-at-exit)) |
 //!
-//! ¹ From the full `bench/compare` run behind `BENCHMARKS.md`, on a shared
-//! 2-core VM, where the ratios mean more than the times and rows this
-//! small move by up to a half between identical runs (`bench/instructions`
-//! counts instructions per operation instead, a figure that does not move).
+//! ¹ From the full `bench/compare` run behind `BENCHMARKS.md`; see
+//! [Cost](#cost) for the machine and how far such figures move.
 //!
 //! One `#[derive(Weakable)]` type serves both: the same `Image` can live in
 //! a [`sync::Obj`] in one place and an [`unsync::Obj`] in another. Code
